@@ -1,0 +1,36 @@
+import { RotationError } from '../rotation/errors.js';
+
+/**
+ * Errors about the database a PostgreSQL secret points at. Messages name the host, port,
+ * database and user, never a password.
+ */
+export class DatabaseError extends RotationError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DatabaseError';
+  }
+}
+
+/** Thrown when the database refuses a login (SQLSTATE 28P01 or 28000). */
+export class DatabaseAuthenticationError extends DatabaseError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DatabaseAuthenticationError';
+  }
+}
+
+/** Thrown when the database cannot be reached, times out, or refuses TLS. Nothing was changed. */
+export class DatabaseUnavailableError extends DatabaseError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/** Thrown by setSecret when neither AWSCURRENT's, AWSPREVIOUS's nor AWSPENDING's password logs in. */
+export class NoWorkingCredentialError extends DatabaseError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'NoWorkingCredentialError';
+  }
+}

@@ -1,0 +1,167 @@
+import type { PasswordSource } from '../password/index.js';
+import { Stage } from '../rotation/constants.js';
+import { PendingTestFailedError } from '../rotation/errors.js';
+import type {
+  CreateContext,
+  RotationLogger,
+  RotationStrategy,
+  SecretFields,
+  SetContext,
+  SetOutcome,
+  TestContext,
+} from '../rotation/strategy.js';
+import {
+  describeTarget,
+  type PostgresConnector,
+  type PostgresSession,
+  type PostgresTarget,
+} from './connection.js';
+import { DatabaseAuthenticationError, NoWorkingCredentialError } from './errors.js';
+import { type PostgresSecret, postgresSecretSchema, withPassword } from './secret.js';
+import { alterRolePasswordSql } from './sql.js';
+
+/** Dependencies of {@link PostgresSingleUserStrategy}. */
+export interface PostgresSingleUserOptions {
+  readonly connector: PostgresConnector;
+  readonly passwords: PasswordSource;
+}
+
+/**
+ * Rotates the password of the one PostgreSQL user a secret holds.
+ *
+ * setSecret logs in as that user with AWSCURRENT's password (then AWSPREVIOUS's) and sets
+ * the pending password; when neither logs in but the pending one does, the step was done
+ * already. Between setSecret and finishSecret only the pending password works: the
+ * inherent window of single-user rotation.
+ */
+export class PostgresSingleUserStrategy implements RotationStrategy<PostgresSecret> {
+  readonly kind = 'postgres-single-user';
+  readonly schema = postgresSecretSchema;
+  readonly #connector: PostgresConnector;
+  readonly #passwords: PasswordSource;
+
+  constructor(options: PostgresSingleUserOptions) {
+    this.#connector = options.connector;
+    this.#passwords = options.passwords;
+  }
+
+  async createPending({ current }: CreateContext<PostgresSecret>): Promise<SecretFields> {
+    const password = await this.#passwords.generate();
+    const { connectionString } = current.value;
+    return {
+      password,
+      ...(connectionString ? { connection_string: withPassword(connectionString, password) } : {}),
+    };
+  }
+
+  async setPending({ current, pending, readStage, logger }: SetContext<PostgresSecret>): Promise<SetOutcome> {
+    const target = targetOf(current.value);
+    assertSameUser(current.value, pending.value);
+    const session =
+      (await this.#tryLogin(target, current.value.password, Stage.CURRENT, logger)) ??
+      (await this.#tryPrevious(target, current.value, readStage, logger));
+    if (session) {
+      try {
+        await session.query(alterRolePasswordSql(target.username, pending.value.password));
+      } finally {
+        await session.close();
+      }
+      logger.info('database password set to the pending value');
+      return 'applied';
+    }
+    const pendingSession = await this.#tryLogin(
+      targetOf(pending.value),
+      pending.value.password,
+      Stage.PENDING,
+      logger,
+    );
+    if (pendingSession) {
+      await pendingSession.close();
+      logger.info('database already accepts the pending password');
+      return 'already-applied';
+    }
+    throw new NoWorkingCredentialError(
+      `none of the AWSCURRENT, AWSPREVIOUS or AWSPENDING passwords logs in to ${describeTarget(target)}: the password was changed outside rotation; put the working password in AWSCURRENT and rotate again`,
+    );
+  }
+
+  async testPending({ pending }: TestContext<PostgresSecret>): Promise<void> {
+    const target = targetOf(pending.value);
+    let session: PostgresSession;
+    try {
+      session = await this.#connector.connect(target, pending.value.password);
+    } catch (error) {
+      if (error instanceof DatabaseAuthenticationError) {
+        throw new PendingTestFailedError(
+          `the pending password does not log in to ${describeTarget(target)}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+    try {
+      const rows = await session.query('SELECT current_user AS login');
+      if (rows[0]?.login !== target.username) {
+        throw new PendingTestFailedError(
+          `the pending login to ${describeTarget(target)} ran as another user`,
+        );
+      }
+    } finally {
+      await session.close();
+    }
+  }
+
+  async #tryLogin(
+    target: PostgresTarget,
+    password: string,
+    stage: string,
+    logger: RotationLogger,
+  ): Promise<PostgresSession | undefined> {
+    try {
+      return await this.#connector.connect(target, password);
+    } catch (error) {
+      if (!(error instanceof DatabaseAuthenticationError)) throw error;
+      logger.warn('login refused', { stage, target: describeTarget(target) });
+      return undefined;
+    }
+  }
+
+  async #tryPrevious(
+    target: PostgresTarget,
+    current: PostgresSecret,
+    readStage: SetContext<PostgresSecret>['readStage'],
+    logger: RotationLogger,
+  ): Promise<PostgresSession | undefined> {
+    const previous = await readStage(Stage.PREVIOUS).catch((error: unknown) => {
+      logger.warn('AWSPREVIOUS is unreadable; skipping it', { error: (error as Error).message });
+      return undefined;
+    });
+    if (
+      !previous ||
+      previous.value.username !== current.username ||
+      previous.value.password === current.password
+    ) {
+      return undefined;
+    }
+    return this.#tryLogin(target, previous.value.password, Stage.PREVIOUS, logger);
+  }
+}
+
+function targetOf(secret: PostgresSecret): PostgresTarget {
+  const { host, port, database, username, sslmode } = secret;
+  return { host, port, database, username, sslmode };
+}
+
+function assertSameUser(current: PostgresSecret, pending: PostgresSecret): void {
+  if (
+    current.username !== pending.username ||
+    current.host !== pending.host ||
+    current.port !== pending.port
+  ) {
+    throw new NoWorkingCredentialError(
+      'the pending version names another user or host than AWSCURRENT: single-user rotation changes only the password; start a new rotation',
+    );
+  }
+}

@@ -1,0 +1,271 @@
+import { ROTATED_AT_FIELD, Stage, type StepName } from './constants.js';
+import {
+  MalformedSecretError,
+  MissingVersionError,
+  RotationNotEnabledError,
+  UnknownVersionError,
+  VersionNotPendingError,
+} from './errors.js';
+import type { RotationEvent } from './event.js';
+import type { SecretDescription, SecretStore } from './secret-store.js';
+import type { RotationLogger, RotationStrategy, SecretFields, SecretVersion } from './strategy.js';
+
+/** How a step ended. */
+export const StepOutcome = {
+  /** The step did its work. */
+  DONE: 'done',
+  /** A retry found the step's work already done and changed nothing. */
+  ALREADY_DONE: 'already-done',
+  /** The token's version is already AWSCURRENT: the rotation is over. */
+  ALREADY_CURRENT: 'already-current',
+} as const;
+
+/** One of {@link StepOutcome}'s values. */
+export type StepOutcome = (typeof StepOutcome)[keyof typeof StepOutcome];
+
+/** What a step returns: identifiers only, never a value. */
+export interface StepResult {
+  readonly step: StepName;
+  readonly secretName: string;
+  readonly versionId: string;
+  readonly outcome: StepOutcome;
+}
+
+/** Dependencies of {@link RotationEngine}. */
+export interface RotationEngineOptions<T> {
+  readonly store: SecretStore;
+  readonly strategy: RotationStrategy<T>;
+  readonly logger: RotationLogger;
+  /** Clock for `rotated_at`; defaults to the system clock. */
+  readonly now?: () => Date;
+}
+
+const LOG_KEYS = ['secretId', 'secretName', 'step', 'clientRequestToken', 'credentialKind'];
+
+/**
+ * The Secrets Manager rotation protocol, written once for every kind of credential.
+ *
+ * Each step first checks the secret (rotation enabled, the token a version of it, staged
+ * AWSPENDING; already AWSCURRENT means the rotation is over and the step does nothing),
+ * then does its part, idempotently:
+ * - createSecret stores the pending value (every field carried over, `rotated_at` stamped)
+ *   unless the token's version already holds one;
+ * - setSecret and testSecret hand the parsed versions to the strategy;
+ * - finishSecret moves AWSCURRENT to the token's version, runs the strategy's after-finish
+ *   work, then removes AWSPENDING. A retried finish whose version still carries AWSPENDING
+ *   resumes where the last attempt stopped.
+ */
+export class RotationEngine<T> {
+  readonly #store: SecretStore;
+  readonly #strategy: RotationStrategy<T>;
+  readonly #logger: RotationLogger;
+  readonly #now: () => Date;
+
+  constructor(options: RotationEngineOptions<T>) {
+    this.#store = options.store;
+    this.#strategy = options.strategy;
+    this.#logger = options.logger;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Runs one step of a rotation for a validated event. */
+  async run(event: RotationEvent): Promise<StepResult> {
+    const token = event.ClientRequestToken;
+    this.#logger.appendKeys({
+      secretId: event.SecretId,
+      step: event.Step,
+      clientRequestToken: token,
+      credentialKind: this.#strategy.kind,
+    });
+    try {
+      const secret = await this.#store.describe(event.SecretId);
+      this.#logger.appendKeys({ secretName: secret.name });
+      const result = (outcome: StepOutcome): StepResult => ({
+        step: event.Step,
+        secretName: secret.name,
+        versionId: token,
+        outcome,
+      });
+      const stages = this.#guard(secret, token);
+      if (stages.includes(Stage.CURRENT)) {
+        if (event.Step === 'finishSecret' && stages.includes(Stage.PENDING)) {
+          this.#logger.info('resuming an interrupted finishSecret');
+          await this.#completeFinish(secret, token, this.#findVersion(secret, Stage.PREVIOUS));
+          return result(StepOutcome.DONE);
+        }
+        this.#logger.info('version is already AWSCURRENT; nothing to do');
+        return result(StepOutcome.ALREADY_CURRENT);
+      }
+      const outcome = await this.#runStep(event, secret);
+      this.#logger.info('step finished', { outcome });
+      return result(outcome);
+    } finally {
+      this.#logger.removeKeys(LOG_KEYS);
+    }
+  }
+
+  async #runStep(event: RotationEvent, secret: SecretDescription): Promise<StepOutcome> {
+    const token = event.ClientRequestToken;
+    const context = { secret, token, logger: this.#logger };
+    switch (event.Step) {
+      case 'createSecret': {
+        const [current, pendingValue] = await Promise.all([
+          this.#readCurrent(secret),
+          this.#store.getVersion(secret.arn, token),
+        ]);
+        if (pendingValue !== undefined) {
+          this.#parse(secret, token, Stage.PENDING, pendingValue);
+          this.#logger.info('pending version already exists');
+          return StepOutcome.ALREADY_DONE;
+        }
+        const changes = await this.#strategy.createPending({
+          ...context,
+          current,
+          readStage: this.#reader(secret),
+        });
+        const fields: SecretFields = {
+          ...current.fields,
+          ...changes,
+          [ROTATED_AT_FIELD]: this.#now()
+            .toISOString()
+            .replace(/\.\d{3}Z$/, 'Z'),
+        };
+        const serialized = JSON.stringify(fields);
+        this.#parse(secret, token, Stage.PENDING, serialized);
+        await this.#store.putPending(secret.arn, token, serialized, event.RotationToken);
+        this.#logger.info('pending version stored', { versionId: token });
+        return StepOutcome.DONE;
+      }
+      case 'setSecret': {
+        const [current, pending] = await Promise.all([
+          this.#readCurrent(secret),
+          this.#readPending(secret, token),
+        ]);
+        const outcome = await this.#strategy.setPending({
+          ...context,
+          current,
+          pending,
+          readStage: this.#reader(secret),
+        });
+        return outcome === 'applied' ? StepOutcome.DONE : StepOutcome.ALREADY_DONE;
+      }
+      case 'testSecret': {
+        const pending = await this.#readPending(secret, token);
+        await this.#strategy.testPending({ ...context, pending });
+        return StepOutcome.DONE;
+      }
+      case 'finishSecret': {
+        const currentId = this.#findVersion(secret, Stage.CURRENT);
+        await this.#store.moveStage(secret.arn, Stage.CURRENT, token, currentId);
+        this.#logger.info('AWSCURRENT moved to the pending version', {
+          versionId: token,
+          previousVersionId: currentId,
+        });
+        await this.#completeFinish(secret, token, currentId);
+        return StepOutcome.DONE;
+      }
+      default: {
+        const unknown: never = event.Step;
+        throw new Error(`unhandled step ${String(unknown)}`);
+      }
+    }
+  }
+
+  /** The part of finishSecret after AWSCURRENT has moved: strategy work, then AWSPENDING removed. */
+  async #completeFinish(
+    secret: SecretDescription,
+    token: string,
+    previousId: string | undefined,
+  ): Promise<void> {
+    if (this.#strategy.afterFinish) {
+      const [current, previous] = await Promise.all([
+        this.#readVersion(secret, token, Stage.CURRENT),
+        previousId ? this.#readVersion(secret, previousId, Stage.PREVIOUS).catch(() => undefined) : undefined,
+      ]);
+      await this.#strategy.afterFinish({ secret, token, logger: this.#logger, current, previous });
+    }
+    await this.#store.removeStage(secret.arn, Stage.PENDING, token);
+    this.#logger.info('AWSPENDING removed; rotation complete', { versionId: token });
+  }
+
+  #guard(secret: SecretDescription, token: string): readonly string[] {
+    if (!secret.rotationEnabled) {
+      throw new RotationNotEnabledError(
+        `rotation is not enabled for secret ${secret.name}: turn it on with \`aws secretsmanager rotate-secret --secret-id ${secret.name} --rotation-lambda-arn …\` before invoking a rotation step`,
+      );
+    }
+    const stages = secret.versions[token];
+    if (!stages) {
+      throw new UnknownVersionError(
+        `ClientRequestToken ${token} is not a version of secret ${secret.name}: a rotation starts with RotateSecret, which creates that version`,
+      );
+    }
+    if (!stages.includes(Stage.CURRENT) && !stages.includes(Stage.PENDING)) {
+      throw new VersionNotPendingError(
+        `version ${token} of secret ${secret.name} is not staged AWSPENDING (its stages: ${stages.join(', ') || 'none'}): it belongs to an earlier rotation; start a new one`,
+      );
+    }
+    return stages;
+  }
+
+  #findVersion(secret: SecretDescription, stage: string): string | undefined {
+    return Object.entries(secret.versions).find(([, stages]) => stages.includes(stage))?.[0];
+  }
+
+  async #readCurrent(secret: SecretDescription): Promise<SecretVersion<T>> {
+    const id = this.#findVersion(secret, Stage.CURRENT);
+    if (!id) throw new MissingVersionError(`secret ${secret.name} has no AWSCURRENT version to rotate from`);
+    return this.#readVersion(secret, id, Stage.CURRENT);
+  }
+
+  async #readPending(secret: SecretDescription, token: string): Promise<SecretVersion<T>> {
+    return this.#readVersion(secret, token, Stage.PENDING);
+  }
+
+  async #readVersion(secret: SecretDescription, versionId: string, label: string): Promise<SecretVersion<T>> {
+    const raw = await this.#store.getVersion(secret.arn, versionId);
+    if (raw === undefined) {
+      throw new MissingVersionError(
+        label === Stage.PENDING
+          ? `the pending version ${versionId} of secret ${secret.name} holds no value: createSecret has not run for this token`
+          : `version ${versionId} (${label}) of secret ${secret.name} holds no value`,
+      );
+    }
+    return this.#parse(secret, versionId, label, raw);
+  }
+
+  #reader(secret: SecretDescription) {
+    return async (stage: string): Promise<SecretVersion<T> | undefined> => {
+      const id = this.#findVersion(secret, stage);
+      if (!id) return undefined;
+      const raw = await this.#store.getVersion(secret.arn, id);
+      return raw === undefined ? undefined : this.#parse(secret, id, stage, raw);
+    };
+  }
+
+  #parse(secret: SecretDescription, versionId: string, label: string, raw: string): SecretVersion<T> {
+    const where = `version ${versionId} (${label}) of secret ${secret.name}`;
+    let fields: unknown;
+    try {
+      fields = JSON.parse(raw);
+    } catch {
+      // The parser's message quotes the text it failed on: it must not travel.
+      throw new MalformedSecretError(`${where} is not valid JSON`);
+    }
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+      throw new MalformedSecretError(`${where} is not a JSON object`);
+    }
+    const parsed = this.#strategy.schema.safeParse(fields);
+    if (!parsed.success) {
+      const paths = parsed.error.issues.map((issue) => issue.path.join('.') || '(value)');
+      const problems = parsed.error.issues.map(
+        (issue) => `${issue.path.join('.') || '(value)'}: ${issue.message}`,
+      );
+      throw new MalformedSecretError(
+        `${where} is not a valid ${this.#strategy.kind} secret: ${problems.join('; ')}`,
+        paths,
+      );
+    }
+    return { versionId, value: parsed.data, fields: fields as SecretFields };
+  }
+}

@@ -1,0 +1,28 @@
+export { ROTATED_AT_FIELD, Stage, type StepName, Steps } from './constants.js';
+export { RotationEngine, type RotationEngineOptions, StepOutcome, type StepResult } from './engine.js';
+export {
+  InvalidRotationEventError,
+  MalformedSecretError,
+  MissingVersionError,
+  PendingTestFailedError,
+  RotationError,
+  RotationNotEnabledError,
+  SecretStoreError,
+  UnknownVersionError,
+  VersionNotPendingError,
+} from './errors.js';
+export { parseRotationEvent, type RotationEvent } from './event.js';
+export { type SecretDescription, SecretStore, type SecretStoreOptions } from './secret-store.js';
+export type {
+  CreateContext,
+  FinishContext,
+  RotationLogger,
+  RotationStrategy,
+  SecretFields,
+  SecretVersion,
+  SetContext,
+  SetOutcome,
+  StepContext,
+  TestContext,
+  VersionReader,
+} from './strategy.js';

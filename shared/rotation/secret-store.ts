@@ -1,0 +1,160 @@
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  type SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { SecretStoreError } from './errors.js';
+
+/** What the engine needs to know about a secret, from DescribeSecret. */
+export interface SecretDescription {
+  readonly arn: string;
+  readonly name: string;
+  readonly rotationEnabled: boolean;
+  /** Version id → staging labels. */
+  readonly versions: Readonly<Record<string, readonly string[]>>;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly lastRotatedDate?: Date;
+}
+
+/** Options of {@link SecretStore}. */
+export interface SecretStoreOptions {
+  /** How many version values the in-memory cache keeps (0 turns it off). Default 32. */
+  readonly cacheSize?: number;
+}
+
+/**
+ * The Secrets Manager operations of the rotation protocol, each naming the version it
+ * means (`VersionId` or `VersionStage`): never a default read.
+ *
+ * Secret versions are immutable, so values read or written by `VersionId` are kept in a
+ * small in-memory cache: the four steps of one rotation, run on one warm Lambda, read each
+ * version once. Staging labels are never cached; every step describes the secret afresh.
+ */
+export class SecretStore {
+  readonly #client: SecretsManagerClient;
+  readonly #cacheSize: number;
+  readonly #cache = new Map<string, string>();
+
+  constructor(client: SecretsManagerClient, options: SecretStoreOptions = {}) {
+    this.#client = client;
+    this.#cacheSize = options.cacheSize ?? 32;
+  }
+
+  /** Reads the secret's metadata and staging labels. */
+  async describe(secretId: string): Promise<SecretDescription> {
+    const out = await this.#call(`describe secret ${secretId}`, () =>
+      this.#client.send(new DescribeSecretCommand({ SecretId: secretId })),
+    );
+    if (!out.ARN || !out.Name) throw new SecretStoreError(`DescribeSecret returned no ARN for ${secretId}`);
+    const versions: Record<string, readonly string[]> = {};
+    for (const [id, stages] of Object.entries(out.VersionIdsToStages ?? {})) versions[id] = stages ?? [];
+    const tags: Record<string, string> = {};
+    for (const tag of out.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
+    return {
+      arn: out.ARN,
+      name: out.Name,
+      rotationEnabled: out.RotationEnabled === true,
+      versions,
+      tags,
+      ...(out.LastRotatedDate ? { lastRotatedDate: out.LastRotatedDate } : {}),
+    };
+  }
+
+  /**
+   * Reads the value of one version. Returns `undefined` when the version holds no value
+   * (Secrets Manager stages an empty AWSPENDING version when rotation starts).
+   */
+  async getVersion(arn: string, versionId: string): Promise<string | undefined> {
+    const key = `${arn}\n${versionId}`;
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) return cached;
+    const out = await this.#call(
+      `read version ${versionId} of ${arn}`,
+      () => this.#client.send(new GetSecretValueCommand({ SecretId: arn, VersionId: versionId })),
+      { notFound: true },
+    );
+    if (out?.SecretString === undefined) return undefined;
+    this.#remember(key, out.SecretString);
+    return out.SecretString;
+  }
+
+  /**
+   * Stores `value` as the version `token`, staged AWSPENDING. `rotationToken` is passed on
+   * when the rotation event carried one (cross-account rotation, assumed roles).
+   */
+  async putPending(arn: string, token: string, value: string, rotationToken?: string): Promise<void> {
+    await this.#call(`store pending version ${token} of ${arn}`, () =>
+      this.#client.send(
+        new PutSecretValueCommand({
+          SecretId: arn,
+          ClientRequestToken: token,
+          SecretString: value,
+          VersionStages: ['AWSPENDING'],
+          ...(rotationToken ? { RotationToken: rotationToken } : {}),
+        }),
+      ),
+    );
+    this.#remember(`${arn}\n${token}`, value);
+  }
+
+  /**
+   * Moves `stage` onto `toVersionId`, taking it from `fromVersionId` (required by
+   * Secrets Manager when the label is attached elsewhere).
+   */
+  async moveStage(arn: string, stage: string, toVersionId: string, fromVersionId?: string): Promise<void> {
+    await this.#call(`move ${stage} of ${arn} to version ${toVersionId}`, () =>
+      this.#client.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: arn,
+          VersionStage: stage,
+          MoveToVersionId: toVersionId,
+          ...(fromVersionId && fromVersionId !== toVersionId ? { RemoveFromVersionId: fromVersionId } : {}),
+        }),
+      ),
+    );
+  }
+
+  /** Removes `stage` from `versionId`. */
+  async removeStage(arn: string, stage: string, versionId: string): Promise<void> {
+    await this.#call(`remove ${stage} from version ${versionId} of ${arn}`, () =>
+      this.#client.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: arn,
+          VersionStage: stage,
+          RemoveFromVersionId: versionId,
+        }),
+      ),
+    );
+  }
+
+  #remember(key: string, value: string): void {
+    if (this.#cacheSize <= 0) return;
+    this.#cache.delete(key);
+    this.#cache.set(key, value);
+    while (this.#cache.size > this.#cacheSize) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest === undefined) break;
+      this.#cache.delete(oldest);
+    }
+  }
+
+  async #call<T>(what: string, fn: () => Promise<T>, options?: { notFound?: false }): Promise<T>;
+  async #call<T>(what: string, fn: () => Promise<T>, options: { notFound: true }): Promise<T | undefined>;
+  async #call<T>(
+    what: string,
+    fn: () => Promise<T>,
+    options: { notFound?: boolean } = {},
+  ): Promise<T | undefined> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (options.notFound && error instanceof ResourceNotFoundException) return undefined;
+      const name = error instanceof Error ? error.name : 'UnknownError';
+      const message = error instanceof Error ? error.message : String(error);
+      throw new SecretStoreError(`Secrets Manager could not ${what}: ${name}: ${message}`, { cause: error });
+    }
+  }
+}

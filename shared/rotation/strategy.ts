@@ -1,0 +1,88 @@
+import type { z } from 'zod';
+import type { SecretDescription } from './secret-store.js';
+
+/** A secret value as stored: a JSON object whose unknown fields are carried over. */
+export type SecretFields = Record<string, unknown>;
+
+/** A parsed secret version: the strategy's typed view and the raw fields it came from. */
+export interface SecretVersion<T> {
+  readonly versionId: string;
+  readonly value: T;
+  readonly fields: SecretFields;
+}
+
+/** A minimal structured logger; the Powertools Logger satisfies it. */
+export interface RotationLogger {
+  debug(message: string, ...attributes: Record<string, unknown>[]): void;
+  info(message: string, ...attributes: Record<string, unknown>[]): void;
+  warn(message: string, ...attributes: Record<string, unknown>[]): void;
+  error(message: string, ...attributes: Record<string, unknown>[]): void;
+  appendKeys(keys: Record<string, unknown>): void;
+  removeKeys(keys: string[]): void;
+}
+
+/** What every step tells a strategy. */
+export interface StepContext {
+  readonly secret: SecretDescription;
+  /** The ClientRequestToken: the version id of the pending value. */
+  readonly token: string;
+  readonly logger: RotationLogger;
+}
+
+/** Reads and parses another version of the secret by staging label, if it holds a value. */
+export type VersionReader<T> = (stage: string) => Promise<SecretVersion<T> | undefined>;
+
+/** Input of {@link RotationStrategy.createPending}. */
+export interface CreateContext<T> extends StepContext {
+  readonly current: SecretVersion<T>;
+  readonly readStage: VersionReader<T>;
+}
+
+/** Input of {@link RotationStrategy.setPending}. */
+export interface SetContext<T> extends StepContext {
+  readonly current: SecretVersion<T>;
+  readonly pending: SecretVersion<T>;
+  readonly readStage: VersionReader<T>;
+}
+
+/** Input of {@link RotationStrategy.testPending}. */
+export interface TestContext<T> extends StepContext {
+  readonly pending: SecretVersion<T>;
+}
+
+/** Input of {@link RotationStrategy.afterFinish}. */
+export interface FinishContext<T> extends StepContext {
+  /** The version just made AWSCURRENT (the token's). */
+  readonly current: SecretVersion<T>;
+  /** The version that was AWSCURRENT before, now AWSPREVIOUS, if it holds a parsable value. */
+  readonly previous: SecretVersion<T> | undefined;
+}
+
+/** How setSecret ended. */
+export type SetOutcome = 'applied' | 'already-applied';
+
+/**
+ * The credential-specific half of a rotation. The engine runs the protocol (guard,
+ * staging labels, idempotency, `rotated_at`) and calls these; a new kind of credential is
+ * one more implementation of this interface, with no change to the engine.
+ *
+ * Every method must be idempotent: Secrets Manager retries steps, and a step may have
+ * crashed half-way the last time.
+ */
+export interface RotationStrategy<T> {
+  /** A short name for logs, e.g. `postgres-single-user`. */
+  readonly kind: string;
+  /** Validates a secret's fields and builds the typed view. Messages must not echo values. */
+  readonly schema: z.ZodType<T>;
+  /**
+   * Returns the fields that change in the pending version (a new password, a new key).
+   * The engine carries every other field over and stamps `rotated_at`.
+   */
+  createPending(context: CreateContext<T>): Promise<SecretFields>;
+  /** Makes the target system accept the pending credential (AWSCURRENT's must keep working where it can). */
+  setPending(context: SetContext<T>): Promise<SetOutcome>;
+  /** Proves the pending credential works; throws when it cannot prove it. */
+  testPending(context: TestContext<T>): Promise<void>;
+  /** Work after the pending version became AWSCURRENT, e.g. scheduling revocation of the old key. */
+  afterFinish?(context: FinishContext<T>): Promise<void>;
+}
