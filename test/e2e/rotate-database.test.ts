@@ -1,0 +1,298 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildRotateDatabaseHandler } from '../../functions/rotate-database/handler.js';
+import { loadConnectorOptions, loadDatabaseRotationConfig } from '../../shared/config/index.js';
+import {
+  canLogin,
+  captureOutput,
+  createRole,
+  createRotatingSecret,
+  findLeaks,
+  hostilePassword,
+  runSteps,
+  secretsManager,
+  seedDatabaseSecret,
+  stack,
+  stagesOf,
+  uniqueName,
+  valueAt,
+} from '../support/bed.js';
+
+const sm = secretsManager();
+let output: ReturnType<typeof captureOutput>;
+let seen: string[];
+
+function handlerWith(env: Record<string, string> = {}) {
+  return buildRotateDatabaseHandler({
+    config: loadDatabaseRotationConfig(env),
+    secretsManager: sm,
+    logger: new Logger({ serviceName: 'rotation-e2e', logLevel: 'DEBUG' }),
+  });
+}
+
+/** Creates a role and its seed-shaped secret, rotation started. */
+async function databaseSecret(options: { username?: string; password?: string; extra?: object } = {}) {
+  const username = options.username ?? uniqueName('app_user');
+  const password = options.password ?? hostilePassword();
+  await createRole(username, password);
+  const name = uniqueName('production/database/primary');
+  const { arn, token } = await createRotatingSecret(
+    sm,
+    name,
+    seedDatabaseSecret({ username, password, extra: options.extra }),
+  );
+  seen.push(password);
+  return { username, password, name, arn, token };
+}
+
+beforeEach(() => {
+  seen = [];
+  output = captureOutput();
+});
+
+afterEach(() => {
+  output.stop();
+  expect(findLeaks(output.text(), seen), 'secret values in captured output').toEqual([]);
+});
+
+describe('rotateDatabase, single user, on moto and PostgreSQL', () => {
+  it('rotates a production/database/primary secret: new password works, old one is refused', async () => {
+    const { username, password, arn, token } = await databaseSecret({ extra: { team: 'library' } });
+    const before = await valueAt(sm, arn, 'AWSCURRENT');
+    const currentId = Object.entries(await stagesOf(sm, arn)).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
+
+    const results = await runSteps(handlerWith(), arn, token);
+
+    const after = await valueAt(sm, arn, 'AWSCURRENT');
+    seen.push(after?.password ?? '');
+    expect(results.map((r) => (r as { outcome: string }).outcome)).toEqual(['done', 'done', 'done', 'done']);
+    expect(JSON.stringify(results)).not.toContain(after?.password);
+    expect(after?.password).toMatch(/^[A-Za-z0-9._-]{32}$/);
+    expect(await canLogin(username, after?.password ?? '')).toBe(true);
+    expect(await canLogin(username, password)).toBe(false);
+    expect(await stagesOf(sm, arn)).toEqual({ [token]: ['AWSCURRENT'], [currentId ?? '']: ['AWSPREVIOUS'] });
+    expect(Date.now() - Date.parse(after?.rotated_at ?? '')).toBeLessThan(60_000);
+    expect(after?.rotated_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const url = new URL(after?.connection_string ?? '');
+    expect(decodeURIComponent(url.password)).toBe(after?.password);
+    expect(decodeURIComponent(url.username)).toBe(username);
+    expect(url.host).toBe(new URL(before?.connection_string ?? '').host);
+    const { password: _p, connection_string: _c, rotated_at: _r, ...kept } = after ?? {};
+    const { password: _p0, connection_string: _c0, rotated_at: _r0, ...keptBefore } = before ?? {};
+    expect(kept).toEqual(keptBefore);
+    expect(kept.team).toBe('library');
+  });
+
+  it('completes when every step runs twice, as Secrets Manager retries do', async () => {
+    const { username, arn, token } = await databaseSecret();
+    const handler = handlerWith();
+    const outcomes: string[] = [];
+    for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const) {
+      for (let i = 0; i < 2; i++) {
+        const result = (await runSteps(handler, arn, token, [step]))[0] as { outcome: string };
+        outcomes.push(result.outcome);
+      }
+    }
+    const after = await valueAt(sm, arn, 'AWSCURRENT');
+    seen.push(after?.password ?? '');
+    expect(outcomes).toEqual([
+      'done',
+      'already-done',
+      'done',
+      'already-done',
+      'done',
+      'done',
+      'done',
+      'already-current',
+    ]);
+    expect(await canLogin(username, after?.password ?? '')).toBe(true);
+  });
+
+  it('rotates a secret in the RDS shape (engine, dbname, numeric port) without adding fields', async () => {
+    const username = uniqueName('rds_user');
+    const password = hostilePassword();
+    seen.push(password);
+    await createRole(username, password);
+    const { host, port } = stack().postgres;
+    const value = {
+      engine: 'postgres',
+      host,
+      port,
+      username,
+      password,
+      dbname: 'postgres',
+      sslmode: 'disable',
+    };
+    const { arn, token } = await createRotatingSecret(sm, uniqueName('production/database/rds'), value);
+
+    await runSteps(handlerWith(), arn, token);
+
+    const after = await valueAt(sm, arn, 'AWSCURRENT');
+    seen.push(after?.password ?? '');
+    expect(Object.keys(after ?? {}).sort()).toEqual([...Object.keys(value), 'rotated_at'].sort());
+    expect(await canLogin(username, after?.password ?? '')).toBe(true);
+  });
+
+  it.each([
+    ['a quote and a semicolon', `we"ird;name'--`],
+    ['mixed case', 'MixedCase_User'],
+    ['unicode', 'ünïcødé_用户'],
+    ['an injection attempt', `x"; DROP ROLE postgres; --`],
+  ])('rotates a user whose name has %s', async (_label, base) => {
+    const { username, arn, token } = await databaseSecret({ username: `${base}${uniqueName('')}` });
+    await runSteps(handlerWith(), arn, token);
+    const after = await valueAt(sm, arn, 'AWSCURRENT');
+    seen.push(after?.password ?? '');
+    expect(await canLogin(username, after?.password ?? '')).toBe(true);
+    expect(await canLogin(stack().postgres.superuser, stack().postgres.superuserPassword)).toBe(true);
+  });
+
+  it('sets generated passwords full of punctuation exactly, and encodes them in connection_string', async () => {
+    const { username, arn, token } = await databaseSecret();
+    await runSteps(handlerWith({ PASSWORD_EXCLUDE_CHARACTERS: '', PASSWORD_LENGTH: '64' }), arn, token);
+    const after = await valueAt(sm, arn, 'AWSCURRENT');
+    seen.push(after?.password ?? '');
+    expect(after?.password).toMatch(/[^A-Za-z0-9]/);
+    expect(decodeURIComponent(new URL(after?.connection_string ?? '').password)).toBe(after?.password);
+    expect(await canLogin(username, after?.password ?? '')).toBe(true);
+  });
+});
+
+describe('rotateDatabase refuses bad input and changes nothing', () => {
+  async function expectUnchanged(arn: string, username: string, password: string) {
+    expect(await canLogin(username, password)).toBe(true);
+    const stages = await stagesOf(sm, arn);
+    const pendingId = Object.entries(stages).find(([, s]) => s.includes('AWSPENDING'))?.[0];
+    if (pendingId) expect(await valueAt(sm, arn, 'AWSPENDING')).toBeUndefined();
+  }
+
+  it('fails createSecret with a MalformedSecretError when the secret is not JSON', async () => {
+    const username = uniqueName('bad_json');
+    const password = hostilePassword();
+    seen.push(password);
+    await createRole(username, password);
+    const raw = `{"username":"${username}","password":"${password}"`;
+    const { arn, token } = await createRotatingSecret(sm, uniqueName('production/database/bad'), raw);
+    await expect(runSteps(handlerWith(), arn, token, ['createSecret'])).rejects.toMatchObject({
+      name: 'MalformedSecretError',
+      message: expect.stringMatching(/AWSCURRENT.*is not valid JSON/),
+    });
+    await expectUnchanged(arn, username, password);
+  });
+
+  it('names every missing or invalid field, and no value', async () => {
+    const { username, password, arn, token } = await databaseSecret();
+    const broken = {
+      ...seedDatabaseSecret({ username, password }),
+      host: undefined,
+      port: 'not-a-port',
+      sslmode: 'prefer',
+    };
+    const { arn: brokenArn, token: brokenToken } = await createRotatingSecret(
+      sm,
+      uniqueName('production/database/broken'),
+      broken,
+    );
+    const error = await runSteps(handlerWith(), brokenArn, brokenToken, ['createSecret']).catch(
+      (e: Error) => e,
+    );
+    expect(error).toMatchObject({ name: 'MalformedSecretError', fields: ['host', 'port', 'sslmode'] });
+    expect((error as Error).message).toMatch(
+      /host: is required; port: must be a port number; sslmode: must be one of/,
+    );
+    await expectUnchanged(brokenArn, username, password);
+    await expectUnchanged(arn, username, password);
+    void token;
+  });
+
+  it('refuses a secret whose rotation is not enabled', async () => {
+    const username = uniqueName('no_rotation');
+    const password = hostilePassword();
+    seen.push(password);
+    await createRole(username, password);
+    const { arn, token } = await createRotatingSecret(
+      sm,
+      uniqueName('production/database/off'),
+      seedDatabaseSecret({ username, password }),
+      { rotate: false },
+    );
+    await expect(runSteps(handlerWith(), arn, token, ['createSecret'])).rejects.toMatchObject({
+      name: 'RotationNotEnabledError',
+    });
+    expect(await canLogin(username, password)).toBe(true);
+  });
+
+  it('refuses a token that is not a version of the secret', async () => {
+    const { username, password, arn } = await databaseSecret();
+    await expect(
+      runSteps(handlerWith(), arn, '99999999-9999-4999-8999-999999999999', ['setSecret']),
+    ).rejects.toMatchObject({ name: 'UnknownVersionError' });
+    await expectUnchanged(arn, username, password);
+  });
+
+  it('refuses a malformed event before calling anything', async () => {
+    const handler = handlerWith();
+    await expect(
+      handler({ SecretId: 'x', Step: 'createSecret' } as never, {} as never),
+    ).rejects.toMatchObject({
+      name: 'InvalidRotationEventError',
+      message: expect.stringContaining('ClientRequestToken is required'),
+    });
+  });
+});
+
+describe('rotateDatabase over TLS', () => {
+  async function tlsSecret(sslmode?: string) {
+    const { username, password, arn, token } = await databaseSecret();
+    const { host, port } = stack().postgres;
+    const value = { ...seedDatabaseSecret({ username, password }), host: 'localhost', sslmode };
+    const created = await createRotatingSecret(sm, uniqueName('production/database/tls'), value);
+    void arn;
+    void token;
+    void host;
+    void port;
+    return { username, password, ...created };
+  }
+
+  it('verifies the server certificate by default (verify-full) against DB_TLS_CA_FILE', async () => {
+    const { username, arn, token } = await tlsSecret(undefined);
+    await runSteps(handlerWith({ DB_TLS_CA_FILE: stack().postgres.caFile }), arn, token);
+    const after = await valueAt(sm, arn, 'AWSCURRENT');
+    seen.push(after?.password ?? '');
+    expect(await canLogin(username, after?.password ?? '')).toBe(true);
+  });
+
+  it('fails setSecret, without falling back to plaintext, when the certificate is not trusted', async () => {
+    const { username, password, arn, token } = await tlsSecret('verify-full');
+    await runSteps(handlerWith(), arn, token, ['createSecret']);
+    await expect(runSteps(handlerWith(), arn, token, ['setSecret'])).rejects.toMatchObject({
+      name: 'DatabaseUnavailableError',
+      message: expect.stringMatching(/certificate/),
+    });
+    expect(await canLogin(username, password)).toBe(true);
+    seen.push((await valueAt(sm, arn, 'AWSPENDING'))?.password ?? '');
+  });
+
+  it('accepts sslmode=require in the connection string without verifying', async () => {
+    const { username, password } = await databaseSecret();
+    const value = seedDatabaseSecret({ username, password });
+    const { sslmode: _drop, ...rest } = value;
+    const url = new URL(value.connection_string);
+    url.searchParams.set('sslmode', 'require');
+    const { arn, token } = await createRotatingSecret(sm, uniqueName('production/database/req'), {
+      ...rest,
+      connection_string: url.toString(),
+    });
+    await runSteps(handlerWith(), arn, token);
+    const after = await valueAt(sm, arn, 'AWSCURRENT');
+    seen.push(after?.password ?? '');
+    expect(new URL(after?.connection_string ?? '').searchParams.get('sslmode')).toBe('require');
+    expect(await canLogin(username, after?.password ?? '')).toBe(true);
+  });
+
+  it('reads DB_TLS_CA_FILE once and refuses an unreadable one by name', () => {
+    expect(() => loadConnectorOptions({ DB_TLS_CA_FILE: '/nonexistent/ca.pem' })).toThrow(
+      /DB_TLS_CA_FILE names a file that cannot be read/,
+    );
+  });
+});

@@ -1,0 +1,306 @@
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  InvalidRotationEventError,
+  MalformedSecretError,
+  MissingVersionError,
+  parseRotationEvent,
+  RotationEngine,
+  type RotationEvent,
+  RotationNotEnabledError,
+  SecretStore,
+  UnknownVersionError,
+  VersionNotPendingError,
+} from '../../shared/rotation/index.js';
+import { FakeKeyStrategy, RecordingLogger } from '../support/fakes.js';
+
+const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:production/api-keys/fake-AbCdEf';
+const NAME = 'production/api-keys/fake';
+const CURRENT = '11111111-1111-4111-8111-111111111111';
+const TOKEN = '22222222-2222-4222-8222-222222222222';
+const OLD = '33333333-3333-4333-8333-333333333333';
+const NOW = new Date('2026-11-25T12:00:00.123Z');
+
+const sm = mockClient(SecretsManagerClient);
+
+function describeAs(versions: Record<string, string[]>, rotationEnabled = true) {
+  sm.on(DescribeSecretCommand).resolves({
+    ARN,
+    Name: NAME,
+    RotationEnabled: rotationEnabled,
+    VersionIdsToStages: versions,
+  });
+}
+
+function storedValue(versionId: string, secretString: string) {
+  sm.on(GetSecretValueCommand, { SecretId: ARN, VersionId: versionId }).resolves({
+    ARN,
+    VersionId: versionId,
+    SecretString: secretString,
+  });
+}
+
+function noValue(versionId: string) {
+  sm.on(GetSecretValueCommand, { SecretId: ARN, VersionId: versionId }).rejects(
+    new ResourceNotFoundException({ message: 'no value', $metadata: {} }),
+  );
+}
+
+function setup() {
+  const strategy = new FakeKeyStrategy();
+  const logger = new RecordingLogger();
+  const engine = new RotationEngine({
+    store: new SecretStore(new SecretsManagerClient({ region: 'us-east-1' })),
+    strategy,
+    logger,
+    now: () => NOW,
+  });
+  return { engine, strategy, logger };
+}
+
+const event = (Step: RotationEvent['Step'], extra: Partial<RotationEvent> = {}): RotationEvent => ({
+  SecretId: NAME,
+  ClientRequestToken: TOKEN,
+  Step,
+  ...extra,
+});
+
+describe('parseRotationEvent', () => {
+  it('accepts the event Secrets Manager sends', () => {
+    expect(parseRotationEvent({ SecretId: NAME, ClientRequestToken: TOKEN, Step: 'setSecret' })).toEqual({
+      SecretId: NAME,
+      ClientRequestToken: TOKEN,
+      Step: 'setSecret',
+    });
+  });
+
+  it('throws an InvalidRotationEventError naming every missing field', () => {
+    expect(() => parseRotationEvent({ Step: 'createSecret' })).toThrow(InvalidRotationEventError);
+    expect(() => parseRotationEvent({ Step: 'createSecret' })).toThrow(
+      /SecretId is required.*ClientRequestToken is required/,
+    );
+  });
+
+  it('refuses an unknown step, naming the four it accepts', () => {
+    expect(() =>
+      parseRotationEvent({ SecretId: NAME, ClientRequestToken: TOKEN, Step: 'deleteSecret' }),
+    ).toThrow(/Step must be one of createSecret, setSecret, testSecret, finishSecret/);
+  });
+
+  it('refuses an event that is not an object', () => {
+    expect(() => parseRotationEvent('createSecret')).toThrow(InvalidRotationEventError);
+    expect(() => parseRotationEvent(null)).toThrow(InvalidRotationEventError);
+  });
+});
+
+describe('RotationEngine guard', () => {
+  beforeEach(() => sm.reset());
+
+  it('throws a RotationNotEnabledError and reads nothing when rotation is off', async () => {
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] }, false);
+    const { engine, strategy } = setup();
+    await expect(engine.run(event('createSecret'))).rejects.toThrow(RotationNotEnabledError);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(strategy.calls).toEqual([]);
+  });
+
+  it('throws an UnknownVersionError when the token is not a version of the secret', async () => {
+    describeAs({ [CURRENT]: ['AWSCURRENT'] });
+    const { engine } = setup();
+    await expect(engine.run(event('setSecret'))).rejects.toThrow(UnknownVersionError);
+  });
+
+  it('throws a VersionNotPendingError when the token is neither AWSPENDING nor AWSCURRENT', async () => {
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPREVIOUS'] });
+    const { engine } = setup();
+    await expect(engine.run(event('testSecret'))).rejects.toThrow(VersionNotPendingError);
+  });
+
+  it.each(['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const)(
+    'does nothing in %s when the token is already AWSCURRENT',
+    async (step) => {
+      describeAs({ [TOKEN]: ['AWSCURRENT'], [CURRENT]: ['AWSPREVIOUS'] });
+      const { engine, strategy } = setup();
+      const result = await engine.run(event(step));
+      expect(result).toEqual({ step, secretName: NAME, versionId: TOKEN, outcome: 'already-current' });
+      expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+      expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
+      expect(strategy.calls).toEqual([]);
+    },
+  );
+
+  it('tags every log line with the secret, the step and the token, and removes them afterwards', async () => {
+    describeAs({ [TOKEN]: ['AWSCURRENT'] });
+    const { engine, logger } = setup();
+    await engine.run(event('testSecret'));
+    expect(logger.lines.length).toBeGreaterThan(0);
+    for (const line of logger.lines) {
+      expect(line.attributes[0]).toMatchObject({
+        secretName: NAME,
+        step: 'testSecret',
+        clientRequestToken: TOKEN,
+      });
+    }
+    expect(logger.keys).toEqual({});
+  });
+});
+
+describe('RotationEngine createSecret', () => {
+  beforeEach(() => sm.reset());
+
+  it('stores the pending value under the token, carrying every field and stamping rotated_at', async () => {
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+    storedValue(
+      CURRENT,
+      JSON.stringify({ api_key: 'key-old', team: 'payments', rotated_at: '2024-01-01T00:00:00Z' }),
+    );
+    noValue(TOKEN);
+    const { engine } = setup();
+
+    const result = await engine.run(event('createSecret', { RotationToken: 'rotation-token' }));
+
+    expect(result.outcome).toBe('done');
+    const put = sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input;
+    expect(put).toMatchObject({
+      SecretId: ARN,
+      ClientRequestToken: TOKEN,
+      VersionStages: ['AWSPENDING'],
+      RotationToken: 'rotation-token',
+    });
+    expect(JSON.parse(put?.SecretString ?? '')).toEqual({
+      api_key: 'key-new',
+      team: 'payments',
+      rotated_at: '2026-11-25T12:00:00Z',
+    });
+    for (const call of sm.commandCalls(GetSecretValueCommand))
+      expect(call.args[0].input.VersionId).toBeDefined();
+  });
+
+  it('does nothing when the pending version already holds a value', async () => {
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+    storedValue(CURRENT, JSON.stringify({ api_key: 'key-old' }));
+    storedValue(TOKEN, JSON.stringify({ api_key: 'key-new' }));
+    const { engine, strategy } = setup();
+    expect((await engine.run(event('createSecret'))).outcome).toBe('already-done');
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(strategy.calls).toEqual([]);
+  });
+
+  it('throws a MalformedSecretError without quoting the value when AWSCURRENT is not JSON', async () => {
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+    storedValue(CURRENT, 'hunter2-not-json');
+    noValue(TOKEN);
+    const { engine } = setup();
+    const error = await engine.run(event('createSecret')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MalformedSecretError);
+    expect(String((error as Error).message)).toMatch(/AWSCURRENT.*is not valid JSON/);
+    expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).not.toContain('hunter2');
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('names the missing field when AWSCURRENT lacks one', async () => {
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+    storedValue(CURRENT, JSON.stringify({ other: 'secret-value-x' }));
+    noValue(TOKEN);
+    const { engine } = setup();
+    const error = (await engine.run(event('createSecret')).catch((e: unknown) => e)) as MalformedSecretError;
+    expect(error.fields).toEqual(['api_key']);
+    expect(error.message).toContain('api_key: is required');
+    expect(error.message).not.toContain('secret-value-x');
+  });
+
+  it('throws a MissingVersionError when the secret has no AWSCURRENT version', async () => {
+    describeAs({ [TOKEN]: ['AWSPENDING'] });
+    noValue(TOKEN);
+    const { engine } = setup();
+    await expect(engine.run(event('createSecret'))).rejects.toThrow(MissingVersionError);
+  });
+});
+
+describe('RotationEngine setSecret and testSecret', () => {
+  beforeEach(() => sm.reset());
+
+  it('throws a MissingVersionError when createSecret has not stored the pending value', async () => {
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+    storedValue(CURRENT, JSON.stringify({ api_key: 'key-old' }));
+    noValue(TOKEN);
+    const { engine, strategy } = setup();
+    await expect(engine.run(event('setSecret'))).rejects.toThrow(/createSecret has not run/);
+    expect(strategy.calls).toEqual([]);
+  });
+
+  it('hands the strategy the parsed versions and reads each version once across steps', async () => {
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+    storedValue(CURRENT, JSON.stringify({ api_key: 'key-old' }));
+    storedValue(TOKEN, JSON.stringify({ api_key: 'key-new' }));
+    const { engine, strategy } = setup();
+    await engine.run(event('setSecret'));
+    await engine.run(event('testSecret'));
+    expect(strategy.calls).toEqual(['setPending', 'testPending']);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+});
+
+describe('RotationEngine finishSecret', () => {
+  beforeEach(() => sm.reset());
+
+  it('moves AWSCURRENT to the token, runs the after-finish work, then removes AWSPENDING', async () => {
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'], [OLD]: ['AWSPREVIOUS'] });
+    storedValue(CURRENT, JSON.stringify({ api_key: 'key-old' }));
+    storedValue(TOKEN, JSON.stringify({ api_key: 'key-new' }));
+    sm.on(UpdateSecretVersionStageCommand).resolves({});
+    const { engine, strategy } = setup();
+
+    expect((await engine.run(event('finishSecret'))).outcome).toBe('done');
+
+    const updates = sm.commandCalls(UpdateSecretVersionStageCommand).map((c) => c.args[0].input);
+    expect(updates).toEqual([
+      { SecretId: ARN, VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN, RemoveFromVersionId: CURRENT },
+      { SecretId: ARN, VersionStage: 'AWSPENDING', RemoveFromVersionId: TOKEN },
+    ]);
+    expect(strategy.calls).toEqual(['afterFinish']);
+  });
+
+  it('resumes an interrupted finish: the token is AWSCURRENT but still AWSPENDING', async () => {
+    describeAs({ [TOKEN]: ['AWSCURRENT', 'AWSPENDING'], [CURRENT]: ['AWSPREVIOUS'] });
+    storedValue(CURRENT, JSON.stringify({ api_key: 'key-old' }));
+    storedValue(TOKEN, JSON.stringify({ api_key: 'key-new' }));
+    sm.on(UpdateSecretVersionStageCommand).resolves({});
+    const { engine, strategy } = setup();
+
+    expect((await engine.run(event('finishSecret'))).outcome).toBe('done');
+
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand).map((c) => c.args[0].input)).toEqual([
+      { SecretId: ARN, VersionStage: 'AWSPENDING', RemoveFromVersionId: TOKEN },
+    ]);
+    expect(strategy.calls).toEqual(['afterFinish']);
+  });
+});
+
+describe('SecretStore', () => {
+  beforeEach(() => sm.reset());
+
+  it('wraps a Secrets Manager failure in a SecretStoreError naming the operation', async () => {
+    sm.on(DescribeSecretCommand).rejects(new Error('throttled'));
+    const store = new SecretStore(new SecretsManagerClient({ region: 'us-east-1' }));
+    await expect(store.describe(NAME)).rejects.toThrow(
+      /could not describe secret production\/api-keys\/fake: Error: throttled/,
+    );
+  });
+
+  it('reads a version again when its cache is off', async () => {
+    storedValue(CURRENT, '{}');
+    const store = new SecretStore(new SecretsManagerClient({ region: 'us-east-1' }), { cacheSize: 0 });
+    await store.getVersion(ARN, CURRENT);
+    await store.getVersion(ARN, CURRENT);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+});
