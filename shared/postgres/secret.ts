@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** libpq's TLS modes this product accepts. `prefer` and `allow` may fall back to plaintext, so they are refused. */
 export const SslModes = ['disable', 'require', 'verify-ca', 'verify-full'] as const;

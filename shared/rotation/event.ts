@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type StepName, Steps } from './constants.js';
 import { InvalidRotationEventError } from './errors.js';
 
