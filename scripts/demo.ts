@@ -8,7 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import pg from 'pg';
-import { checkLocalPrerequisites, LocalStackUnavailableError, startLocalStack } from '../test/support/local-stack.js';
+import {
+  checkLocalPrerequisites,
+  LocalStackUnavailableError,
+  startLocalStack,
+} from '../test/support/local-stack.js';
 
 const SECRET_NAME = 'production/database/primary';
 const DB_USER = 'muejam_user';
@@ -40,13 +44,24 @@ async function main(): Promise<void> {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
     // Imported once the environment is set: the handler reads it at cold start, as on Lambda.
-    const { SecretsManagerClient, CreateSecretCommand, RotateSecretCommand, DescribeSecretCommand, GetSecretValueCommand } =
-      await import('@aws-sdk/client-secrets-manager');
+    const {
+      SecretsManagerClient,
+      CreateSecretCommand,
+      RotateSecretCommand,
+      DescribeSecretCommand,
+      GetSecretValueCommand,
+    } = await import('@aws-sdk/client-secrets-manager');
     const { handler } = await import('../functions/rotate-database/handler.js');
     const sm = new SecretsManagerClient({});
 
     const initialPassword = randomBytes(18).toString('base64url');
-    const admin = new pg.Client({ host, port, user: superuser, password: superuserPassword, database: 'postgres' });
+    const admin = new pg.Client({
+      host,
+      port,
+      user: superuser,
+      password: superuserPassword,
+      database: 'postgres',
+    });
     await admin.connect();
     await admin.query(`CREATE ROLE ${DB_USER} LOGIN PASSWORD '${initialPassword}'`);
     await admin.end();
@@ -62,7 +77,11 @@ async function main(): Promise<void> {
       rotated_at: '2024-01-01T00:00:00Z',
     };
     const { ARN: arn } = await sm.send(
-      new CreateSecretCommand({ Name: SECRET_NAME, Description: 'Primary database connection', SecretString: JSON.stringify(value) }),
+      new CreateSecretCommand({
+        Name: SECRET_NAME,
+        Description: 'Primary database connection',
+        SecretString: JSON.stringify(value),
+      }),
     );
     say(`secret ${SECRET_NAME} created (seed shape; TLS verify-full by default)`);
 
@@ -72,7 +91,8 @@ async function main(): Promise<void> {
       .send(
         new RotateSecretCommand({
           SecretId: arn,
-          RotationLambdaARN: 'arn:aws:lambda:us-east-1:123456789012:function:secrets-rotation-production-rotateDatabase',
+          RotationLambdaARN:
+            'arn:aws:lambda:us-east-1:123456789012:function:secrets-rotation-production-rotateDatabase',
           RotationRules: { AutomaticallyAfterDays: 90 },
         }),
       )
@@ -80,18 +100,27 @@ async function main(): Promise<void> {
         if (error.name !== 'ResourceNotFoundException') throw error;
       });
     const described = await sm.send(new DescribeSecretCommand({ SecretId: arn }));
-    const token = Object.entries(described.VersionIdsToStages ?? {}).find(([, s]) => s?.includes('AWSPENDING'))?.[0];
+    const token = Object.entries(described.VersionIdsToStages ?? {}).find(([, s]) =>
+      s?.includes('AWSPENDING'),
+    )?.[0];
     if (!arn || !token) throw new Error('RotateSecret did not stage a pending version');
 
-    const context = { functionName: 'rotateDatabase', awsRequestId: 'demo', getRemainingTimeInMillis: () => 60_000 } as Context;
+    const context = {
+      functionName: 'rotateDatabase',
+      awsRequestId: 'demo',
+      getRemainingTimeInMillis: () => 60_000,
+    } as Context;
     for (const Step of STEPS) {
       const started = performance.now();
-      const result = (await handler({ SecretId: arn, ClientRequestToken: token, Step }, context)) as { outcome: string };
+      const result = (await handler({ SecretId: arn, ClientRequestToken: token, Step }, context)) as {
+        outcome: string;
+      };
       say(`  ${Step.padEnd(12)} ${result.outcome.padEnd(16)} ${(performance.now() - started).toFixed(0)} ms`);
     }
 
     const current = JSON.parse(
-      (await sm.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: 'AWSCURRENT' }))).SecretString ?? '{}',
+      (await sm.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: 'AWSCURRENT' })))
+        .SecretString ?? '{}',
     ) as Record<string, string>;
     const login = async (password: string) => {
       const client = new pg.Client({
@@ -100,7 +129,9 @@ async function main(): Promise<void> {
         user: DB_USER,
         password,
         database: 'postgres',
-        ssl: { ca: caFile ? await import('node:fs').then((fs) => fs.readFileSync(caFile, 'utf8')) : undefined },
+        ssl: {
+          ca: caFile ? await import('node:fs').then((fs) => fs.readFileSync(caFile, 'utf8')) : undefined,
+        },
       });
       try {
         await client.connect();
@@ -129,6 +160,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`demo failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+  process.stderr.write(
+    `demo failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`,
+  );
   process.exit(1);
 });

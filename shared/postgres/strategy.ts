@@ -39,14 +39,24 @@ export class PostgresSingleUserStrategy implements RotationStrategy<PostgresSecr
   readonly schema = postgresSecretSchema;
   readonly #connector: PostgresConnector;
   readonly #passwords: PasswordSource;
+  /** A password being generated for one token while the guard runs (see {@link prepare}). */
+  #prepared: { token: string; password: Promise<string> } | undefined;
 
   constructor(options: PostgresSingleUserOptions) {
     this.#connector = options.connector;
     this.#passwords = options.passwords;
   }
 
-  async createPending({ current }: CreateContext<PostgresSecret>): Promise<SecretFields> {
-    const password = await this.#passwords.generate();
+  prepare(token: string): void {
+    const password = this.#passwords.generate();
+    password.catch(() => undefined);
+    this.#prepared = { token, password };
+  }
+
+  async createPending({ current, token }: CreateContext<PostgresSecret>): Promise<SecretFields> {
+    const prepared = this.#prepared?.token === token ? this.#prepared.password : undefined;
+    this.#prepared = undefined;
+    const password = await (prepared ?? this.#passwords.generate());
     const { connectionString } = current.value;
     return {
       password,

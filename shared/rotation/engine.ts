@@ -40,6 +40,12 @@ export interface RotationEngineOptions<T> {
   readonly now?: () => Date;
 }
 
+/** Reads started before the guard, for the step to use. */
+interface Prefetched {
+  readonly pending?: Promise<string | undefined>;
+  readonly current?: Promise<{ versionId: string; value: string } | undefined>;
+}
+
 const LOG_KEYS = ['secretId', 'secretName', 'step', 'clientRequestToken', 'credentialKind'];
 
 /**
@@ -78,6 +84,8 @@ export class RotationEngine<T> {
       credentialKind: this.#strategy.kind,
     });
     try {
+      // Reads that do not depend on the guard's answer start alongside it: one round trip, not two.
+      const prefetched = this.#prefetch(event);
       const secret = await this.#store.describe(event.SecretId);
       this.#logger.appendKeys({ secretName: secret.name });
       const result = (outcome: StepOutcome): StepResult => ({
@@ -96,7 +104,7 @@ export class RotationEngine<T> {
         this.#logger.info('version is already AWSCURRENT; nothing to do');
         return result(StepOutcome.ALREADY_CURRENT);
       }
-      const outcome = await this.#runStep(event, secret);
+      const outcome = await this.#runStep(event, secret, prefetched);
       this.#logger.info('step finished', { outcome });
       return result(outcome);
     } finally {
@@ -104,14 +112,40 @@ export class RotationEngine<T> {
     }
   }
 
-  async #runStep(event: RotationEvent, secret: SecretDescription): Promise<StepOutcome> {
+  /** Starts the reads a step will need, before the guard; their failures surface when used. */
+  #prefetch(event: RotationEvent): Prefetched {
+    const quiet = <P>(promise: Promise<P>): Promise<P> => {
+      promise.catch(() => undefined);
+      return promise;
+    };
+    const { SecretId: id, ClientRequestToken: token } = event;
+    switch (event.Step) {
+      case 'createSecret':
+        this.#strategy.prepare?.(token);
+        return {
+          pending: quiet(this.#store.getVersion(id, token)),
+          current: quiet(this.#store.getStage(id, Stage.CURRENT)),
+        };
+      case 'setSecret':
+      case 'testSecret':
+        return { pending: quiet(this.#store.getVersion(id, token)) };
+      default:
+        return {};
+    }
+  }
+
+  async #runStep(
+    event: RotationEvent,
+    secret: SecretDescription,
+    prefetched: Prefetched,
+  ): Promise<StepOutcome> {
     const token = event.ClientRequestToken;
     const context = { secret, token, logger: this.#logger };
     switch (event.Step) {
       case 'createSecret': {
         const [current, pendingValue] = await Promise.all([
-          this.#readCurrent(secret),
-          this.#store.getVersion(secret.arn, token),
+          this.#readCurrent(secret, prefetched.current),
+          prefetched.pending ?? this.#store.getVersion(secret.arn, token),
         ]);
         if (pendingValue !== undefined) {
           this.#parse(secret, token, Stage.PENDING, pendingValue);
@@ -139,7 +173,7 @@ export class RotationEngine<T> {
       case 'setSecret': {
         const [current, pending] = await Promise.all([
           this.#readCurrent(secret),
-          this.#readPending(secret, token),
+          this.#readVersion(secret, token, Stage.PENDING, prefetched.pending),
         ]);
         const outcome = await this.#strategy.setPending({
           ...context,
@@ -150,7 +184,7 @@ export class RotationEngine<T> {
         return outcome === 'applied' ? StepOutcome.DONE : StepOutcome.ALREADY_DONE;
       }
       case 'testSecret': {
-        const pending = await this.#readPending(secret, token);
+        const pending = await this.#readVersion(secret, token, Stage.PENDING, prefetched.pending);
         await this.#strategy.testPending({ ...context, pending });
         return StepOutcome.DONE;
       }
@@ -212,18 +246,25 @@ export class RotationEngine<T> {
     return Object.entries(secret.versions).find(([, stages]) => stages.includes(stage))?.[0];
   }
 
-  async #readCurrent(secret: SecretDescription): Promise<SecretVersion<T>> {
+  /** Reads AWSCURRENT as the guard saw it; a prefetched read by label is used when it is the same version. */
+  async #readCurrent(
+    secret: SecretDescription,
+    prefetched?: Promise<{ versionId: string; value: string } | undefined>,
+  ): Promise<SecretVersion<T>> {
     const id = this.#findVersion(secret, Stage.CURRENT);
     if (!id) throw new MissingVersionError(`secret ${secret.name} has no AWSCURRENT version to rotate from`);
-    return this.#readVersion(secret, id, Stage.CURRENT);
+    const early = await prefetched;
+    const value = early?.versionId === id ? Promise.resolve(early.value) : undefined;
+    return this.#readVersion(secret, id, Stage.CURRENT, value);
   }
 
-  async #readPending(secret: SecretDescription, token: string): Promise<SecretVersion<T>> {
-    return this.#readVersion(secret, token, Stage.PENDING);
-  }
-
-  async #readVersion(secret: SecretDescription, versionId: string, label: string): Promise<SecretVersion<T>> {
-    const raw = await this.#store.getVersion(secret.arn, versionId);
+  async #readVersion(
+    secret: SecretDescription,
+    versionId: string,
+    label: string,
+    prefetched?: Promise<string | undefined>,
+  ): Promise<SecretVersion<T>> {
+    const raw = await (prefetched ?? this.#store.getVersion(secret.arn, versionId));
     if (raw === undefined) {
       throw new MissingVersionError(
         label === Stage.PENDING

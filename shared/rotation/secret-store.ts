@@ -66,19 +66,34 @@ export class SecretStore {
   /**
    * Reads the value of one version. Returns `undefined` when the version holds no value
    * (Secrets Manager stages an empty AWSPENDING version when rotation starts).
+   * `secretId` may be the name or the ARN.
    */
-  async getVersion(arn: string, versionId: string): Promise<string | undefined> {
-    const key = `${arn}\n${versionId}`;
-    const cached = this.#cache.get(key);
+  async getVersion(secretId: string, versionId: string): Promise<string | undefined> {
+    const cached = this.#cache.get(`${secretId}\n${versionId}`);
     if (cached !== undefined) return cached;
     const out = await this.#call(
-      `read version ${versionId} of ${arn}`,
-      () => this.#client.send(new GetSecretValueCommand({ SecretId: arn, VersionId: versionId })),
+      `read version ${versionId} of ${secretId}`,
+      () => this.#client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: versionId })),
       { notFound: true },
     );
     if (out?.SecretString === undefined) return undefined;
-    this.#remember(key, out.SecretString);
+    this.#remember([secretId, out.ARN], versionId, out.SecretString);
     return out.SecretString;
+  }
+
+  /**
+   * Reads the version that carries `stage` now, and its id. Staging labels move, so this
+   * always asks Secrets Manager; the value is then cached under its version id.
+   */
+  async getStage(secretId: string, stage: string): Promise<{ versionId: string; value: string } | undefined> {
+    const out = await this.#call(
+      `read the ${stage} version of ${secretId}`,
+      () => this.#client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage })),
+      { notFound: true },
+    );
+    if (out?.SecretString === undefined || !out.VersionId) return undefined;
+    this.#remember([secretId, out.ARN], out.VersionId, out.SecretString);
+    return { versionId: out.VersionId, value: out.SecretString };
   }
 
   /**
@@ -97,7 +112,7 @@ export class SecretStore {
         }),
       ),
     );
-    this.#remember(`${arn}\n${token}`, value);
+    this.#remember([arn], token, value);
   }
 
   /**
@@ -130,10 +145,14 @@ export class SecretStore {
     );
   }
 
-  #remember(key: string, value: string): void {
+  #remember(secretIds: (string | undefined)[], versionId: string, value: string): void {
     if (this.#cacheSize <= 0) return;
-    this.#cache.delete(key);
-    this.#cache.set(key, value);
+    for (const secretId of new Set(secretIds)) {
+      if (secretId === undefined) continue;
+      const key = `${secretId}\n${versionId}`;
+      this.#cache.delete(key);
+      this.#cache.set(key, value);
+    }
     while (this.#cache.size > this.#cacheSize) {
       const oldest = this.#cache.keys().next().value;
       if (oldest === undefined) break;

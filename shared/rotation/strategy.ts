@@ -75,6 +75,12 @@ export interface RotationStrategy<T> {
   /** Validates a secret's fields and builds the typed view. Messages must not echo values. */
   readonly schema: z.ZodType<T>;
   /**
+   * Called as createSecret starts, before the guard has answered: a strategy may begin
+   * work without side effects that createPending will need (generating a password), so it
+   * overlaps the guard's round trip. Must not touch the target system.
+   */
+  prepare?(token: string): void;
+  /**
    * Returns the fields that change in the pending version (a new password, a new key).
    * The engine carries every other field over and stamps `rotated_at`.
    */

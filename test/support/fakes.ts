@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RotationLogger, RotationStrategy, SecretFields } from '../../shared/rotation/index.js';
 
 /** A logger that records every line, for assertions and leak scans. */

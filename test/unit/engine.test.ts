@@ -48,6 +48,15 @@ function storedValue(versionId: string, secretString: string) {
   });
 }
 
+function currentIs(versionId: string, secretString: string) {
+  storedValue(versionId, secretString);
+  sm.on(GetSecretValueCommand, { SecretId: ARN, VersionStage: 'AWSCURRENT' }).resolves({
+    ARN,
+    VersionId: versionId,
+    SecretString: secretString,
+  });
+}
+
 function noValue(versionId: string) {
   sm.on(GetSecretValueCommand, { SecretId: ARN, VersionId: versionId }).rejects(
     new ResourceNotFoundException({ message: 'no value', $metadata: {} }),
@@ -67,7 +76,7 @@ function setup() {
 }
 
 const event = (Step: RotationEvent['Step'], extra: Partial<RotationEvent> = {}): RotationEvent => ({
-  SecretId: NAME,
+  SecretId: ARN,
   ClientRequestToken: TOKEN,
   Step,
   ...extra,
@@ -104,11 +113,12 @@ describe('parseRotationEvent', () => {
 describe('RotationEngine guard', () => {
   beforeEach(() => sm.reset());
 
-  it('throws a RotationNotEnabledError and reads nothing when rotation is off', async () => {
+  it('throws a RotationNotEnabledError and changes nothing when rotation is off', async () => {
     describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] }, false);
     const { engine, strategy } = setup();
     await expect(engine.run(event('createSecret'))).rejects.toThrow(RotationNotEnabledError);
-    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
     expect(strategy.calls).toEqual([]);
   });
 
@@ -180,13 +190,15 @@ describe('RotationEngine createSecret', () => {
       team: 'payments',
       rotated_at: '2026-11-25T12:00:00Z',
     });
-    for (const call of sm.commandCalls(GetSecretValueCommand))
-      expect(call.args[0].input.VersionId).toBeDefined();
+    for (const call of sm.commandCalls(GetSecretValueCommand)) {
+      const { VersionId, VersionStage } = call.args[0].input;
+      expect(VersionId ?? VersionStage).toBeDefined();
+    }
   });
 
   it('does nothing when the pending version already holds a value', async () => {
     describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
-    storedValue(CURRENT, JSON.stringify({ api_key: 'key-old' }));
+    currentIs(CURRENT, JSON.stringify({ api_key: 'key-old' }));
     storedValue(TOKEN, JSON.stringify({ api_key: 'key-new' }));
     const { engine, strategy } = setup();
     expect((await engine.run(event('createSecret'))).outcome).toBe('already-done');
@@ -196,7 +208,7 @@ describe('RotationEngine createSecret', () => {
 
   it('throws a MalformedSecretError without quoting the value when AWSCURRENT is not JSON', async () => {
     describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
-    storedValue(CURRENT, 'hunter2-not-json');
+    currentIs(CURRENT, 'hunter2-not-json');
     noValue(TOKEN);
     const { engine } = setup();
     const error = await engine.run(event('createSecret')).catch((e: unknown) => e);
@@ -208,7 +220,7 @@ describe('RotationEngine createSecret', () => {
 
   it('names the missing field when AWSCURRENT lacks one', async () => {
     describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
-    storedValue(CURRENT, JSON.stringify({ other: 'secret-value-x' }));
+    currentIs(CURRENT, JSON.stringify({ other: 'secret-value-x' }));
     noValue(TOKEN);
     const { engine } = setup();
     const error = (await engine.run(event('createSecret')).catch((e: unknown) => e)) as MalformedSecretError;
