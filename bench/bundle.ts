@@ -41,7 +41,11 @@ try {
     for (let i = 0; i < LOADS; i++) {
       const script = `const t=performance.now();await import(${JSON.stringify(outfile)});process.stdout.write(String(performance.now()-t))`;
       const ms = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-        env: { ...process.env, AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        env: {
+          ...process.env,
+          AWS_REGION: 'us-east-1',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
       }).toString();
       loads.push(Number(ms));
     }
@@ -52,7 +56,7 @@ try {
       load_median_ms: Math.round((loads[Math.floor(loads.length / 2)] ?? 0) * 10) / 10,
     };
     process.stderr.write(
-      `${fn.name}: ${(results[fn.name]?.bytes ?? 0) / 1024 | 0} KB minified, ${(results[fn.name]?.gzip_bytes ?? 0) / 1024 | 0} KB gzipped, module load ${results[fn.name]?.load_median_ms} ms (median of ${LOADS})\n`,
+      `${fn.name}: ${((results[fn.name]?.bytes ?? 0) / 1024) | 0} KB minified, ${((results[fn.name]?.gzip_bytes ?? 0) / 1024) | 0} KB gzipped, module load ${results[fn.name]?.load_median_ms} ms (median of ${LOADS})\n`,
     );
   }
 } finally {
