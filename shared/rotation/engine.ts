@@ -34,7 +34,11 @@ export interface StepResult {
 /** Dependencies of {@link RotationEngine}. */
 export interface RotationEngineOptions<T> {
   readonly store: SecretStore;
-  readonly strategy: RotationStrategy<T>;
+  /**
+   * The credential kind's strategy, or a function choosing one for each secret (from its
+   * name or tags); the function is called once a step has described the secret.
+   */
+  readonly strategy: RotationStrategy<T> | ((secret: SecretDescription) => RotationStrategy<T>);
   readonly logger: RotationLogger;
   /** Clock for `rotated_at`; defaults to the system clock. */
   readonly now?: () => Date;
@@ -63,13 +67,16 @@ const LOG_KEYS = ['secretId', 'secretName', 'step', 'clientRequestToken', 'crede
  */
 export class RotationEngine<T> {
   readonly #store: SecretStore;
-  readonly #strategy: RotationStrategy<T>;
+  readonly #fixed: RotationStrategy<T> | undefined;
+  readonly #resolve: (secret: SecretDescription) => RotationStrategy<T>;
   readonly #logger: RotationLogger;
   readonly #now: () => Date;
 
   constructor(options: RotationEngineOptions<T>) {
     this.#store = options.store;
-    this.#strategy = options.strategy;
+    const { strategy } = options;
+    this.#fixed = typeof strategy === 'function' ? undefined : strategy;
+    this.#resolve = typeof strategy === 'function' ? strategy : () => strategy;
     this.#logger = options.logger;
     this.#now = options.now ?? (() => new Date());
   }
@@ -81,13 +88,14 @@ export class RotationEngine<T> {
       secretId: event.SecretId,
       step: event.Step,
       clientRequestToken: token,
-      credentialKind: this.#strategy.kind,
+      ...(this.#fixed ? { credentialKind: this.#fixed.kind } : {}),
     });
     try {
       // Reads that do not depend on the guard's answer start alongside it: one round trip, not two.
       const prefetched = this.#prefetch(event);
       const secret = await this.#store.describe(event.SecretId);
-      this.#logger.appendKeys({ secretName: secret.name });
+      const strategy = this.#resolve(secret);
+      this.#logger.appendKeys({ secretName: secret.name, credentialKind: strategy.kind });
       const result = (outcome: StepOutcome): StepResult => ({
         step: event.Step,
         secretName: secret.name,
@@ -98,13 +106,13 @@ export class RotationEngine<T> {
       if (stages.includes(Stage.CURRENT)) {
         if (event.Step === 'finishSecret' && stages.includes(Stage.PENDING)) {
           this.#logger.info('resuming an interrupted finishSecret');
-          await this.#completeFinish(secret, token, this.#findVersion(secret, Stage.PREVIOUS));
+          await this.#completeFinish(strategy, secret, token, this.#findVersion(secret, Stage.PREVIOUS));
           return result(StepOutcome.DONE);
         }
         this.#logger.info('version is already AWSCURRENT; nothing to do');
         return result(StepOutcome.ALREADY_CURRENT);
       }
-      const outcome = await this.#runStep(event, secret, prefetched);
+      const outcome = await this.#runStep(strategy, event, secret, prefetched);
       this.#logger.info('step finished', { outcome });
       return result(outcome);
     } finally {
@@ -121,7 +129,7 @@ export class RotationEngine<T> {
     const { SecretId: id, ClientRequestToken: token } = event;
     switch (event.Step) {
       case 'createSecret':
-        this.#strategy.prepare?.(token);
+        this.#fixed?.prepare?.(token);
         return {
           pending: quiet(this.#store.getVersion(id, token)),
           current: quiet(this.#store.getStage(id, Stage.CURRENT)),
@@ -135,6 +143,7 @@ export class RotationEngine<T> {
   }
 
   async #runStep(
+    strategy: RotationStrategy<T>,
     event: RotationEvent,
     secret: SecretDescription,
     prefetched: Prefetched,
@@ -144,18 +153,18 @@ export class RotationEngine<T> {
     switch (event.Step) {
       case 'createSecret': {
         const [current, pendingValue] = await Promise.all([
-          this.#readCurrent(secret, prefetched.current),
+          this.#readCurrent(strategy, secret, prefetched.current),
           prefetched.pending ?? this.#store.getVersion(secret.arn, token),
         ]);
         if (pendingValue !== undefined) {
-          this.#parse(secret, token, Stage.PENDING, pendingValue);
+          this.#parse(strategy, secret, token, Stage.PENDING, pendingValue);
           this.#logger.info('pending version already exists');
           return StepOutcome.ALREADY_DONE;
         }
-        const changes = await this.#strategy.createPending({
+        const changes = await strategy.createPending({
           ...context,
           current,
-          readStage: this.#reader(secret),
+          readStage: this.#reader(strategy, secret),
         });
         const fields: SecretFields = {
           ...current.fields,
@@ -165,27 +174,27 @@ export class RotationEngine<T> {
             .replace(/\.\d{3}Z$/, 'Z'),
         };
         const serialized = JSON.stringify(fields);
-        this.#parse(secret, token, Stage.PENDING, serialized);
+        this.#parse(strategy, secret, token, Stage.PENDING, serialized);
         await this.#store.putPending(secret.arn, token, serialized, event.RotationToken);
         this.#logger.info('pending version stored', { versionId: token });
         return StepOutcome.DONE;
       }
       case 'setSecret': {
         const [current, pending] = await Promise.all([
-          this.#readCurrent(secret),
-          this.#readVersion(secret, token, Stage.PENDING, prefetched.pending),
+          this.#readCurrent(strategy, secret),
+          this.#readVersion(strategy, secret, token, Stage.PENDING, prefetched.pending),
         ]);
-        const outcome = await this.#strategy.setPending({
+        const outcome = await strategy.setPending({
           ...context,
           current,
           pending,
-          readStage: this.#reader(secret),
+          readStage: this.#reader(strategy, secret),
         });
         return outcome === 'applied' ? StepOutcome.DONE : StepOutcome.ALREADY_DONE;
       }
       case 'testSecret': {
-        const pending = await this.#readVersion(secret, token, Stage.PENDING, prefetched.pending);
-        await this.#strategy.testPending({ ...context, pending });
+        const pending = await this.#readVersion(strategy, secret, token, Stage.PENDING, prefetched.pending);
+        await strategy.testPending({ ...context, pending });
         return StepOutcome.DONE;
       }
       case 'finishSecret': {
@@ -195,7 +204,7 @@ export class RotationEngine<T> {
           versionId: token,
           previousVersionId: currentId,
         });
-        await this.#completeFinish(secret, token, currentId);
+        await this.#completeFinish(strategy, secret, token, currentId);
         return StepOutcome.DONE;
       }
       default: {
@@ -207,16 +216,19 @@ export class RotationEngine<T> {
 
   /** The part of finishSecret after AWSCURRENT has moved: strategy work, then AWSPENDING removed. */
   async #completeFinish(
+    strategy: RotationStrategy<T>,
     secret: SecretDescription,
     token: string,
     previousId: string | undefined,
   ): Promise<void> {
-    if (this.#strategy.afterFinish) {
+    if (strategy.afterFinish) {
       const [current, previous] = await Promise.all([
-        this.#readVersion(secret, token, Stage.CURRENT),
-        previousId ? this.#readVersion(secret, previousId, Stage.PREVIOUS).catch(() => undefined) : undefined,
+        this.#readVersion(strategy, secret, token, Stage.CURRENT),
+        previousId
+          ? this.#readVersion(strategy, secret, previousId, Stage.PREVIOUS).catch(() => undefined)
+          : undefined,
       ]);
-      await this.#strategy.afterFinish({ secret, token, logger: this.#logger, current, previous });
+      await strategy.afterFinish({ secret, token, logger: this.#logger, current, previous });
     }
     await this.#store.removeStage(secret.arn, Stage.PENDING, token);
     this.#logger.info('AWSPENDING removed; rotation complete', { versionId: token });
@@ -248,6 +260,7 @@ export class RotationEngine<T> {
 
   /** Reads AWSCURRENT as the guard saw it; a prefetched read by label is used when it is the same version. */
   async #readCurrent(
+    strategy: RotationStrategy<T>,
     secret: SecretDescription,
     prefetched?: Promise<{ versionId: string; value: string } | undefined>,
   ): Promise<SecretVersion<T>> {
@@ -255,10 +268,11 @@ export class RotationEngine<T> {
     if (!id) throw new MissingVersionError(`secret ${secret.name} has no AWSCURRENT version to rotate from`);
     const early = await prefetched;
     const value = early?.versionId === id ? Promise.resolve(early.value) : undefined;
-    return this.#readVersion(secret, id, Stage.CURRENT, value);
+    return this.#readVersion(strategy, secret, id, Stage.CURRENT, value);
   }
 
   async #readVersion(
+    strategy: RotationStrategy<T>,
     secret: SecretDescription,
     versionId: string,
     label: string,
@@ -272,19 +286,25 @@ export class RotationEngine<T> {
           : `version ${versionId} (${label}) of secret ${secret.name} holds no value`,
       );
     }
-    return this.#parse(secret, versionId, label, raw);
+    return this.#parse(strategy, secret, versionId, label, raw);
   }
 
-  #reader(secret: SecretDescription) {
+  #reader(strategy: RotationStrategy<T>, secret: SecretDescription) {
     return async (stage: string): Promise<SecretVersion<T> | undefined> => {
       const id = this.#findVersion(secret, stage);
       if (!id) return undefined;
       const raw = await this.#store.getVersion(secret.arn, id);
-      return raw === undefined ? undefined : this.#parse(secret, id, stage, raw);
+      return raw === undefined ? undefined : this.#parse(strategy, secret, id, stage, raw);
     };
   }
 
-  #parse(secret: SecretDescription, versionId: string, label: string, raw: string): SecretVersion<T> {
+  #parse(
+    strategy: RotationStrategy<T>,
+    secret: SecretDescription,
+    versionId: string,
+    label: string,
+    raw: string,
+  ): SecretVersion<T> {
     const where = `version ${versionId} (${label}) of secret ${secret.name}`;
     let fields: unknown;
     try {
@@ -296,14 +316,14 @@ export class RotationEngine<T> {
     if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
       throw new MalformedSecretError(`${where} is not a JSON object`);
     }
-    const parsed = this.#strategy.schema.safeParse(fields);
+    const parsed = strategy.schema.safeParse(fields);
     if (!parsed.success) {
       const paths = parsed.error.issues.map((issue) => issue.path.join('.') || '(value)');
       const problems = parsed.error.issues.map(
         (issue) => `${issue.path.join('.') || '(value)'}: ${issue.message}`,
       );
       throw new MalformedSecretError(
-        `${where} is not a valid ${this.#strategy.kind} secret: ${problems.join('; ')}`,
+        `${where} is not a valid ${strategy.kind} secret: ${problems.join('; ')}`,
         paths,
       );
     }
