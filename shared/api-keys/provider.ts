@@ -1,0 +1,83 @@
+import type * as z from 'zod';
+import type { SecretDescription } from '../rotation/secret-store.js';
+import type { RotationLogger, SecretFields } from '../rotation/strategy.js';
+
+/** What every provider call is told. */
+export interface ProviderContext {
+  /** The secret being rotated (name, ARN, tags). */
+  readonly secret: SecretDescription;
+  /** The rotation's ClientRequestToken; keys a provider creates carry it in their name, so a retry finds them. */
+  readonly token: string;
+  readonly logger: RotationLogger;
+  /** Reads another secret's AWSCURRENT value (an admin key, a service account), by name or ARN. */
+  readSecret(secretId: string): Promise<SecretFields>;
+  readonly now: Date;
+}
+
+/** Input of {@link ApiKeyProvider.issue}. */
+export interface IssueInput<S> {
+  /** AWSCURRENT's value. */
+  readonly current: S;
+  /**
+   * Fields an operator staged for this rotation (the version labelled `STAGED`), for keys
+   * no API issues. Present only for providers with {@link ApiKeyProvider.stagedFields}.
+   */
+  readonly staged: SecretFields | undefined;
+  /** Versions whose keys must stay valid: AWSCURRENT's, and AWSPREVIOUS's while its grace period runs. */
+  readonly keep: readonly S[];
+  readonly context: ProviderContext;
+}
+
+/** Input of {@link ApiKeyProvider.test}. */
+export interface TestInput<S> {
+  /** The pending value: every key in it must work. */
+  readonly value: S;
+  readonly context: ProviderContext;
+}
+
+/** Input of {@link ApiKeyProvider.revoke}. */
+export interface RevokeInput<S> {
+  /** The superseded value whose keys are to be revoked. */
+  readonly old: S;
+  /** AWSCURRENT's value: none of its keys may be revoked. */
+  readonly current: S;
+  readonly context: ProviderContext;
+}
+
+/** What a revocation did, for logs and the compliance report: key ids, never keys. */
+export interface RevokeOutcome {
+  /** Ids of keys revoked (or found already revoked). */
+  readonly revoked: readonly string[];
+  /** What a person must still do by hand, e.g. "delete the old Clerk secret key sk_live_…abcd in the dashboard". */
+  readonly manual: readonly string[];
+}
+
+/**
+ * One third-party key issuer. A provider is a small module: it validates its secret's
+ * shape, issues a key, tests a key, revokes an old key. The shared API-key strategy does
+ * the rest (grace periods, staged values, scheduling revocation, the rotation protocol).
+ *
+ * Every method is idempotent: Secrets Manager retries steps, and a step may have crashed
+ * between the provider call and the Secrets Manager write.
+ */
+export interface ApiKeyProvider<S extends SecretFields = SecretFields> {
+  /** Registry name, e.g. `resend`; also the fallback taken from a secret named `…/api-keys/resend`. */
+  readonly name: string;
+  /** Validates a version of the secret (a loose object: unknown fields are carried over). */
+  readonly schema: z.ZodType<S>;
+  /**
+   * Fields rotated from a staged value because no API issues them (e.g. Clerk's
+   * `secret_key`). Empty or absent when the provider issues every key itself.
+   */
+  readonly stagedFields?: readonly string[];
+  /**
+   * Issues the new key(s) and returns the fields that change, including each key's id
+   * (e.g. `api_key_id`) so that revocation knows what to revoke. A key created by an earlier
+   * attempt of this rotation (same token) is reused or deleted, never left behind.
+   */
+  issue(input: IssueInput<S>): Promise<SecretFields>;
+  /** Proves every key in the value works; throws {@link KeyTestFailedError} when one does not. */
+  test(input: TestInput<S>): Promise<void>;
+  /** Revokes the keys of `old` that `current` does not hold. Already revoked counts as done. */
+  revoke(input: RevokeInput<S>): Promise<RevokeOutcome>;
+}
