@@ -5,10 +5,15 @@ import type { Context } from 'aws-lambda';
 import { parseRotationEvent, type RotationEngine, type StepResult } from '../../shared/rotation/index.js';
 import { logErrors } from './middleware.js';
 
-/** Wires a rotation engine into a Lambda handler: context on every log line, errors logged once. */
-export function createRotationHandler<T>(engine: RotationEngine<T>, logger: Logger) {
-  return middy<unknown, StepResult, Error, Context>()
+/** Wires a core function into a Lambda handler: context on every log line, errors logged once. */
+export function createLambdaHandler<R>(logger: Logger, core: (event: unknown) => Promise<R>) {
+  return middy<unknown, R, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logErrors(logger))
-    .handler(async (event) => engine.run(parseRotationEvent(event)));
+    .handler(core);
+}
+
+/** A handler that runs one rotation step per invocation. */
+export function createRotationHandler<T>(engine: RotationEngine<T>, logger: Logger) {
+  return createLambdaHandler<StepResult>(logger, (event) => engine.run(parseRotationEvent(event)));
 }

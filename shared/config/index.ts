@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_EXCLUDED_CHARACTERS, type PasswordPolicy } from '../password/index.js';
 import type { PostgresConnectorOptions } from '../postgres/connection.js';
-import { ConfigurationError, getIntegerFromEnv, getOptionalStringFromEnv } from './env.js';
+import { ConfigurationError, getIntegerFromEnv, getOptionalStringFromEnv, getStringFromEnv } from './env.js';
 
 export {
   ConfigurationError,
@@ -61,6 +61,85 @@ export function loadConnectorOptions(env: Env = process.env): PostgresConnectorO
       env,
     }),
     ...(ca ? { ca } : {}),
+  };
+}
+
+/** Where the provider APIs are; tests and local runs point them at local servers. */
+export interface ProviderEndpoints {
+  readonly resend: string;
+  readonly googleApiKeys: string;
+  readonly googleSafeBrowsing: string;
+  readonly recaptchaVerify: string;
+  readonly clerk: string;
+}
+
+/** Configuration of the API-key rotation function, read once at cold start. */
+export interface ApiKeyRotationConfig {
+  /** How long a superseded key stays valid after finishSecret. */
+  readonly gracePeriodMs: number;
+  /** Where scheduled revocations go; undefined when not configured (local runs). */
+  readonly revocation?: { readonly targetArn: string; readonly roleArn: string; readonly groupName: string };
+  readonly endpoints: ProviderEndpoints;
+  /** How long the aws provider waits for a new IAM key to work (IAM's propagation delay). */
+  readonly iamPropagation: { readonly attempts: number; readonly delayMs: number };
+}
+
+/**
+ * Reads `ROTATION_GRACE_PERIOD_SECONDS` (default 900: three times the applications' 300 s
+ * secret cache), `REVOKE_FUNCTION_ARN`, `REVOKE_SCHEDULER_ROLE_ARN`, `REVOKE_SCHEDULE_GROUP`,
+ * the provider endpoints (`RESEND_API_URL`, `GOOGLE_API_KEYS_URL`, `GOOGLE_SAFE_BROWSING_URL`,
+ * `RECAPTCHA_VERIFY_URL`, `CLERK_API_URL`) and `IAM_PROPAGATION_ATTEMPTS`, `IAM_PROPAGATION_DELAY_MS`.
+ */
+export function loadApiKeyRotationConfig(env: Env = process.env): ApiKeyRotationConfig {
+  const targetArn = getOptionalStringFromEnv('REVOKE_FUNCTION_ARN', env);
+  const roleArn = getOptionalStringFromEnv('REVOKE_SCHEDULER_ROLE_ARN', env);
+  if (Boolean(targetArn) !== Boolean(roleArn)) {
+    throw new ConfigurationError(
+      'environment variables REVOKE_FUNCTION_ARN and REVOKE_SCHEDULER_ROLE_ARN must be set together (or both left unset)',
+    );
+  }
+  return {
+    gracePeriodMs:
+      getIntegerFromEnv('ROTATION_GRACE_PERIOD_SECONDS', {
+        defaultValue: 900,
+        min: 0,
+        max: 30 * 86_400,
+        env,
+      }) * 1000,
+    ...(targetArn && roleArn
+      ? {
+          revocation: {
+            targetArn,
+            roleArn,
+            groupName: getStringFromEnv('REVOKE_SCHEDULE_GROUP', { defaultValue: 'default', env }),
+          },
+        }
+      : {}),
+    endpoints: {
+      resend: getStringFromEnv('RESEND_API_URL', { defaultValue: 'https://api.resend.com', env }),
+      googleApiKeys: getStringFromEnv('GOOGLE_API_KEYS_URL', {
+        defaultValue: 'https://apikeys.googleapis.com',
+        env,
+      }),
+      googleSafeBrowsing: getStringFromEnv('GOOGLE_SAFE_BROWSING_URL', {
+        defaultValue: 'https://safebrowsing.googleapis.com',
+        env,
+      }),
+      recaptchaVerify: getStringFromEnv('RECAPTCHA_VERIFY_URL', {
+        defaultValue: 'https://www.google.com/recaptcha/api/siteverify',
+        env,
+      }),
+      clerk: getStringFromEnv('CLERK_API_URL', { defaultValue: 'https://api.clerk.com', env }),
+    },
+    iamPropagation: {
+      attempts: getIntegerFromEnv('IAM_PROPAGATION_ATTEMPTS', { defaultValue: 10, min: 1, max: 60, env }),
+      delayMs: getIntegerFromEnv('IAM_PROPAGATION_DELAY_MS', {
+        defaultValue: 2000,
+        min: 0,
+        max: 60_000,
+        env,
+      }),
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import {
   VersionNotPendingError,
 } from './errors.js';
 import type { RotationEvent } from './event.js';
+import { parseSecretVersion } from './parse.js';
 import type { SecretDescription, SecretStore } from './secret-store.js';
 import type { RotationLogger, RotationStrategy, SecretFields, SecretVersion } from './strategy.js';
 
@@ -157,7 +158,7 @@ export class RotationEngine<T> {
           prefetched.pending ?? this.#store.getVersion(secret.arn, token),
         ]);
         if (pendingValue !== undefined) {
-          this.#parse(strategy, secret, token, Stage.PENDING, pendingValue);
+          parseSecretVersion(strategy, secret.name, token, Stage.PENDING, pendingValue);
           this.#logger.info('pending version already exists');
           return StepOutcome.ALREADY_DONE;
         }
@@ -174,7 +175,7 @@ export class RotationEngine<T> {
             .replace(/\.\d{3}Z$/, 'Z'),
         };
         const serialized = JSON.stringify(fields);
-        this.#parse(strategy, secret, token, Stage.PENDING, serialized);
+        parseSecretVersion(strategy, secret.name, token, Stage.PENDING, serialized);
         await this.#store.putPending(secret.arn, token, serialized, event.RotationToken);
         this.#logger.info('pending version stored', { versionId: token });
         return StepOutcome.DONE;
@@ -286,7 +287,7 @@ export class RotationEngine<T> {
           : `version ${versionId} (${label}) of secret ${secret.name} holds no value`,
       );
     }
-    return this.#parse(strategy, secret, versionId, label, raw);
+    return parseSecretVersion(strategy, secret.name, versionId, label, raw);
   }
 
   #reader(strategy: RotationStrategy<T>, secret: SecretDescription) {
@@ -294,39 +295,7 @@ export class RotationEngine<T> {
       const id = this.#findVersion(secret, stage);
       if (!id) return undefined;
       const raw = await this.#store.getVersion(secret.arn, id);
-      return raw === undefined ? undefined : this.#parse(strategy, secret, id, stage, raw);
+      return raw === undefined ? undefined : parseSecretVersion(strategy, secret.name, id, stage, raw);
     };
-  }
-
-  #parse(
-    strategy: RotationStrategy<T>,
-    secret: SecretDescription,
-    versionId: string,
-    label: string,
-    raw: string,
-  ): SecretVersion<T> {
-    const where = `version ${versionId} (${label}) of secret ${secret.name}`;
-    let fields: unknown;
-    try {
-      fields = JSON.parse(raw);
-    } catch {
-      // The parser's message quotes the text it failed on: it must not travel.
-      throw new MalformedSecretError(`${where} is not valid JSON`);
-    }
-    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
-      throw new MalformedSecretError(`${where} is not a JSON object`);
-    }
-    const parsed = strategy.schema.safeParse(fields);
-    if (!parsed.success) {
-      const paths = parsed.error.issues.map((issue) => issue.path.join('.') || '(value)');
-      const problems = parsed.error.issues.map(
-        (issue) => `${issue.path.join('.') || '(value)'}: ${issue.message}`,
-      );
-      throw new MalformedSecretError(
-        `${where} is not a valid ${strategy.kind} secret: ${problems.join('; ')}`,
-        paths,
-      );
-    }
-    return { versionId, value: parsed.data, fields: fields as SecretFields };
   }
 }

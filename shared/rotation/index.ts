@@ -12,6 +12,7 @@ export {
   VersionNotPendingError,
 } from './errors.js';
 export { parseRotationEvent, type RotationEvent } from './event.js';
+export { parseSecretVersion } from './parse.js';
 export { type SecretDescription, SecretStore, type SecretStoreOptions } from './secret-store.js';
 export type {
   CreateContext,

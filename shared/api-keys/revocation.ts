@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { ConflictException, CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import * as z from 'zod';
+import { RotationError } from '../rotation/errors.js';
+
+/**
+ * The input that makes `rotateApiKey` revoke the keys of one superseded version:
+ * `{"action": "revoke", "SecretId": "<name or ARN>", "VersionId": "<version id>"}`.
+ */
+export interface RevocationRequest {
+  readonly action: 'revoke';
+  readonly SecretId: string;
+  readonly VersionId: string;
+}
+
+const revocationSchema = z.object({
+  action: z.literal('revoke'),
+  SecretId: z.string().trim().min(1, 'is required'),
+  VersionId: z.string().trim().min(1, 'is required').max(64),
+});
+
+/** Thrown when a revoke input is malformed. */
+export class InvalidRevocationRequestError extends RotationError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'InvalidRevocationRequestError';
+  }
+}
+
+/** True when an invocation asks for a revocation rather than a rotation step. */
+export function isRevocationRequest(input: unknown): boolean {
+  return typeof input === 'object' && input !== null && 'action' in input;
+}
+
+/** Validates a revoke input. */
+export function parseRevocationRequest(input: unknown): RevocationRequest {
+  const parsed = revocationSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`);
+  throw new InvalidRevocationRequestError(`invalid revoke input: ${problems.join('; ')}`);
+}
+
+/** Arranges for a revocation to run later. */
+export interface RevocationScheduler {
+  /** Schedules `request` at `at`; scheduling the same request twice is one schedule. */
+  schedule(request: RevocationRequest, at: Date): Promise<void>;
+}
+
+/** Where scheduled revocations are sent. */
+export interface EventBridgeSchedulerOptions {
+  /** ARN of the `rotateApiKey` function. */
+  readonly targetArn: string;
+  /** Role EventBridge Scheduler assumes to invoke it. */
+  readonly roleArn: string;
+  readonly groupName: string;
+}
+
+/**
+ * Schedules revocations as one-time EventBridge Scheduler schedules (`at(…)`, UTC) that
+ * invoke `rotateApiKey` with the revoke input and delete themselves after running. The
+ * schedule's name is derived from the secret and version, so a retried finishSecret finds
+ * its schedule already there.
+ */
+export class EventBridgeRevocationScheduler implements RevocationScheduler {
+  readonly #client: SchedulerClient;
+  readonly #options: EventBridgeSchedulerOptions;
+
+  constructor(client: SchedulerClient, options: EventBridgeSchedulerOptions) {
+    this.#client = client;
+    this.#options = options;
+  }
+
+  async schedule(request: RevocationRequest, at: Date): Promise<void> {
+    try {
+      await this.#client.send(
+        new CreateScheduleCommand({
+          Name: scheduleName(request),
+          GroupName: this.#options.groupName,
+          ScheduleExpression: `at(${at.toISOString().slice(0, 19)})`,
+          ScheduleExpressionTimezone: 'UTC',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          ActionAfterCompletion: 'DELETE',
+          Description: `Revoke the keys of version ${request.VersionId} after their grace period`,
+          Target: {
+            Arn: this.#options.targetArn,
+            RoleArn: this.#options.roleArn,
+            Input: JSON.stringify(request),
+            RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 86_400 },
+          },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConflictException) return;
+      throw new RotationError(
+        `could not schedule the revocation of version ${request.VersionId}: ${(error as Error).name}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+/**
+ * Stands in where no scheduler is configured (local runs): it says that the revocation is
+ * left to the next rotation, which revokes every key whose grace period is over.
+ */
+export class UnscheduledRevocations implements RevocationScheduler {
+  readonly #logger: { warn(message: string, ...attributes: Record<string, unknown>[]): void };
+  constructor(logger: { warn(message: string, ...attributes: Record<string, unknown>[]): void }) {
+    this.#logger = logger;
+  }
+  async schedule(request: RevocationRequest, at: Date): Promise<void> {
+    this.#logger.warn(
+      'revocation not scheduled: REVOKE_FUNCTION_ARN is unset; the next rotation revokes the key',
+      {
+        versionId: request.VersionId,
+        dueAt: at.toISOString(),
+      },
+    );
+  }
+}
+
+/** `revoke-` and a hash of the secret and version: at most 64 characters, as Scheduler requires. */
+export function scheduleName(request: RevocationRequest): string {
+  const digest = createHash('sha256').update(`${request.SecretId}\n${request.VersionId}`).digest('hex');
+  return `revoke-${digest.slice(0, 40)}`;
+}
