@@ -248,6 +248,9 @@ export function createAwsProvider(options: AwsProviderOptions): ApiKeyProvider<A
           arn = (await sts.send(new GetCallerIdentityCommand({}))).Arn;
         } catch (error) {
           const code = codeOf(error);
+          if (AUTH_CODES.has(code) && !PROPAGATION_CODES.has(code)) {
+            throw new KeyTestFailedError(AWS_PROVIDER, `STS refused the new access key ${hint} (${code})`);
+          }
           if (!PROPAGATION_CODES.has(code)) throw toProviderError(`test the new access key ${hint}`, error);
           lastCode = code;
           context.logger.info('aws: new access key not accepted yet (IAM propagation)', {
@@ -332,7 +335,10 @@ interface SdkErrorShape {
 function codeOf(error: unknown): string {
   if (typeof error !== 'object' || error === null) return 'Error';
   const shape = error as SdkErrorShape;
-  const raw = [shape.Code, shape.name, shape.code].find((value) => typeof value === 'string' && value !== '');
+  const name = shape.name === 'Error' ? undefined : shape.name; // network errors: name Error, code ECONNREFUSED
+  const raw = [shape.Code, name, shape.code, shape.name].find(
+    (value) => typeof value === 'string' && value !== '',
+  );
   return String(raw ?? 'Error')
     .replace(/Exception$/, '')
     .replace(/[^\w.-]/g, '')
@@ -349,11 +355,17 @@ function toProviderError(operation: string, error: unknown): ProviderError {
   const shape = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
   const code = codeOf(error);
   const status = shape.$metadata?.httpStatusCode;
+  if (status === undefined) {
+    // The SDK gave up without an HTTP answer (connection refused, DNS, timeout).
+    const Kind = shape.$metadata ? ProviderUnavailableError : ProviderError;
+    return new Kind(
+      AWS_PROVIDER,
+      `could not ${operation}: ${code}${shape.$metadata ? ' (no answer from AWS)' : ''}`,
+    );
+  }
   const requestId = shape.$metadata?.requestId;
-  const detail = `${code}${status ? ` (HTTP ${status}${requestId ? `, request ${requestId}` : ''})` : ''}`;
-  const message = `could not ${operation}: ${detail}`;
-  const options = status ? { status } : {};
-  if (status === undefined) return new ProviderUnavailableError(AWS_PROVIDER, message, options);
+  const message = `could not ${operation}: ${code} (HTTP ${status}${requestId ? `, request ${requestId}` : ''})`;
+  const options = { status };
   if (AUTH_CODES.has(code) || status === 401 || status === 403) {
     return new ProviderAuthError(AWS_PROVIDER, message, options);
   }

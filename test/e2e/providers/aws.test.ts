@@ -1,0 +1,522 @@
+/**
+ * The `aws` provider end to end on a PRIVATE moto server with request authentication on:
+ * moto then accepts only access keys that exist in its IAM, checks SigV4 signatures and
+ * evaluates the caller's IAM policies. Authentication is switched on per server with
+ * `POST /moto-api/reset-auth` (body: how many requests to let through first, `0`), so this
+ * file never shares its moto with other tests.
+ */
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  DeleteAccessKeyCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListUsersCommand,
+  PutUserPolicyCommand,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  KeyTestFailedError,
+  ProviderAuthError,
+  ProviderError,
+  ProviderRateLimitError,
+  ProviderUnavailableError,
+} from '../../../shared/api-keys/errors.js';
+import type { ApiKeyProvider, ProviderContext } from '../../../shared/api-keys/provider.js';
+import {
+  type AwsKeySecret,
+  awsKeySecretSchema,
+  createAwsProvider,
+} from '../../../shared/api-keys/providers/aws/index.js';
+import { findLeaks, uniqueName } from '../../support/bed.js';
+import { RecordingLogger } from '../../support/fakes.js';
+import { startMoto } from '../../support/local-stack.js';
+
+const REGION = 'us-east-1';
+const SECRET_NAME = 'production/api-keys/aws';
+const FAST = { attempts: 2, delayMs: 10 } as const;
+
+interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+let moto: { endpoint: string; stop(): Promise<void> };
+/** The admin principal's client: sets up users and keys, and checks what the provider did. */
+let admin: IAMClient;
+let adminCredentials: Credentials;
+
+/** Every secret access key this file saw, for the leak scan. */
+const secrets: string[] = [];
+/** Every logger handed to the provider, and every error message it threw. */
+const loggers: RecordingLogger[] = [];
+const errorTexts: string[] = [];
+
+const iamClient = (credentials: Credentials, endpoint = moto.endpoint) =>
+  new IAMClient({ region: REGION, endpoint, credentials });
+
+const stsFor = (credentials: Credentials) =>
+  new STSClient({ region: REGION, endpoint: moto.endpoint, credentials });
+
+const provider = (options: { iam?: IAMClient } = {}) =>
+  createAwsProvider({ iam: options.iam ?? admin, stsFor, propagation: FAST });
+
+function context(): ProviderContext & { logger: RecordingLogger } {
+  const logger = new RecordingLogger();
+  loggers.push(logger);
+  return {
+    secret: {
+      arn: `arn:aws:secretsmanager:${REGION}:123456789012:secret:${SECRET_NAME}-AbCdEf`,
+      name: SECRET_NAME,
+      rotationEnabled: true,
+      versions: {},
+      tags: {},
+    },
+    token: '6f1a1c52-0c4e-4b8a-9d38-6f3f1d2b7c11',
+    logger,
+    readSecret: async () => {
+      throw new Error('readSecret is not used by the aws provider');
+    },
+    now: new Date(),
+  };
+}
+
+/** The rejection of `promise`, recorded for the leak scan. */
+async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    const err = error as Error;
+    errorTexts.push(err.message, err.stack ?? '', JSON.stringify(err), String(err.cause ?? ''));
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+async function createUser(prefix: string, policy?: object): Promise<string> {
+  const userName = uniqueName(prefix);
+  await admin.send(new CreateUserCommand({ UserName: userName }));
+  if (policy) {
+    await admin.send(
+      new PutUserPolicyCommand({
+        UserName: userName,
+        PolicyName: 'inline',
+        PolicyDocument: JSON.stringify(policy),
+      }),
+    );
+  }
+  return userName;
+}
+
+async function createKey(userName: string, client = admin): Promise<AwsKeySecret> {
+  const out = await client.send(new CreateAccessKeyCommand({ UserName: userName }));
+  const id = out.AccessKey?.AccessKeyId ?? '';
+  const secret = out.AccessKey?.SecretAccessKey ?? '';
+  secrets.push(secret);
+  return { access_key_id: id, secret_access_key: secret, rotated_at: '2026-01-01T00:00:00Z' };
+}
+
+/** Key id → status, as IAM lists them. */
+async function keysOf(userName: string): Promise<Record<string, string>> {
+  const out = await admin.send(new ListAccessKeysCommand({ UserName: userName }));
+  return Object.fromEntries((out.AccessKeyMetadata ?? []).map((key) => [key.AccessKeyId, key.Status]));
+}
+
+/** A user with its first (current) key. */
+async function userWithKey(): Promise<{ userName: string; current: AwsKeySecret }> {
+  const userName = await createUser('app');
+  return { userName, current: await createKey(userName) };
+}
+
+function remember(fields: Record<string, unknown>): AwsKeySecret {
+  const parsed = awsKeySecretSchema.parse(fields);
+  secrets.push(parsed.secret_access_key);
+  return parsed;
+}
+
+const ADMIN_POLICY = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+};
+
+beforeAll(async () => {
+  moto = await startMoto();
+  // Authentication is still off: any credentials do to create the admin principal.
+  const bootstrap = iamClient({ accessKeyId: 'bootstrap', secretAccessKey: 'bootstrap' });
+  await bootstrap.send(new CreateUserCommand({ UserName: 'rotation-admin' }));
+  await bootstrap.send(
+    new PutUserPolicyCommand({
+      UserName: 'rotation-admin',
+      PolicyName: 'AdministratorAccess',
+      PolicyDocument: JSON.stringify(ADMIN_POLICY),
+    }),
+  );
+  const key = await bootstrap.send(new CreateAccessKeyCommand({ UserName: 'rotation-admin' }));
+  adminCredentials = {
+    accessKeyId: key.AccessKey?.AccessKeyId ?? '',
+    secretAccessKey: key.AccessKey?.SecretAccessKey ?? '',
+  };
+  secrets.push(adminCredentials.secretAccessKey);
+  bootstrap.destroy();
+  // From now on moto authenticates every request: `0` unauthenticated requests left.
+  const response = await fetch(`${moto.endpoint}/moto-api/reset-auth`, { method: 'POST', body: '0' });
+  expect(response.status).toBe(200);
+  expect(await response.json()).toMatchObject({ status: 'ok' });
+  admin = iamClient(adminCredentials);
+});
+
+afterAll(async () => {
+  admin?.destroy();
+  await moto?.stop();
+});
+
+describe('moto with authentication on', () => {
+  it('refuses a key it does not know and accepts the admin key', async () => {
+    const stranger = iamClient({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'not-a-moto-key' });
+    await expect(stranger.send(new ListUsersCommand({}))).rejects.toMatchObject({
+      name: 'InvalidClientTokenId',
+    });
+    stranger.destroy();
+    const forger = iamClient({
+      accessKeyId: adminCredentials.accessKeyId,
+      secretAccessKey: 'a-wrong-secret',
+    });
+    await expect(forger.send(new ListUsersCommand({}))).rejects.toMatchObject({
+      name: 'SignatureDoesNotMatch',
+    });
+    forger.destroy();
+    const users = await admin.send(new ListUsersCommand({}));
+    expect(users.Users?.map((user) => user.UserName)).toContain('rotation-admin');
+  });
+});
+
+describe('the aws secret schema', () => {
+  it('accepts the seed shape and carries unknown fields over', () => {
+    const value = {
+      access_key_id: 'AKIAIOSFODNN7EXAMPLE',
+      secret_access_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      rotated_at: '2024-01-01T00:00:00Z',
+    };
+    expect(awsKeySecretSchema.parse(value)).toEqual(value);
+  });
+
+  it('refuses a malformed key id or user name without echoing values', () => {
+    const result = awsKeySecretSchema.safeParse({
+      access_key_id: 'akia-lowercase-hunter2',
+      secret_access_key: '',
+      user_name: 'no spaces allowed',
+    });
+    expect(result.success).toBe(false);
+    const text = JSON.stringify(result.error?.issues.map((issue) => [issue.path, issue.message]));
+    expect(text).toContain('access_key_id');
+    expect(text).toContain('secret_access_key');
+    expect(text).toContain('user_name');
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('no spaces allowed');
+  });
+
+  it('types as an ApiKeyProvider for the registry', () => {
+    const generic: ApiKeyProvider = provider();
+    expect(generic.name).toBe('aws');
+    expect(generic.stagedFields ?? []).toEqual([]);
+  });
+});
+
+describe('issue', () => {
+  it('creates a second key for the user found with GetAccessKeyLastUsed', async () => {
+    const { userName, current } = await userWithKey();
+    const ctx = context();
+    const issued = remember(
+      await provider().issue({ current, staged: undefined, keep: [current], context: ctx }),
+    );
+    expect(Object.keys(issued).sort()).toEqual(['access_key_id', 'secret_access_key', 'user_name']);
+    expect(issued.user_name).toBe(userName);
+    expect(issued.access_key_id).not.toBe(current.access_key_id);
+    expect(await keysOf(userName)).toEqual({
+      [current.access_key_id]: 'Active',
+      [issued.access_key_id]: 'Active',
+    });
+    expect(ctx.logger.lines.map((line) => line.message)).toContain('aws: access key created');
+  });
+
+  it('uses user_name when the secret has one, without GetAccessKeyLastUsed', async () => {
+    const { userName, current } = await userWithKey();
+    // A rotator that may manage keys but not look up a key's owner.
+    const rotatorName = await createUser('rotator', {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'iam:*', Resource: '*' },
+        { Effect: 'Deny', Action: 'iam:GetAccessKeyLastUsed', Resource: '*' },
+      ],
+    });
+    const rotatorKey = await createKey(rotatorName);
+    const rotator = iamClient({
+      accessKeyId: rotatorKey.access_key_id,
+      secretAccessKey: rotatorKey.secret_access_key,
+    });
+    const aws = provider({ iam: rotator });
+
+    const refused = await rejectionOf(
+      aws.issue({ current, staged: undefined, keep: [current], context: context() }),
+    );
+    expect(refused).toBeInstanceOf(ProviderAuthError);
+    expect(refused.message).toMatch(
+      /^aws: could not find the IAM user of the current access key …\w{4}: AccessDenied/,
+    );
+
+    const named = { ...current, user_name: userName };
+    const issued = remember(
+      await aws.issue({ current: named, staged: undefined, keep: [named], context: context() }),
+    );
+    expect(issued.user_name).toBe(userName);
+    expect(Object.keys(await keysOf(userName))).toHaveLength(2);
+    rotator.destroy();
+  });
+
+  it('deletes an orphan key of an earlier attempt first, then succeeds', async () => {
+    const { userName, current } = await userWithKey();
+    const orphan = await createKey(userName); // its secret never reached Secrets Manager
+    const ctx = context();
+    const issued = remember(
+      await provider().issue({ current, staged: undefined, keep: [current], context: ctx }),
+    );
+    expect(await keysOf(userName)).toEqual({
+      [current.access_key_id]: 'Active',
+      [issued.access_key_id]: 'Active',
+    });
+    const deletion = ctx.logger.lines.find((line) => line.message.includes('deleted'));
+    expect(deletion?.level).toBe('warn');
+    expect(deletion?.attributes).toContainEqual({
+      user: userName,
+      key: `…${orphan.access_key_id.slice(-4)}`,
+      status: 'Active',
+    });
+    expect(ctx.logger.text()).not.toContain(orphan.access_key_id);
+  });
+
+  it('deletes an inactive previous key past its grace period (not kept)', async () => {
+    const { userName, current: previous } = await userWithKey();
+    const current = await createKey(userName);
+    await admin.send(
+      new UpdateAccessKeyCommand({
+        UserName: userName,
+        AccessKeyId: previous.access_key_id,
+        Status: 'Inactive',
+      }),
+    );
+    const ctx = context();
+    const issued = remember(
+      await provider().issue({ current, staged: undefined, keep: [current], context: ctx }),
+    );
+    expect(await keysOf(userName)).toEqual({
+      [current.access_key_id]: 'Active',
+      [issued.access_key_id]: 'Active',
+    });
+    expect(ctx.logger.lines.find((line) => line.message.includes('deleted'))?.level).toBe('info');
+  });
+
+  it('refuses while the previous key is in its grace period, touching nothing', async () => {
+    const { userName, current: previous } = await userWithKey();
+    const current = await createKey(userName);
+    const before = await keysOf(userName);
+    const error = await rejectionOf(
+      provider().issue({ current, staged: undefined, keep: [current, previous], context: context() }),
+    );
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error.message).toContain(`IAM user ${userName} already has two access keys`);
+    expect(error.message).toContain('grace period');
+    expect(error.message).toMatch(/wait until the grace period ends.*or shorten the grace period/);
+    expect(error.message).not.toContain(previous.access_key_id);
+    expect(error.message).not.toContain(current.access_key_id);
+    expect(await keysOf(userName)).toEqual(before);
+  });
+
+  it('refuses when user_name names a user the current key does not belong to, deleting nothing', async () => {
+    const { current } = await userWithKey();
+    const other = await userWithKey();
+    const before = await keysOf(other.userName);
+    const wrong = { ...current, user_name: other.userName };
+    const error = await rejectionOf(
+      provider().issue({ current: wrong, staged: undefined, keep: [wrong], context: context() }),
+    );
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error.message).toContain(`is not a key of IAM user ${other.userName}`);
+    expect(await keysOf(other.userName)).toEqual(before);
+  });
+});
+
+describe('test', () => {
+  it('succeeds with the new key', async () => {
+    const { current } = await userWithKey();
+    const ctx = context();
+    const aws = provider();
+    const issued = remember(await aws.issue({ current, staged: undefined, keep: [current], context: ctx }));
+    await expect(aws.test({ value: { ...current, ...issued }, context: ctx })).resolves.toBeUndefined();
+    expect(ctx.logger.lines.map((line) => line.message)).toContain('aws: new access key works');
+  });
+
+  it('succeeds for a key without user_name (owner looked up)', async () => {
+    const { current } = await userWithKey();
+    await expect(provider().test({ value: current, context: context() })).resolves.toBeUndefined();
+  });
+
+  it('fails with KeyTestFailedError after the bounded retries when the key was deleted', async () => {
+    const { userName, current } = await userWithKey();
+    const aws = provider();
+    const issued = remember(
+      await aws.issue({ current, staged: undefined, keep: [current], context: context() }),
+    );
+    await admin.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: issued.access_key_id }));
+    const ctx = context();
+    const error = await rejectionOf(aws.test({ value: { ...current, ...issued }, context: ctx }));
+    expect(error).toBeInstanceOf(KeyTestFailedError);
+    expect(error.message).toContain('InvalidClientTokenId');
+    expect(error.message).toContain('2 times');
+    expect(error.message).not.toContain(issued.access_key_id);
+    const retries = ctx.logger.lines.filter((line) => line.message.includes('not accepted yet'));
+    expect(retries).toHaveLength(2);
+  });
+
+  it('fails when the key signs in as another user', async () => {
+    const { current } = await userWithKey();
+    const other = await userWithKey();
+    const error = await rejectionOf(
+      provider().test({ value: { ...current, user_name: other.userName }, context: context() }),
+    );
+    expect(error).toBeInstanceOf(KeyTestFailedError);
+    expect(error.message).toContain(`does not sign in as IAM user ${other.userName}`);
+  });
+});
+
+describe('revoke', () => {
+  it('deactivates the old key, idempotently, and never touches the current key', async () => {
+    const { userName, current: old } = await userWithKey();
+    const current = await createKey(userName);
+    const aws = provider();
+
+    const first = await aws.revoke({ old, current, context: context() });
+    expect(first).toEqual({ revoked: [old.access_key_id], manual: [] });
+    expect(await keysOf(userName)).toEqual({
+      [old.access_key_id]: 'Inactive',
+      [current.access_key_id]: 'Active',
+    });
+
+    const again = await aws.revoke({ old: { ...old, user_name: userName }, current, context: context() });
+    expect(again).toEqual(first);
+    expect(await keysOf(userName)).toEqual({
+      [old.access_key_id]: 'Inactive',
+      [current.access_key_id]: 'Active',
+    });
+
+    // An "old" value holding the current key: nothing is revoked, nothing refused.
+    const same = await aws.revoke({ old: current, current, context: context() });
+    expect(same).toEqual({ revoked: [], manual: [] });
+    expect((await keysOf(userName))[current.access_key_id]).toBe('Active');
+  });
+
+  it('counts a key already deleted as revoked', async () => {
+    const { userName, current: old } = await userWithKey();
+    const current = await createKey(userName);
+    await admin.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: old.access_key_id }));
+    const aws = provider();
+    expect(await aws.revoke({ old, current, context: context() })).toEqual({
+      revoked: [old.access_key_id],
+      manual: [],
+    });
+    expect(await aws.revoke({ old: { ...old, user_name: userName }, current, context: context() })).toEqual({
+      revoked: [old.access_key_id],
+      manual: [],
+    });
+    expect(await keysOf(userName)).toEqual({ [current.access_key_id]: 'Active' });
+  });
+
+  it('leaves a rollback possible: the deactivated key is deleted only by the next issue', async () => {
+    const { userName, current: old } = await userWithKey();
+    const current = await createKey(userName);
+    const aws = provider();
+    await aws.revoke({ old, current, context: context() });
+    expect(Object.keys(await keysOf(userName))).toHaveLength(2);
+    const issued = remember(
+      await aws.issue({ current, staged: undefined, keep: [current], context: context() }),
+    );
+    expect(await keysOf(userName)).toEqual({
+      [current.access_key_id]: 'Active',
+      [issued.access_key_id]: 'Active',
+    });
+  });
+});
+
+describe('error mapping', () => {
+  it('maps an unreachable IAM to ProviderUnavailableError', async () => {
+    const unreachable = new IAMClient({
+      region: REGION,
+      endpoint: 'http://127.0.0.1:9',
+      credentials: adminCredentials,
+      maxAttempts: 1,
+    });
+    const { current } = await userWithKey();
+    const error = await rejectionOf(
+      provider({ iam: unreachable }).issue({
+        current,
+        staged: undefined,
+        keep: [current],
+        context: context(),
+      }),
+    );
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
+    expect(error.message).toMatch(/: ECONNREFUSED \(no answer from AWS\)$/);
+    unreachable.destroy();
+  });
+
+  it('maps Throttling to ProviderRateLimitError and an unknown code to ProviderError', async () => {
+    const failing = (name: string, status: number) =>
+      ({
+        send: async () => {
+          throw Object.assign(new Error(`Rate exceeded for AKIAIOSFODNN7EXAMPLE`), {
+            name,
+            $metadata: { httpStatusCode: status, requestId: 'req-1' },
+          });
+        },
+      }) as unknown as IAMClient;
+    const current = remember({
+      access_key_id: 'AKIAIOSFODNN7EXAMPLE',
+      secret_access_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      user_name: 'someone',
+    });
+    const throttled = await rejectionOf(
+      provider({ iam: failing('Throttling', 400) }).issue({
+        current,
+        staged: undefined,
+        keep: [current],
+        context: context(),
+      }),
+    );
+    expect(throttled).toBeInstanceOf(ProviderRateLimitError);
+    expect(throttled.message).toBe(
+      'aws: could not list the access keys of IAM user someone: Throttling (HTTP 400, request req-1)',
+    );
+    const odd = await rejectionOf(
+      provider({ iam: failing('LimitExceededException', 409) }).issue({
+        current,
+        staged: undefined,
+        keep: [current],
+        context: context(),
+      }),
+    );
+    expect(odd.constructor).toBe(ProviderError);
+    expect(odd.message).toContain('LimitExceeded (HTTP 409');
+    expect(odd.message).not.toContain('AKIAIOSFODNN7EXAMPLE');
+  });
+});
+
+describe('secrets', () => {
+  it('appear in no error message and no log line', () => {
+    expect(secrets.length).toBeGreaterThan(10);
+    expect(errorTexts.length).toBeGreaterThan(0);
+    const logged = loggers.map((logger) => logger.text()).join('\n');
+    expect(logged.length).toBeGreaterThan(0);
+    expect(findLeaks(`${errorTexts.join('\n')}\n${logged}`, secrets)).toEqual([]);
+  });
+});
