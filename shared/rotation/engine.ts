@@ -1,6 +1,5 @@
 import { ROTATED_AT_FIELD, Stage, type StepName } from './constants.js';
 import {
-  MalformedSecretError,
   MissingVersionError,
   RotationNotEnabledError,
   UnknownVersionError,
