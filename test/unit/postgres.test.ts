@@ -138,7 +138,9 @@ describe('tlsOptions', () => {
     expect(tlsOptions('verify-full', 'CA')).toEqual({ rejectUnauthorized: true, ca: 'CA' });
     const verifyCa = tlsOptions('verify-ca', undefined);
     expect(verifyCa).toMatchObject({ rejectUnauthorized: true });
-    expect(verifyCa ? verifyCa.checkServerIdentity?.('other-host', {} as never) : 'no options').toBeUndefined();
+    expect(
+      verifyCa ? verifyCa.checkServerIdentity?.('other-host', {} as never) : 'no options',
+    ).toBeUndefined();
   });
 });
 
