@@ -1,0 +1,546 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  KeyTestFailedError,
+  ProviderAuthError,
+  ProviderError,
+  ProviderRateLimitError,
+  ProviderResponseError,
+  ProviderUnavailableError,
+} from '../../../shared/api-keys/errors.js';
+import type { RetryPolicy } from '../../../shared/api-keys/http.js';
+import type { ApiKeyProvider, ProviderContext } from '../../../shared/api-keys/provider.js';
+import {
+  createResendProvider,
+  RESEND_KEY_NAME_MAX,
+  type ResendSecret,
+  resendKeyName,
+  rotationMarker,
+} from '../../../shared/api-keys/providers/resend/index.js';
+import type { SecretFields } from '../../../shared/rotation/strategy.js';
+import {
+  type FakeResend,
+  type FakeResendOptions,
+  startFakeResend,
+} from '../../support/fakes/resend-server.js';
+import { RecordingLogger } from '../../support/fakes.js';
+
+const SECRET_NAME = 'production/api-keys/resend';
+const ADMIN_SECRET = 'production/api-keys/resend-admin';
+/** A Secrets Manager ClientRequestToken (a UUID): its first 12 hex digits tag the keys it creates. */
+const TOKEN = '3f2a9c1e-4b5d-4e6f-8a9b-0c1d2e3f4a5b';
+const NEXT_TOKEN = '7c6b5a49-3827-4165-9f8e-7d6c5b4a3928';
+const FAST: RetryPolicy = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, timeoutMs: 2000 };
+
+let fake: FakeResend;
+let provider: ApiKeyProvider<ResendSecret>;
+let logger: RecordingLogger;
+/** Every error a test caught, and every value a provider returned except issued keys: scanned for keys. */
+let seen: { errors: unknown[]; outputs: unknown[] };
+
+async function useFake(options: FakeResendOptions = {}): Promise<void> {
+  await fake?.close();
+  fake = await startFakeResend(options);
+  provider = createResendProvider({ baseUrl: fake.url, retry: FAST });
+}
+
+beforeEach(async () => {
+  logger = new RecordingLogger();
+  seen = { errors: [], outputs: [] };
+  await useFake();
+});
+
+afterEach(async () => {
+  // No key the fake ever issued may appear in a log line, an error or a returned reminder.
+  const texts: [string, string][] = [
+    ['log', logger.text()],
+    ...seen.errors.flatMap((error, i) =>
+      errorTexts(error).map((text): [string, string] => [`error ${i}`, text]),
+    ),
+    ...seen.outputs.map((output, i): [string, string] => [`output ${i}`, JSON.stringify(output)]),
+  ];
+  const leaks = texts.filter(([, text]) => fake.issuedTokens().some((token) => text.includes(token)));
+  await fake.close();
+  expect(leaks.map(([where]) => where)).toEqual([]);
+});
+
+function errorTexts(error: unknown): string[] {
+  const texts: string[] = [];
+  for (let e = error; e instanceof Error; e = e.cause) {
+    texts.push(e.message, e.stack ?? '', String(e), JSON.stringify(e));
+  }
+  return texts;
+}
+
+function context(secrets: Record<string, SecretFields> = {}, token = TOKEN): ProviderContext {
+  return {
+    secret: {
+      arn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${SECRET_NAME}-AbCdEf`,
+      name: SECRET_NAME,
+      rotationEnabled: true,
+      versions: {},
+      tags: {},
+    },
+    token,
+    logger,
+    now: new Date('2025-06-01T00:00:00Z'),
+    async readSecret(secretId) {
+      const value = secrets[secretId];
+      if (!value) throw new Error(`no secret ${secretId}`);
+      return value;
+    },
+  };
+}
+
+function parse(fields: SecretFields): ResendSecret {
+  return provider.schema.parse(fields);
+}
+
+/** The seed's shape: `{api_key, rotated_at}`, no id. */
+function seedSecret(name = 'Production', permission: 'full_access' | 'sending_access' = 'full_access') {
+  const key = fake.seedKey({ name, permission });
+  return { key, secret: parse({ api_key: key.token, rotated_at: '2024-01-01T00:00:00Z' }) };
+}
+
+async function issue(current: ResendSecret, ctx = context(), keep: ResendSecret[] = [current]) {
+  const fields = await provider.issue({ current, staged: undefined, keep, context: ctx });
+  seen.outputs.push({ ...fields, api_key: undefined });
+  return fields;
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(Error);
+  seen.errors.push(error);
+  return error as Error;
+}
+
+function requestsTo(method: string, path: RegExp) {
+  return fake.server.requests.filter((request) => request.method === method && path.test(request.path));
+}
+
+describe('Resend secret schema', () => {
+  it('accepts the seed shape, defaults permission to full_access and keeps unknown fields', () => {
+    const value = parse({ api_key: 're_abcdefghijklmnop', rotated_at: '2024-01-01T00:00:00Z' });
+    expect(value).toMatchObject({ api_key: 're_abcdefghijklmnop', permission: 'full_access' });
+    expect(value.rotated_at).toBe('2024-01-01T00:00:00Z');
+  });
+
+  it('names each bad field and never echoes a value', () => {
+    const secretValue = 'sk_live_notaresendkey1234';
+    const result = provider.schema.safeParse({
+      api_key: secretValue,
+      permission: 'admin_everything',
+      admin_secret_id: 42,
+    });
+    expect(result.success).toBe(false);
+    const issues = result.error?.issues ?? [];
+    expect(issues.map((issue) => issue.path.join('.')).sort()).toEqual([
+      'admin_secret_id',
+      'api_key',
+      'permission',
+    ]);
+    const text = JSON.stringify(issues.map((issue) => issue.message));
+    expect(text).not.toContain(secretValue);
+    expect(text).not.toContain('admin_everything');
+    expect(provider.schema.safeParse({ rotated_at: 'x' }).error?.issues[0]).toMatchObject({
+      path: ['api_key'],
+      message: 'is required',
+    });
+  });
+});
+
+describe('key names', () => {
+  it('are <base> (rotation <tag>), replace an earlier suffix and fit 50 characters', () => {
+    expect(resendKeyName('Production', TOKEN)).toBe('Production (rotation 3f2a9c1e4b5d)');
+    expect(resendKeyName('Production (rotation 0123456789ab)', TOKEN)).toBe(
+      'Production (rotation 3f2a9c1e4b5d)',
+    );
+    expect(resendKeyName(SECRET_NAME, TOKEN)).toBe(`${SECRET_NAME} (rotation 3f2a9c1e4b5d)`);
+    const long = resendKeyName('x'.repeat(80), TOKEN);
+    expect(long.length).toBe(RESEND_KEY_NAME_MAX);
+    expect(long.endsWith(rotationMarker(TOKEN))).toBe(true);
+    // A token that is not a UUID is hashed, so tokens sharing a prefix get different tags.
+    expect(rotationMarker('rotation-2025-06-01-a')).not.toBe(rotationMarker('rotation-2025-06-01-b'));
+  });
+});
+
+describe('issue', () => {
+  it('creates a key named after the current one with the rotation tag, managed by the current key', async () => {
+    const { key, secret } = seedSecret();
+    const fields = await issue(parse({ ...secret, api_key_name: 'Production' }));
+    expect(fields).toEqual({
+      api_key: expect.stringMatching(/^re_/),
+      api_key_id: expect.any(String),
+      api_key_name: 'Production (rotation 3f2a9c1e4b5d)',
+    });
+    const created = fake.keys().find((k) => k.id === fields.api_key_id);
+    expect(created).toMatchObject({
+      name: fields.api_key_name,
+      token: fields.api_key,
+      permission: 'full_access',
+    });
+    expect(fake.keys().some((k) => k.id === key.id)).toBe(true); // the current key stays valid
+    expect(requestsTo('POST', /^\/api-keys$/)[0]?.headers.authorization).toBe(`Bearer ${key.token}`);
+  });
+
+  it("uses the secret's name when the secret records no key name", async () => {
+    const { secret } = seedSecret();
+    const fields = await issue(secret);
+    expect(fields.api_key_name).toBe(`${SECRET_NAME} (rotation 3f2a9c1e4b5d)`);
+  });
+
+  it('twice with the same token leaves exactly one key of that rotation, and other keys alone', async () => {
+    const { key, secret } = seedSecret();
+    const other = fake.seedKey({ name: `Production ${rotationMarker(NEXT_TOKEN)}` });
+    const first = await issue(secret);
+    const second = await issue(secret);
+    expect(second.api_key_id).not.toBe(first.api_key_id);
+    const ids = fake.keys().map((k) => k.id);
+    expect(ids).not.toContain(first.api_key_id);
+    expect(ids.sort()).toEqual([key.id, other.id, second.api_key_id].sort());
+    expect(logger.text()).toContain('deleted a key left by an earlier attempt');
+  });
+
+  it('deletes the twin left by a create whose answer was lost and retried', async () => {
+    const { key, secret } = seedSecret();
+    fake.loseNextAnswer('POST', { status: 502, body: 'Bad Gateway' });
+    const fields = await issue(secret);
+    expect(requestsTo('POST', /^\/api-keys$/)).toHaveLength(2);
+    expect(
+      fake
+        .keys()
+        .map((k) => k.id)
+        .sort(),
+    ).toEqual([key.id, fields.api_key_id].sort());
+  });
+
+  it('finds the keys of an earlier attempt on a later page of the list', async () => {
+    await useFake({ pageSize: 2 });
+    const { key, secret } = seedSecret();
+    const leftover = fake.seedKey({ name: `Production ${rotationMarker(TOKEN)}` });
+    for (let i = 0; i < 5; i++) fake.seedKey({ name: `Other ${i}` });
+    const fields = await issue(secret);
+    const ids = fake.keys().map((k) => k.id);
+    expect(ids).not.toContain(leftover.id);
+    expect(ids).toContain(key.id);
+    expect(ids).toContain(fields.api_key_id);
+    expect(requestsTo('GET', /^\/api-keys$/).some((r) => r.query.get('after'))).toBe(true);
+  });
+
+  it('never deletes a key still in use, even one carrying the marker', async () => {
+    const kept = fake.seedKey({ name: `Production ${rotationMarker(TOKEN)}` });
+    const current = parse({ api_key: kept.token, api_key_id: kept.id });
+    await issue(current);
+    expect(fake.keys().map((k) => k.id)).toContain(kept.id);
+  });
+
+  it('manages a sending-only key through the admin secret, keeping permission and domain', async () => {
+    const admin = fake.seedKey({ name: 'Key admin', permission: 'full_access' });
+    const sending = fake.seedKey({ name: 'Mailer', permission: 'sending_access', domain_id: 'dom_1' });
+    const current = parse({
+      api_key: sending.token,
+      api_key_id: sending.id,
+      api_key_name: 'Mailer',
+      permission: 'sending_access',
+      domain_id: 'dom_1',
+      admin_secret_id: ADMIN_SECRET,
+    });
+    const ctx = context({ [ADMIN_SECRET]: { api_key: admin.token, rotated_at: '2024-01-01T00:00:00Z' } });
+    const fields = await issue(current, ctx);
+    expect(fake.keys().find((k) => k.id === fields.api_key_id)).toMatchObject({
+      name: 'Mailer (rotation 3f2a9c1e4b5d)',
+      permission: 'sending_access',
+      domain_id: 'dom_1',
+    });
+    for (const request of fake.server.requests)
+      expect(request.headers.authorization).toBe(`Bearer ${admin.token}`);
+  });
+
+  it('refuses a sending-only key without admin_secret_id, naming the field, before any request', async () => {
+    const { secret } = seedSecret('Mailer', 'sending_access');
+    const error = await failure(issue(parse({ ...secret, permission: 'sending_access' })));
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error.message).toContain('"admin_secret_id"');
+    expect(error.message).toContain(SECRET_NAME);
+    expect(fake.server.requests).toHaveLength(0);
+  });
+
+  it('refuses an admin secret that holds no Resend key or a sending-only one', async () => {
+    const { secret } = seedSecret('Mailer', 'sending_access');
+    const current = parse({ ...secret, permission: 'sending_access', admin_secret_id: ADMIN_SECRET });
+    const noKey = await failure(issue(current, context({ [ADMIN_SECRET]: { token: 'x' } })));
+    expect(noKey.message).toContain(`admin secret ${ADMIN_SECRET}`);
+    const admin = fake.seedKey({ name: 'Not admin', permission: 'sending_access' });
+    const sendingAdmin = await failure(
+      issue(current, context({ [ADMIN_SECRET]: { api_key: admin.token, permission: 'sending_access' } })),
+    );
+    expect(sendingAdmin.message).toContain('full_access');
+    expect(fake.server.requests).toHaveLength(0);
+  });
+});
+
+describe('test', () => {
+  it('passes for a new full-access key', async () => {
+    const { secret } = seedSecret();
+    const fields = await issue(secret);
+    await provider.test({ value: parse({ ...secret, ...fields }), context: context() });
+    expect(logger.text()).toContain('new API key works');
+  });
+
+  it('passes for a sending-only key (restricted_api_key proves it is valid) and sends no email', async () => {
+    const sending = fake.seedKey({ name: 'Mailer', permission: 'sending_access' });
+    const value = parse({ api_key: sending.token, api_key_id: sending.id, permission: 'sending_access' });
+    await provider.test({ value, context: context() });
+    expect(fake.server.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api-keys']);
+  });
+
+  it('fails for a sending-only key recorded as full_access', async () => {
+    const sending = fake.seedKey({ name: 'Mailer', permission: 'sending_access' });
+    const error = await failure(
+      provider.test({ value: parse({ api_key: sending.token, api_key_id: sending.id }), context: context() }),
+    );
+    expect(error).toBeInstanceOf(KeyTestFailedError);
+    expect(error.message).toContain('restricted_api_key');
+  });
+
+  for (const invalidKeyStatus of [403, 400] as const) {
+    it(`fails with KeyTestFailedError for a deleted key (Resend answering ${invalidKeyStatus})`, async () => {
+      await useFake({ invalidKeyStatus });
+      const old = seedSecret('Old').key;
+      const current = seedSecret('Current').key;
+      const oldValue = parse({ api_key: old.token, api_key_id: old.id });
+      await provider.revoke({
+        old: oldValue,
+        current: parse({ api_key: current.token, api_key_id: current.id }),
+        context: context(),
+      });
+      const error = await failure(provider.test({ value: oldValue, context: context() }));
+      expect(error).toBeInstanceOf(KeyTestFailedError);
+      expect(error.message).toContain(`HTTP ${invalidKeyStatus}`);
+      expect(error.message).toContain(old.id);
+    });
+  }
+});
+
+describe('revoke', () => {
+  it('deletes the old key with the current key, and a second call is fine', async () => {
+    const old = fake.seedKey({ name: 'Old' });
+    const current = fake.seedKey({ name: 'Current' });
+    const input = {
+      old: parse({ api_key: old.token, api_key_id: old.id }),
+      current: parse({ api_key: current.token, api_key_id: current.id }),
+      context: context(),
+    };
+    const first = await provider.revoke(input);
+    const second = await provider.revoke(input);
+    seen.outputs.push(first, second);
+    expect(first).toEqual({ revoked: [old.id], manual: [] });
+    expect(second).toEqual({ revoked: [old.id], manual: [] });
+    expect(fake.keys().map((k) => k.id)).toEqual([current.id]);
+    expect(requestsTo('DELETE', /^\/api-keys\//)[0]?.headers.authorization).toBe(`Bearer ${current.token}`);
+    expect(logger.text()).toContain('already deleted');
+  });
+
+  it('refuses to touch the current key (same id, or same key)', async () => {
+    const current = fake.seedKey({ name: 'Current' });
+    const value = parse({ api_key: current.token, api_key_id: current.id });
+    const sameId = await provider.revoke({
+      old: parse({ api_key: 're_somethingelse12345', api_key_id: current.id }),
+      current: value,
+      context: context(),
+    });
+    const sameKey = await provider.revoke({
+      old: parse({ api_key: current.token }),
+      current: value,
+      context: context(),
+    });
+    seen.outputs.push(sameId, sameKey);
+    expect(sameId).toEqual({ revoked: [], manual: [] });
+    expect(sameKey).toEqual({ revoked: [], manual: [] });
+    expect(fake.server.requests).toHaveLength(0);
+    expect(fake.keys().map((k) => k.id)).toEqual([current.id]);
+  });
+
+  it('returns a reminder with the key hint, and guesses nothing, when the old key has no id', async () => {
+    const old = fake.seedKey({ name: 'Old' });
+    const current = fake.seedKey({ name: 'Current' });
+    const outcome = await provider.revoke({
+      old: parse({ api_key: old.token, rotated_at: '2024-01-01T00:00:00Z' }),
+      current: parse({ api_key: current.token, api_key_id: current.id }),
+      context: context(),
+    });
+    seen.outputs.push(outcome);
+    expect(outcome).toEqual({
+      revoked: [],
+      manual: [
+        `delete the previous Resend API key …${old.token.slice(-4)} (no api_key_id recorded) at resend.com/api-keys`,
+      ],
+    });
+    expect(fake.server.requests).toHaveLength(0);
+    expect(fake.keys()).toHaveLength(2);
+  });
+
+  it('deletes a sending-only key through the admin secret', async () => {
+    const admin = fake.seedKey({ name: 'Key admin' });
+    const old = fake.seedKey({ name: 'Mailer old', permission: 'sending_access' });
+    const current = fake.seedKey({ name: 'Mailer', permission: 'sending_access' });
+    const sending = { permission: 'sending_access', admin_secret_id: ADMIN_SECRET };
+    const outcome = await provider.revoke({
+      old: parse({ api_key: old.token, api_key_id: old.id, ...sending }),
+      current: parse({ api_key: current.token, api_key_id: current.id, ...sending }),
+      context: context({ [ADMIN_SECRET]: { api_key: admin.token } }),
+    });
+    seen.outputs.push(outcome);
+    expect(outcome).toEqual({ revoked: [old.id], manual: [] });
+    expect(
+      fake
+        .keys()
+        .map((k) => k.id)
+        .sort(),
+    ).toEqual([admin.id, current.id].sort());
+  });
+});
+
+describe('a whole rotation from the seed shape, then the next', () => {
+  it('issues, tests, asks for a manual revoke once, then revokes by id', async () => {
+    const { key: seeded, secret: seed } = seedSecret('Production');
+    const ctx1 = context({}, TOKEN);
+    const second = parse({ ...seed, ...(await issue(seed, ctx1)) });
+    await provider.test({ value: second, context: ctx1 });
+    const firstRevoke = await provider.revoke({ old: seed, current: second, context: ctx1 });
+    seen.outputs.push(firstRevoke);
+    expect(firstRevoke.revoked).toEqual([]);
+    expect(firstRevoke.manual).toHaveLength(1);
+
+    const ctx2 = context({}, NEXT_TOKEN);
+    const third = parse({ ...second, ...(await issue(second, ctx2)) });
+    expect(third.api_key_name).toBe(`${SECRET_NAME} (rotation 7c6b5a493827)`);
+    await provider.test({ value: third, context: ctx2 });
+    const secondRevoke = await provider.revoke({ old: second, current: third, context: ctx2 });
+    seen.outputs.push(secondRevoke);
+    expect(secondRevoke).toEqual({ revoked: [second.api_key_id], manual: [] });
+    expect(
+      fake
+        .keys()
+        .map((k) => k.id)
+        .sort(),
+    ).toEqual([seeded.id, third.api_key_id].sort());
+  });
+});
+
+describe('provider failures', () => {
+  it('maps 401 to ProviderAuthError', async () => {
+    const { secret } = seedSecret();
+    fake.failNext({
+      status: 401,
+      body: {
+        statusCode: 401,
+        name: 'missing_api_key',
+        message: 'Missing API key in the authorization header',
+      },
+    });
+    const error = await failure(issue(secret));
+    expect(error).toBeInstanceOf(ProviderAuthError);
+    expect(error.message).toContain('HTTP 401 missing_api_key');
+  });
+
+  for (const invalidKeyStatus of [403, 400] as const) {
+    it(`maps an unknown managing key (HTTP ${invalidKeyStatus}) to ProviderAuthError`, async () => {
+      await useFake({ invalidKeyStatus });
+      const error = await failure(issue(parse({ api_key: 're_unknownkey1234567890abcdef' })));
+      expect(error).toBeInstanceOf(ProviderAuthError);
+      expect(error.message).toContain(`HTTP ${invalidKeyStatus}`);
+      expect(error.message).not.toContain('re_unknownkey1234567890abcdef');
+    });
+  }
+
+  it('maps a sending-only managing key to ProviderAuthError saying what to add', async () => {
+    const { secret } = seedSecret('Mailer', 'sending_access');
+    const error = await failure(issue(secret));
+    expect(error).toBeInstanceOf(ProviderAuthError);
+    expect(error.message).toContain('restricted_api_key');
+    expect(error.message).toContain('admin_secret_id');
+  });
+
+  it('retries 429 and succeeds', async () => {
+    const { secret } = seedSecret();
+    fake.failNext({
+      status: 429,
+      body: { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests.' },
+      headers: { 'retry-after': '1' },
+    });
+    const fields = await issue(secret);
+    expect(fake.keys().some((k) => k.id === fields.api_key_id)).toBe(true);
+    expect(fake.server.requests[0]?.path).toBe('/api-keys');
+    expect(fake.server.requests[1]?.path).toBe('/api-keys');
+  });
+
+  it('gives up on 429 after the bounded retries with ProviderRateLimitError', async () => {
+    const { secret } = seedSecret();
+    fake.failNext({ status: 429, body: { statusCode: 429, name: 'rate_limit_exceeded', message: 'x' } }, 10);
+    const error = await failure(issue(secret));
+    expect(error).toBeInstanceOf(ProviderRateLimitError);
+    expect(fake.server.requests).toHaveLength(FAST.attempts);
+  });
+
+  it('gives up on 500 after the bounded retries with ProviderUnavailableError', async () => {
+    const { secret } = seedSecret();
+    fake.failNext(
+      { status: 500, body: { statusCode: 500, name: 'internal_server_error', message: 'x' } },
+      10,
+    );
+    const error = await failure(issue(secret));
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
+    expect(fake.server.requests).toHaveLength(FAST.attempts);
+  });
+
+  it('gives up on an unreachable API with ProviderUnavailableError', async () => {
+    const { secret } = seedSecret();
+    const dead = await startFakeResend();
+    await dead.close();
+    const unreachable = createResendProvider({ baseUrl: dead.url, retry: FAST });
+    const error = await failure(
+      unreachable.issue({ current: secret, staged: undefined, keep: [secret], context: context() }),
+    );
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
+  });
+
+  it('maps a malformed list to ProviderResponseError', async () => {
+    const { secret } = seedSecret();
+    fake.failNext({ status: 200, body: { data: 'not a list' } });
+    const error = await failure(issue(secret));
+    expect(error).toBeInstanceOf(ProviderResponseError);
+    expect(error.message).toContain('data');
+  });
+
+  it('maps a create answer without a token to ProviderResponseError; the next attempt deletes that key', async () => {
+    const { key, secret } = seedSecret();
+    fake.loseNextAnswer('POST', { status: 201, body: { id: 'dacf4072-4119-4d88-932f-6202748ac7c8' } });
+    const error = await failure(issue(secret));
+    expect(error).toBeInstanceOf(ProviderResponseError);
+    expect(error.message).toContain('token');
+    expect(fake.keys()).toHaveLength(2);
+    const fields = await issue(secret);
+    expect(
+      fake
+        .keys()
+        .map((k) => k.id)
+        .sort(),
+    ).toEqual([key.id, fields.api_key_id].sort());
+  });
+
+  it('maps a name Resend refuses (422) to ProviderResponseError without the request body', async () => {
+    const { secret } = seedSecret();
+    fake.failNext({ status: 200, body: { object: 'list', has_more: false, data: [] } });
+    fake.failNext({
+      status: 422,
+      body: { statusCode: 422, name: 'validation_error', message: 'The `name` field is invalid.' },
+    });
+    const error = await failure(issue(secret));
+    expect(error).toBeInstanceOf(ProviderResponseError);
+    expect(error.message).toContain('HTTP 422 validation_error');
+  });
+});
