@@ -1,0 +1,85 @@
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  type ApiKeyProvider,
+  ApiKeyStrategy,
+  EventBridgeRevocationScheduler,
+  isRevocationRequest,
+  parseRevocationRequest,
+  providerFor,
+  type RevocationScheduler,
+  revokeSupersededVersion,
+  UnscheduledRevocations,
+} from '../../shared/api-keys/index.js';
+import { createProviders } from '../../shared/api-keys/providers/index.js';
+import { type ApiKeyRotationConfig, loadApiKeyRotationConfig } from '../../shared/config/index.js';
+import { createLogger, type Logger } from '../../shared/logging/index.js';
+import {
+  parseRotationEvent,
+  RotationEngine,
+  type SecretDescription,
+  SecretStore,
+} from '../../shared/rotation/index.js';
+import { createLambdaHandler } from '../lib/rotation-handler.js';
+
+/** What the API-key rotation handler is built from; tests pass their own. */
+export interface ApiKeyRotationDependencies {
+  readonly config: ApiKeyRotationConfig;
+  readonly secretsManager: SecretsManagerClient;
+  readonly logger: Logger;
+  /** The providers by name; defaults to every built-in provider, configured from `config`. */
+  readonly providers?: ReadonlyMap<string, ApiKeyProvider>;
+  /** Defaults to EventBridge Scheduler when `config.revocation` is set. */
+  readonly scheduler?: RevocationScheduler;
+  readonly now?: () => Date;
+}
+
+/**
+ * Builds the `rotateApiKey` handler. It takes a rotation step from Secrets Manager, or the
+ * revoke input `{"action": "revoke", "SecretId", "VersionId"}` that a scheduled revocation
+ * sends, and picks the provider from the secret's `rotation-provider` tag or its name.
+ */
+export function buildRotateApiKeyHandler(deps: ApiKeyRotationDependencies) {
+  const { config, logger } = deps;
+  const store = new SecretStore(deps.secretsManager);
+  const providers = deps.providers ?? createProviders(config);
+  const scheduler =
+    deps.scheduler ??
+    (config.revocation
+      ? new EventBridgeRevocationScheduler(new SchedulerClient({}), config.revocation)
+      : new UnscheduledRevocations(logger));
+  const strategies = new Map<string, ApiKeyStrategy>();
+  const strategyFor = (secret: SecretDescription): ApiKeyStrategy => {
+    const provider = providerFor(secret, providers);
+    let strategy = strategies.get(provider.name);
+    if (!strategy) {
+      strategy = new ApiKeyStrategy({
+        provider,
+        store,
+        scheduler,
+        gracePeriodMs: config.gracePeriodMs,
+        ...(deps.now ? { now: deps.now } : {}),
+      });
+      strategies.set(provider.name, strategy);
+    }
+    return strategy;
+  };
+  const engine = new RotationEngine({
+    store,
+    strategy: strategyFor,
+    logger,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  return createLambdaHandler(logger, async (event) =>
+    isRevocationRequest(event)
+      ? revokeSupersededVersion({ store, strategyFor, logger }, parseRevocationRequest(event))
+      : engine.run(parseRotationEvent(event)),
+  );
+}
+
+/** The deployed handler; configuration and clients are created once, at cold start. */
+export const handler = buildRotateApiKeyHandler({
+  config: loadApiKeyRotationConfig(),
+  secretsManager: new SecretsManagerClient({}),
+  logger: createLogger(),
+});

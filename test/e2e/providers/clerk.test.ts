@@ -1,0 +1,252 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  KeyTestFailedError,
+  ProviderUnavailableError,
+  StagedValueMissingError,
+} from '../../../shared/api-keys/errors.js';
+import type { RetryPolicy } from '../../../shared/api-keys/http.js';
+import type { ApiKeyProvider, ProviderContext } from '../../../shared/api-keys/provider.js';
+import {
+  type ClerkSecret,
+  createClerkProvider,
+  parsePublishableKey,
+} from '../../../shared/api-keys/providers/clerk/index.js';
+import { MalformedSecretError } from '../../../shared/rotation/errors.js';
+import type { SecretFields } from '../../../shared/rotation/strategy.js';
+import { type FakeClerk, startFakeClerk } from '../../support/fakes/clerk-server.js';
+import { RecordingLogger } from '../../support/fakes.js';
+
+const SECRET_NAME = 'production/api-keys/clerk';
+const TOKEN = '5d4c3b2a-1908-4f7e-8d6c-5b4a39281706';
+const FAST: RetryPolicy = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, timeoutMs: 2000 };
+
+const OLD_SECRET = 'sk_live_OLDoldOLDoldOLDoldOLDoldOLDoldOLDold1a2b';
+const NEW_SECRET = 'sk_live_NEWnewNEWnewNEWnewNEWnewNEWnewNEWnew9z8y';
+const TEST_SECRET = 'sk_test_TESTtestTESTtestTESTtestTESTtestTEST7x6w';
+const publishable = (mode: 'live' | 'test', host: string) =>
+  `pk_${mode}_${Buffer.from(`${host}$`).toString('base64')}`;
+const PUBLISHABLE = publishable('live', 'clerk.acme.example');
+
+let clerk: FakeClerk;
+let provider: ApiKeyProvider<ClerkSecret>;
+let logger: RecordingLogger;
+let seen: { errors: unknown[]; outputs: unknown[] };
+
+beforeEach(async () => {
+  clerk = await startFakeClerk();
+  clerk.setSecretKeys([OLD_SECRET, NEW_SECRET]);
+  provider = createClerkProvider({ apiUrl: clerk.url, retry: FAST });
+  logger = new RecordingLogger();
+  seen = { errors: [], outputs: [] };
+});
+
+afterEach(async () => {
+  // No secret key may appear in a log line, an error or a returned reminder.
+  const secrets = [OLD_SECRET, NEW_SECRET, TEST_SECRET, ...clerk.secretKeys()];
+  const texts: [string, string][] = [
+    ['log', logger.text()],
+    ...seen.errors.flatMap((error, i) =>
+      errorTexts(error).map((text): [string, string] => [`error ${i}`, text]),
+    ),
+    ...seen.outputs.map((output, i): [string, string] => [`output ${i}`, JSON.stringify(output)]),
+  ];
+  const leaks = texts.filter(([, text]) => secrets.some((secret) => text.includes(secret)));
+  await clerk.close();
+  expect(leaks.map(([where]) => where)).toEqual([]);
+});
+
+function errorTexts(error: unknown): string[] {
+  const texts: string[] = [];
+  for (let e = error; e instanceof Error; e = e.cause)
+    texts.push(e.message, e.stack ?? '', String(e), JSON.stringify(e));
+  return texts;
+}
+
+function context(): ProviderContext {
+  return {
+    secret: {
+      arn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${SECRET_NAME}-AbCdEf`,
+      name: SECRET_NAME,
+      rotationEnabled: true,
+      versions: {},
+      tags: {},
+    },
+    token: TOKEN,
+    logger,
+    now: new Date(),
+    async readSecret(secretId) {
+      throw new Error(`no secret ${secretId}`);
+    },
+  };
+}
+
+function parse(fields: SecretFields): ClerkSecret {
+  return provider.schema.parse(fields);
+}
+
+/** The seed's shape. */
+const current = () =>
+  parse({ secret_key: OLD_SECRET, publishable_key: PUBLISHABLE, rotated_at: '2024-01-01T00:00:00Z' });
+
+async function issue(staged: SecretFields | undefined) {
+  const value = current();
+  return provider.issue({ current: value, staged, keep: [value], context: context() });
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(Error);
+  seen.errors.push(error);
+  return error as Error;
+}
+
+describe('Clerk secret schema', () => {
+  it('accepts the seed shape and keeps unknown fields', () => {
+    expect(current().rotated_at).toBe('2024-01-01T00:00:00Z');
+  });
+
+  it('reads a publishable key: prefix, then the base64 of the Frontend API host and "$"', () => {
+    expect(parsePublishableKey(PUBLISHABLE)).toEqual({ mode: 'live', frontendApi: 'clerk.acme.example' });
+    expect(parsePublishableKey('pk_test_Y2xlcmsuZXhhbXBsZS5jb20k')).toEqual({
+      mode: 'test',
+      frontendApi: 'clerk.example.com',
+    });
+    // Unpadded base64, as Clerk's development instances have.
+    expect(parsePublishableKey('pk_test_cHJlcGFyZWQtcm9kZW50LTUyLmNsZXJrLmFjY291bnRzLmRldiQ')).toEqual({
+      mode: 'test',
+      frontendApi: 'prepared-rodent-52.clerk.accounts.dev',
+    });
+    // Anything after the "$" is refused.
+    expect(parsePublishableKey('pk_test_Y2xlcmsuZXhhbXBsZS5jb20kYQ')).toBeUndefined();
+  });
+
+  it.each([
+    ['a secret key in its place', OLD_SECRET],
+    ['an unknown prefix', `pk_prod_${Buffer.from('clerk.acme.example$').toString('base64')}`],
+    ['base64 without the closing "$"', `pk_live_${Buffer.from('clerk.acme.example').toString('base64')}`],
+    ['base64 of something that is not a host', `pk_live_${Buffer.from('not a host!$').toString('base64')}`],
+    ['no base64 at all', 'pk_live_!!!!'],
+    ['the placeholder of the seed', 'pk_live_xxxxxxxxxxxxx'],
+  ])('refuses a publishable key with %s, never echoing it', (_, value) => {
+    const result = provider.schema.safeParse({ secret_key: NEW_SECRET, publishable_key: value });
+    expect(result.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['publishable_key']);
+    expect(JSON.stringify(result.error?.issues)).not.toContain(value);
+  });
+
+  it('refuses a secret key that is not sk_live_/sk_test_, and keys of different modes', () => {
+    const result = provider.schema.safeParse({
+      secret_key: 'rk_live_abcdefghijkl',
+      publishable_key: PUBLISHABLE,
+    });
+    expect(result.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['secret_key']);
+    const mixed = provider.schema.safeParse({ secret_key: TEST_SECRET, publishable_key: PUBLISHABLE });
+    expect(mixed.error?.issues[0]).toMatchObject({
+      path: ['publishable_key'],
+      message: 'is a live key but secret_key is a test key',
+    });
+  });
+});
+
+describe('registration', () => {
+  it('is the provider named clerk, rotating the secret key from a staged value', () => {
+    // The registry holds providers of any secret shape.
+    const generic: ApiKeyProvider = provider;
+    expect(generic.name).toBe('clerk');
+    expect(generic.stagedFields).toEqual(['secret_key']);
+  });
+});
+
+describe('issue', () => {
+  it('takes the staged secret key and carries the publishable key over', async () => {
+    const fields = await issue({ secret_key: NEW_SECRET });
+    expect(fields).toEqual({ secret_key: NEW_SECRET });
+    expect(clerk.server.requests).toHaveLength(0);
+  });
+
+  it('takes a staged publishable key with the secret key', async () => {
+    const moved = publishable('live', 'clerk.acme-new.example');
+    const fields = await issue({ secret_key: NEW_SECRET, publishable_key: moved });
+    expect(fields).toEqual({ secret_key: NEW_SECRET, publishable_key: moved });
+  });
+
+  it('without a staged secret key says exactly what to run', async () => {
+    for (const staged of [undefined, { publishable_key: PUBLISHABLE }]) {
+      const error = await failure(issue(staged));
+      expect(error).toBeInstanceOf(StagedValueMissingError);
+      expect(error.message).toContain(
+        `\`aws secretsmanager put-secret-value --secret-id ${SECRET_NAME} --secret-string file://new-key.json --version-stages STAGED\``,
+      );
+      expect(error.message).toContain('{"secret_key": "<new value>"}');
+    }
+  });
+
+  it('refuses a staged secret key of the other mode', async () => {
+    const error = await failure(issue({ secret_key: TEST_SECRET }));
+    expect(error).toBeInstanceOf(MalformedSecretError);
+    expect((error as MalformedSecretError).fields).toEqual(['secret_key']);
+    expect(error.message).toContain("is a test key but AWSCURRENT's is a live key");
+  });
+
+  it('refuses a staged secret key that is not a Clerk secret key', async () => {
+    for (const secret_key of ['pk_live_abcdefghijklmnop', 42, '']) {
+      const error = await failure(issue({ secret_key }));
+      expect(error).toBeInstanceOf(MalformedSecretError);
+      expect((error as MalformedSecretError).fields).toEqual(['secret_key']);
+    }
+  });
+
+  it('refuses a malformed staged publishable key, or one of the other mode', async () => {
+    for (const publishable_key of ['pk_live_xxxxxxxxxxxxx', publishable('test', 'clerk.acme.example')]) {
+      const error = await failure(issue({ secret_key: NEW_SECRET, publishable_key }));
+      expect(error).toBeInstanceOf(MalformedSecretError);
+      expect((error as MalformedSecretError).fields).toEqual(['publishable_key']);
+    }
+  });
+});
+
+describe('test', () => {
+  it('passes when the Backend API accepts the new secret key', async () => {
+    const value = parse({ ...current(), secret_key: NEW_SECRET });
+    await provider.test({ value, context: context() });
+    const [request] = clerk.server.requests;
+    expect(request?.path).toBe('/v1/users/count');
+    expect(request?.headers.authorization).toBe(`Bearer ${NEW_SECRET}`);
+  });
+
+  it('fails with KeyTestFailedError when the Backend API answers 401', async () => {
+    clerk.setSecretKeys([OLD_SECRET]);
+    const value = parse({ ...current(), secret_key: NEW_SECRET });
+    const error = await failure(provider.test({ value, context: context() }));
+    expect(error).toBeInstanceOf(KeyTestFailedError);
+    expect(error.message).toContain('HTTP 401 clerk_key_invalid');
+  });
+
+  it('gives up on 5xx after the bounded retries with ProviderUnavailableError', async () => {
+    clerk.server.failNext({ status: 502, body: 'bad gateway' }, 10);
+    const value = parse({ ...current(), secret_key: NEW_SECRET });
+    const error = await failure(provider.test({ value, context: context() }));
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
+    expect(clerk.server.requests).toHaveLength(FAST.attempts);
+  });
+});
+
+describe('revoke', () => {
+  it('reminds the operator to delete the previous key in the dashboard, by its hint', async () => {
+    const old = current();
+    const now = parse({ ...old, secret_key: NEW_SECRET });
+    const outcome = await provider.revoke({ old, current: now, context: context() });
+    expect(outcome).toEqual({
+      revoked: [],
+      manual: ['delete the previous Clerk secret key …1a2b in the Clerk dashboard (API keys)'],
+    });
+    seen.outputs.push(outcome);
+  });
+
+  it('has nothing to do when the old secret key is the current one', async () => {
+    const outcome = await provider.revoke({ old: current(), current: current(), context: context() });
+    expect(outcome).toEqual({ revoked: [], manual: [] });
+  });
+});

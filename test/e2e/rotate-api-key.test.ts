@@ -1,0 +1,362 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
+import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  CreateSecretCommand,
+  type SecretsManagerClient,
+  SecretsManagerClient as SMClient,
+} from '@aws-sdk/client-secrets-manager';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildRotateApiKeyHandler } from '../../functions/rotate-api-key/handler.js';
+import { EventBridgeRevocationScheduler, scheduleName } from '../../shared/api-keys/index.js';
+import { createProviders } from '../../shared/api-keys/providers/index.js';
+import { loadApiKeyRotationConfig } from '../../shared/config/index.js';
+import {
+  captureOutput,
+  findLeaks,
+  lambdaContext,
+  runSteps,
+  STEPS,
+  stagesOf,
+  startRotation,
+  uniqueName,
+  valueAt,
+} from '../support/bed.js';
+import { type FakeResend, startFakeResend } from '../support/fakes/resend-server.js';
+import { startMoto } from '../support/local-stack.js';
+
+/**
+ * rotateApiKey end to end: Secrets Manager, EventBridge Scheduler and IAM on a private moto
+ * server with request authentication on (so a revoked or deleted IAM key is refused), and
+ * each third-party provider on a fake of its public API.
+ */
+
+const REGION = 'us-east-1';
+const FUNCTION_ARN =
+  'arn:aws:lambda:us-east-1:123456789012:function:secrets-rotation-production-rotateApiKey';
+const GRACE_SECONDS = 900;
+const FAST_RETRY = { attempts: 2, baseDelayMs: 1, maxDelayMs: 2, timeoutMs: 2000 };
+
+let moto: { endpoint: string; stop(): Promise<void> };
+let credentials: { accessKeyId: string; secretAccessKey: string };
+let resend: FakeResend;
+let sm: SecretsManagerClient;
+let iam: IAMClient;
+let scheduler: SchedulerClient;
+let output: ReturnType<typeof captureOutput>;
+const seen: string[] = [];
+let clock = Date.now();
+
+const aws = <T>(Client: new (config: object) => T): T =>
+  new Client({ region: REGION, endpoint: moto.endpoint, credentials });
+
+function config() {
+  return loadApiKeyRotationConfig({
+    ROTATION_GRACE_PERIOD_SECONDS: String(GRACE_SECONDS),
+    REVOKE_FUNCTION_ARN: FUNCTION_ARN,
+    REVOKE_SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/revoke-scheduler',
+    RESEND_API_URL: resend.url,
+    IAM_PROPAGATION_ATTEMPTS: '2',
+    IAM_PROPAGATION_DELAY_MS: '10',
+  });
+}
+
+/** A handler as deployed, on a fresh "container"; clients may be swapped to inject faults. */
+function handler(overrides: { secretsManager?: SecretsManagerClient; scheduler?: SchedulerClient } = {}) {
+  const cfg = config();
+  return buildRotateApiKeyHandler({
+    config: cfg,
+    secretsManager: overrides.secretsManager ?? sm,
+    logger: new Logger({ serviceName: 'rotate-api-key-e2e', logLevel: 'DEBUG' }),
+    providers: createProviders(cfg, { retry: FAST_RETRY, iam }),
+    scheduler: new EventBridgeRevocationScheduler(overrides.scheduler ?? scheduler, {
+      targetArn: FUNCTION_ARN,
+      roleArn: 'arn:aws:iam::123456789012:role/revoke-scheduler',
+      groupName: 'default',
+    }),
+    now: () => new Date(clock),
+  });
+}
+
+/** A client whose `nth` call of `command` fails before it is sent, or after it took effect. */
+function failing<C extends SMClient | SchedulerClient | IAMClient>(
+  client: C,
+  command: string,
+  when: 'before' | 'after',
+  nth = 1,
+): C {
+  let calls = 0;
+  // The three clients' stacks differ only in their input and output types, which this middleware ignores.
+  (client.middlewareStack as unknown as SMClient['middlewareStack']).add(
+    (next, context) => async (args) => {
+      if (context.commandName === command && ++calls === nth) {
+        if (when === 'before') throw new Error(`injected: ${command} failed`);
+        await next(args);
+        throw new Error(`injected: ${command} took effect but its response was lost`);
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'injectFault' },
+  );
+  return client;
+}
+
+/** One provider under test: how to make its starting secret and see which keys are live. */
+interface ProviderCase {
+  readonly name: string;
+  /** Creates the starting key at the provider; returns the secret's value. */
+  initial(): Promise<Record<string, unknown>>;
+  /** The identifiers of the keys live at the provider now. */
+  live(): Promise<string[]>;
+  /** The identifier of the key a secret value holds. */
+  keyOf(value: Record<string, unknown>): string;
+  /** Secret strings in a value, for the leak scan. */
+  secretsOf(value: Record<string, unknown>): string[];
+  /** Makes the provider fail its next calls. */
+  failProvider(): void;
+}
+
+let appUser = '';
+let resendName = '';
+
+const cases: ProviderCase[] = [
+  {
+    name: 'resend',
+    async initial() {
+      resendName = uniqueName('prod');
+      const { id, token } = resend.seedKey({ name: resendName, permission: 'full_access' });
+      return {
+        api_key: token,
+        api_key_id: id,
+        api_key_name: resendName,
+        rotated_at: '2024-01-01T00:00:00Z',
+      };
+    },
+    async live() {
+      return resend
+        .keys()
+        .filter((key) => key.name.startsWith(resendName))
+        .map((key) => key.id);
+    },
+    keyOf: (value) => String(value.api_key_id),
+    secretsOf: (value) => [String(value.api_key ?? '')],
+    failProvider: () =>
+      resend.failNext({ status: 500, body: { name: 'internal_server_error' } }, FAST_RETRY.attempts),
+  },
+  {
+    name: 'aws',
+    async initial() {
+      appUser = uniqueName('app');
+      await iam.send(new CreateUserCommand({ UserName: appUser, Path: '/app/' }));
+      const out = await iam.send(new CreateAccessKeyCommand({ UserName: appUser }));
+      return {
+        access_key_id: out.AccessKey?.AccessKeyId,
+        secret_access_key: out.AccessKey?.SecretAccessKey,
+        rotated_at: '2024-01-01T00:00:00Z',
+      };
+    },
+    async live() {
+      const out = await iam.send(new ListAccessKeysCommand({ UserName: appUser }));
+      return (out.AccessKeyMetadata ?? [])
+        .filter((k) => k.Status === 'Active')
+        .map((k) => k.AccessKeyId ?? '');
+    },
+    keyOf: (value) => String(value.access_key_id),
+    secretsOf: (value) => [String(value.secret_access_key ?? '')],
+    failProvider: () => {
+      failing(iam, 'CreateAccessKeyCommand', 'before');
+    },
+  },
+];
+
+async function newSecret(c: ProviderCase) {
+  const value = await c.initial();
+  seen.push(...c.secretsOf(value));
+  const name = `production/api-keys/${c.name}-${uniqueName('t')}`;
+  const out = await sm.send(
+    new CreateSecretCommand({
+      Name: name,
+      SecretString: JSON.stringify(value),
+      Tags: [{ Key: 'rotation-provider', Value: c.name }],
+    }),
+  );
+  const arn = out.ARN ?? '';
+  return { arn, value, token: await startRotation(sm, arn) };
+}
+
+async function current(arn: string) {
+  const value = (await valueAt(sm, arn, 'AWSCURRENT')) ?? {};
+  for (const c of cases) seen.push(...c.secretsOf(value).filter(Boolean));
+  return value;
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  const bootstrap = new IAMClient({
+    region: REGION,
+    endpoint: moto.endpoint,
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  await bootstrap.send(new CreateUserCommand({ UserName: 'rotation-admin' }));
+  await bootstrap.send(
+    new PutUserPolicyCommand({
+      UserName: 'rotation-admin',
+      PolicyName: 'admin',
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+      }),
+    }),
+  );
+  const key = await bootstrap.send(new CreateAccessKeyCommand({ UserName: 'rotation-admin' }));
+  credentials = {
+    accessKeyId: key.AccessKey?.AccessKeyId ?? '',
+    secretAccessKey: key.AccessKey?.SecretAccessKey ?? '',
+  };
+  // From here on moto checks every request's signature against its IAM.
+  await fetch(`${moto.endpoint}/moto-api/reset-auth`, { method: 'POST', body: '0' });
+  process.env.AWS_ENDPOINT_URL = moto.endpoint;
+  process.env.AWS_REGION = REGION;
+  sm = aws(SMClient);
+  iam = aws(IAMClient);
+  scheduler = aws(SchedulerClient);
+  resend = await startFakeResend();
+});
+
+afterAll(async () => {
+  await resend?.close();
+  await moto?.stop();
+});
+
+beforeEach(() => {
+  clock = Date.now();
+  iam = aws(IAMClient);
+  output = captureOutput();
+});
+
+afterEach(() => {
+  output.stop();
+  seen.push(...resend.issuedTokens());
+  expect(findLeaks(output.text(), seen), 'keys in captured output').toEqual([]);
+});
+
+describe.each(cases)('rotateApiKey with the $name provider', (c) => {
+  it('rotates: the new key works, the old one stays live through its grace period, then the scheduled revoke input revokes it', async () => {
+    const { arn, value, token } = await newSecret(c);
+    const oldVersion =
+      Object.entries(await stagesOf(sm, arn)).find(([, s]) => s.includes('AWSCURRENT'))?.[0] ?? '';
+
+    const results = await runSteps(handler(), arn, token);
+
+    const next = await current(arn);
+    expect(results.map((r) => (r as { outcome: string }).outcome)).toEqual(['done', 'done', 'done', 'done']);
+    expect(c.keyOf(next)).not.toBe(c.keyOf(value));
+    expect(await c.live()).toEqual(expect.arrayContaining([c.keyOf(value), c.keyOf(next)]));
+    expect(next.rotated_at).toBe(new Date(clock).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    expect(await stagesOf(sm, arn)).toEqual({ [token]: ['AWSCURRENT'], [oldVersion]: ['AWSPREVIOUS'] });
+    expect(JSON.stringify(results)).not.toContain(c.secretsOf(next)[0]);
+
+    const request = { action: 'revoke' as const, SecretId: arn, VersionId: oldVersion };
+    const schedule = await scheduler.send(
+      new GetScheduleCommand({ Name: scheduleName(request), GroupName: 'default' }),
+    );
+    expect(JSON.parse(schedule.Target?.Input ?? '{}')).toEqual(request);
+    expect(schedule.Target?.Arn).toBe(FUNCTION_ARN);
+    expect(schedule.ScheduleExpression).toBe(
+      `at(${new Date(clock + GRACE_SECONDS * 1000).toISOString().slice(0, 19)})`,
+    );
+
+    await expect(handler()(request, lambdaContext)).resolves.toMatchObject({
+      revoked: [c.keyOf(value)],
+      manual: [],
+    });
+    expect(await c.live()).not.toContain(c.keyOf(value));
+    expect(await c.live()).toContain(c.keyOf(next));
+    await expect(handler()(request, lambdaContext)).resolves.toMatchObject({ action: 'revoke' });
+    await expect(handler()({ ...request, VersionId: token }, lambdaContext)).rejects.toMatchObject({
+      name: 'RevokeRefusedError',
+    });
+  });
+
+  it('revokes an overdue previous key at the next rotation, even if the schedule never ran', async () => {
+    const { arn, value, token } = await newSecret(c);
+    await runSteps(handler(), arn, token);
+    const second = await current(arn);
+    clock += (GRACE_SECONDS + 60) * 1000;
+    const token2 = await startRotation(sm, arn);
+
+    await runSteps(handler(), arn, token2, ['createSecret']);
+
+    expect(await c.live()).not.toContain(c.keyOf(value));
+    expect(await c.live()).toContain(c.keyOf(second));
+    await runSteps(handler(), arn, token2, ['setSecret', 'testSecret', 'finishSecret']);
+    const third = await current(arn);
+    expect((await c.live()).sort()).toEqual([c.keyOf(second), c.keyOf(third)].sort());
+  });
+
+  it.each([
+    ['the provider fails while issuing', 'provider'],
+    ['the key was issued but storing it failed', 'put-before'],
+    ['the key was stored but the answer was lost', 'put-after'],
+    ['a crash after createSecret', 'after-create'],
+    ['a crash after testSecret', 'after-test'],
+    ['scheduling the revocation fails in finishSecret', 'schedule'],
+  ])('loses no key and leaves none behind when %s, and the retry completes', async (_label, fault) => {
+    const { arn, value, token } = await newSecret(c);
+    const attempt = async () => {
+      switch (fault) {
+        case 'provider':
+          c.failProvider();
+          return runSteps(handler(), arn, token, ['createSecret']);
+        case 'put-before':
+          return runSteps(
+            handler({ secretsManager: failing(aws(SMClient), 'PutSecretValueCommand', 'before') }),
+            arn,
+            token,
+            ['createSecret'],
+          );
+        case 'put-after':
+          return runSteps(
+            handler({ secretsManager: failing(aws(SMClient), 'PutSecretValueCommand', 'after') }),
+            arn,
+            token,
+            ['createSecret'],
+          );
+        case 'after-create':
+          return runSteps(handler(), arn, token, ['createSecret']);
+        case 'after-test':
+          return runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']);
+        default:
+          await runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']);
+          return runSteps(
+            handler({ scheduler: failing(aws(SchedulerClient), 'CreateScheduleCommand', 'before') }),
+            arn,
+            token,
+            ['finishSecret'],
+          );
+      }
+    };
+    await attempt().catch(() => undefined);
+    iam = aws(IAMClient);
+    expect(await c.live()).toContain(c.keyOf(await current(arn)));
+
+    await runSteps(handler(), arn, token, STEPS);
+
+    const next = await current(arn);
+    expect(c.keyOf(next)).not.toBe(c.keyOf(value));
+    expect((await c.live()).sort()).toEqual([c.keyOf(value), c.keyOf(next)].sort());
+    const stages = await stagesOf(sm, arn);
+    expect(stages[token]).toEqual(['AWSCURRENT']);
+    const oldVersion = Object.entries(stages).find(([, s]) => s.includes('AWSPREVIOUS'))?.[0] ?? '';
+    const request = { action: 'revoke' as const, SecretId: arn, VersionId: oldVersion };
+    await expect(
+      scheduler.send(new GetScheduleCommand({ Name: scheduleName(request) })),
+    ).resolves.toBeDefined();
+  });
+});
