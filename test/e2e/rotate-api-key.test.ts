@@ -9,6 +9,7 @@ import {
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
   CreateSecretCommand,
+  PutSecretValueCommand,
   type SecretsManagerClient,
   SecretsManagerClient as SMClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -28,6 +29,8 @@ import {
   uniqueName,
   valueAt,
 } from '../support/bed.js';
+import { type FakeClerk, startFakeClerk } from '../support/fakes/clerk-server.js';
+import { type FakeGoogle, startFakeGoogle } from '../support/fakes/google-server.js';
 import { type FakeResend, startFakeResend } from '../support/fakes/resend-server.js';
 import { startMoto } from '../support/local-stack.js';
 
@@ -46,6 +49,8 @@ const FAST_RETRY = { attempts: 2, baseDelayMs: 1, maxDelayMs: 2, timeoutMs: 2000
 let moto: { endpoint: string; stop(): Promise<void> };
 let credentials: { accessKeyId: string; secretAccessKey: string };
 let resend: FakeResend;
+let clerk: FakeClerk;
+let google: FakeGoogle;
 let sm: SecretsManagerClient;
 let iam: IAMClient;
 let scheduler: SchedulerClient;
@@ -62,6 +67,10 @@ function config() {
     REVOKE_FUNCTION_ARN: FUNCTION_ARN,
     REVOKE_SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/revoke-scheduler',
     RESEND_API_URL: resend.url,
+    CLERK_API_URL: clerk.url,
+    GOOGLE_API_KEYS_URL: google.apiKeysUrl,
+    GOOGLE_SAFE_BROWSING_URL: google.safeBrowsingUrl,
+    RECAPTCHA_VERIFY_URL: google.recaptchaVerifyUrl,
     IAM_PROPAGATION_ATTEMPTS: '2',
     IAM_PROPAGATION_DELAY_MS: '10',
   });
@@ -227,10 +236,14 @@ beforeAll(async () => {
   iam = aws(IAMClient);
   scheduler = aws(SchedulerClient);
   resend = await startFakeResend();
+  clerk = await startFakeClerk();
+  google = await startFakeGoogle();
 });
 
 afterAll(async () => {
   await resend?.close();
+  await clerk?.close();
+  await google?.close();
   await moto?.stop();
 });
 
@@ -242,7 +255,7 @@ beforeEach(() => {
 
 afterEach(() => {
   output.stop();
-  seen.push(...resend.issuedTokens());
+  seen.push(...resend.issuedTokens(), ...clerk.secretKeys(), ...google.secrets());
   expect(findLeaks(output.text(), seen), 'keys in captured output').toEqual([]);
 });
 
@@ -358,5 +371,119 @@ describe.each(cases)('rotateApiKey with the $name provider', (c) => {
     await expect(
       scheduler.send(new GetScheduleCommand({ Name: scheduleName(request) })),
     ).resolves.toBeDefined();
+  });
+});
+
+describe('rotateApiKey from staged values (keys no API issues)', () => {
+  const publishable = `pk_live_${Buffer.from('clerk.muejam.example$').toString('base64')}`;
+  const clerkKey = (tag: string) => `sk_live_${tag.repeat(20)}${uniqueName('k').replace('-', '')}`;
+
+  async function stage(arn: string, fields: Record<string, string>) {
+    // What an operator runs: aws secretsmanager put-secret-value --version-stages STAGED.
+    await sm.send(
+      new PutSecretValueCommand({
+        SecretId: arn,
+        SecretString: JSON.stringify(fields),
+        VersionStages: ['STAGED'],
+      }),
+    );
+  }
+
+  it('clerk: refuses to rotate without a staged key, saying what to run, and changes nothing', async () => {
+    const oldKey = clerkKey('o');
+    clerk.setSecretKeys([oldKey]);
+    const name = `production/api-keys/clerk-${uniqueName('t')}`;
+    const out = await sm.send(
+      new CreateSecretCommand({
+        Name: name,
+        SecretString: JSON.stringify({ secret_key: oldKey, publishable_key: publishable }),
+        Tags: [{ Key: 'rotation-provider', Value: 'clerk' }],
+      }),
+    );
+    const arn = out.ARN ?? '';
+    const token = await startRotation(sm, arn);
+
+    const error = await runSteps(handler(), arn, token, ['createSecret']).catch((e: Error) => e);
+
+    expect(error).toMatchObject({ name: 'StagedValueMissingError' });
+    expect((error as Error).message).toContain(
+      `aws secretsmanager put-secret-value --secret-id ${name} --secret-string file://new-key.json --version-stages STAGED`,
+    );
+    expect(await valueAt(sm, arn, 'AWSPENDING')).toBeUndefined();
+    expect((await current(arn)).secret_key).toBe(oldKey);
+  });
+
+  it('clerk: rotates to the staged key, removes the label, and leaves a reminder to delete the old key', async () => {
+    const [oldKey, newKey] = [clerkKey('o'), clerkKey('n')];
+    clerk.setSecretKeys([oldKey, newKey]);
+    const out = await sm.send(
+      new CreateSecretCommand({
+        Name: `production/api-keys/clerk-${uniqueName('t')}`,
+        SecretString: JSON.stringify({
+          secret_key: oldKey,
+          publishable_key: publishable,
+          rotated_at: '2024-01-01T00:00:00Z',
+        }),
+        Tags: [{ Key: 'rotation-provider', Value: 'clerk' }],
+      }),
+    );
+    const arn = out.ARN ?? '';
+    await stage(arn, { secret_key: newKey });
+    const token = await startRotation(sm, arn);
+
+    await runSteps(handler(), arn, token);
+
+    expect(await current(arn)).toMatchObject({ secret_key: newKey, publishable_key: publishable });
+    expect(Object.values(await stagesOf(sm, arn)).flat()).not.toContain('STAGED');
+    const oldVersion =
+      Object.entries(await stagesOf(sm, arn)).find(([, s]) => s.includes('AWSPREVIOUS'))?.[0] ?? '';
+    const revoked = await handler()(
+      { action: 'revoke', SecretId: arn, VersionId: oldVersion },
+      lambdaContext,
+    );
+    expect(revoked).toMatchObject({ revoked: [], manual: [expect.stringContaining('Clerk dashboard')] });
+    expect(JSON.stringify(revoked)).not.toContain(oldKey);
+  });
+
+  it('google: issues a new Safe Browsing key, takes the staged reCAPTCHA secret, and revokes the old key later', async () => {
+    const account = google.registerServiceAccount({ projectId: 'muejam' });
+    const accountSecret = `production/rotation/google-${uniqueName('sa')}`;
+    await sm.send(new CreateSecretCommand({ Name: accountSecret, SecretString: JSON.stringify(account) }));
+    const oldKey = google.seedKey({ projectId: 'muejam', displayName: 'Safe Browsing' });
+    const [oldCaptcha, newCaptcha] = [`6Le${uniqueName('old')}`, `6Le${uniqueName('new')}`];
+    google.setRecaptchaSecrets([oldCaptcha, newCaptcha]);
+    const out = await sm.send(
+      new CreateSecretCommand({
+        Name: `production/api-keys/google-${uniqueName('t')}`,
+        SecretString: JSON.stringify({
+          safe_browsing_api_key: oldKey.keyString,
+          safe_browsing_api_key_id: oldKey.name,
+          recaptcha_secret_key: oldCaptcha,
+          service_account_secret_id: accountSecret,
+          rotated_at: '2024-01-01T00:00:00Z',
+        }),
+        Tags: [{ Key: 'rotation-provider', Value: 'google' }],
+      }),
+    );
+    const arn = out.ARN ?? '';
+    await stage(arn, { recaptcha_secret_key: newCaptcha });
+    const token = await startRotation(sm, arn);
+
+    await runSteps(handler(), arn, token);
+
+    const next = await current(arn);
+    expect(next.recaptcha_secret_key).toBe(newCaptcha);
+    expect(next.safe_browsing_api_key).not.toBe(oldKey.keyString);
+    const live = () =>
+      google
+        .keys()
+        .filter((key) => !key.deleteTime)
+        .map((key) => key.name);
+    expect(live()).toEqual(expect.arrayContaining([oldKey.name, next.safe_browsing_api_key_id]));
+    const oldVersion =
+      Object.entries(await stagesOf(sm, arn)).find(([, s]) => s.includes('AWSPREVIOUS'))?.[0] ?? '';
+    await handler()({ action: 'revoke', SecretId: arn, VersionId: oldVersion }, lambdaContext);
+    expect(live()).not.toContain(oldKey.name);
+    expect(live()).toContain(next.safe_browsing_api_key_id);
   });
 });
