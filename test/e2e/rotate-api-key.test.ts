@@ -133,6 +133,8 @@ interface ProviderCase {
 
 let appUser = '';
 let resendName = '';
+let googleName = '';
+let googleAccountSecret = '';
 
 const cases: ProviderCase[] = [
   {
@@ -181,6 +183,35 @@ const cases: ProviderCase[] = [
     failProvider: () => {
       failing(iam, 'CreateAccessKeyCommand', 'before');
     },
+  },
+  {
+    name: 'google',
+    async initial() {
+      googleName = uniqueName('sb');
+      const key = google.seedKey({ projectId: 'muejam', displayName: googleName });
+      const captcha = `6Le${uniqueName('captcha')}`;
+      google.setRecaptchaSecrets([captcha]);
+      return {
+        safe_browsing_api_key: key.keyString,
+        safe_browsing_api_key_id: key.name,
+        recaptcha_secret_key: captcha,
+        service_account_secret_id: googleAccountSecret,
+        rotated_at: '2024-01-01T00:00:00Z',
+      };
+    },
+    async live() {
+      return google
+        .keys()
+        .filter((key) => !key.deleteTime && key.displayName.startsWith(googleName))
+        .map((key) => key.name);
+    },
+    keyOf: (value) => String(value.safe_browsing_api_key_id),
+    secretsOf: (value) => [
+      String(value.safe_browsing_api_key ?? ''),
+      String(value.recaptcha_secret_key ?? ''),
+    ],
+    failProvider: () =>
+      google.failNext('createKey', { status: 503, body: { error: { status: 'UNAVAILABLE' } } }, 2),
   },
 ];
 
@@ -238,6 +269,13 @@ beforeAll(async () => {
   resend = await startFakeResend();
   clerk = await startFakeClerk();
   google = await startFakeGoogle();
+  googleAccountSecret = 'production/rotation/google-service-account';
+  await sm.send(
+    new CreateSecretCommand({
+      Name: googleAccountSecret,
+      SecretString: JSON.stringify(google.registerServiceAccount({ projectId: 'muejam' })),
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -485,5 +523,73 @@ describe('rotateApiKey from staged values (keys no API issues)', () => {
     await handler()({ action: 'revoke', SecretId: arn, VersionId: oldVersion }, lambdaContext);
     expect(live()).not.toContain(oldKey.name);
     expect(live()).toContain(next.safe_browsing_api_key_id);
+  });
+});
+
+describe('rotateApiKey from a staged value, interrupted', () => {
+  const publishable = `pk_test_${Buffer.from('clerk.staging.example$').toString('base64')}`;
+
+  it.each([
+    ['storing the pending value failed', 'put-before'],
+    ['the pending value was stored but the answer was lost', 'put-after'],
+    ['a crash after testSecret', 'after-test'],
+    ['scheduling the revocation failed', 'schedule'],
+  ])('clerk: %s, then the retry completes with the staged key', async (_label, fault) => {
+    const [oldKey, newKey] = [
+      `sk_test_${uniqueName('old').repeat(3)}`,
+      `sk_test_${uniqueName('new').repeat(3)}`,
+    ];
+    clerk.setSecretKeys([oldKey, newKey]);
+    const out = await sm.send(
+      new CreateSecretCommand({
+        Name: `production/api-keys/clerk-${uniqueName('t')}`,
+        SecretString: JSON.stringify({ secret_key: oldKey, publishable_key: publishable }),
+        Tags: [{ Key: 'rotation-provider', Value: 'clerk' }],
+      }),
+    );
+    const arn = out.ARN ?? '';
+    await sm.send(
+      new PutSecretValueCommand({
+        SecretId: arn,
+        SecretString: JSON.stringify({ secret_key: newKey }),
+        VersionStages: ['STAGED'],
+      }),
+    );
+    const token = await startRotation(sm, arn);
+    const failingRun = {
+      'put-before': () =>
+        runSteps(
+          handler({ secretsManager: failing(aws(SMClient), 'PutSecretValueCommand', 'before') }),
+          arn,
+          token,
+          ['createSecret'],
+        ),
+      'put-after': () =>
+        runSteps(
+          handler({ secretsManager: failing(aws(SMClient), 'PutSecretValueCommand', 'after') }),
+          arn,
+          token,
+          ['createSecret'],
+        ),
+      'after-test': () => runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']),
+      schedule: async () => {
+        await runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']);
+        return runSteps(
+          handler({ scheduler: failing(aws(SchedulerClient), 'CreateScheduleCommand', 'before') }),
+          arn,
+          token,
+          ['finishSecret'],
+        );
+      },
+    }[fault];
+    await failingRun?.().catch(() => undefined);
+    expect(fault === 'schedule' ? newKey : oldKey).toBe((await current(arn)).secret_key);
+
+    await runSteps(handler(), arn, token, STEPS);
+
+    expect(await current(arn)).toMatchObject({ secret_key: newKey, publishable_key: publishable });
+    const stages = Object.values(await stagesOf(sm, arn)).flat();
+    expect(stages).not.toContain('STAGED');
+    expect(stages).not.toContain('AWSPENDING');
   });
 });
