@@ -1,24 +1,46 @@
 /**
- * The main job on a local default, with no AWS account: starts a moto server and a
- * throwaway PostgreSQL 15 (TLS on), creates the seed's `production/database/primary`
- * secret for a real database user, rotates it through the real `rotateDatabase` handler
- * (the four steps, as Secrets Manager drives them), proves the new password logs in and
- * the old one is refused, then stops everything. Prints no secret value.
+ * The main job on a local default, with no AWS account. Starts a moto server (request
+ * authentication on, like AWS), a throwaway PostgreSQL 15 (TLS on) and local stand-ins for
+ * the Resend, Google and Clerk APIs; creates the setup guide's secrets; rotates each one
+ * through the real handlers, driving the four steps as Secrets Manager does (moto cannot
+ * invoke a Lambda); checks the results against the database and the providers; stops
+ * everything. Prints no secret value.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  IAMClient,
+  PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
 import type { Context } from 'aws-lambda';
 import pg from 'pg';
+import type { RevocationResult } from '../shared/api-keys/index.js';
+import { startFakeClerk } from '../test/support/fakes/clerk-server.js';
+import { startFakeGoogle } from '../test/support/fakes/google-server.js';
+import { startFakeResend } from '../test/support/fakes/resend-server.js';
 import {
   checkLocalPrerequisites,
   LocalStackUnavailableError,
   startLocalStack,
 } from '../test/support/local-stack.js';
 
-const SECRET_NAME = 'production/database/primary';
-const DB_USER = 'muejam_user';
+const REGION = 'us-east-1';
 const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
-
+const context = {
+  functionName: 'demo',
+  awsRequestId: 'demo',
+  getRemainingTimeInMillis: () => 60_000,
+} as Context;
 const say = (line: string) => process.stdout.write(`${line}\n`);
+let failures = 0;
+const check = (label: string, ok: boolean) => {
+  if (!ok) failures++;
+  say(`    ${ok ? 'ok  ' : 'FAIL'} ${label}`);
+};
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
 async function main(): Promise<void> {
   try {
@@ -30,108 +52,131 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  say('starting moto server and PostgreSQL 15 (TLS, scram-sha-256)…');
-  const stack = await startLocalStack({ tls: true });
+  say('starting moto, PostgreSQL 15 (TLS, scram-sha-256) and local Resend, Google and Clerk APIs…');
+  const [stack, resend, google, clerk] = await Promise.all([
+    startLocalStack({ tls: true }),
+    startFakeResend(),
+    startFakeGoogle(),
+    startFakeClerk(),
+  ]);
   try {
-    const { host, port, superuser, superuserPassword, caFile } = stack.postgres;
+    // An administrator in moto's IAM, then request authentication on: from here moto refuses
+    // unknown, deleted and wrongly signed keys, as AWS does.
+    const bootstrap = new IAMClient({
+      region: REGION,
+      endpoint: stack.awsEndpoint,
+      credentials: { accessKeyId: 'bootstrap', secretAccessKey: 'bootstrap' },
+    });
+    await bootstrap.send(new CreateUserCommand({ UserName: 'rotation-admin' }));
+    await bootstrap.send(
+      new PutUserPolicyCommand({
+        UserName: 'rotation-admin',
+        PolicyName: 'admin',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+        }),
+      }),
+    );
+    const admin = (await bootstrap.send(new CreateAccessKeyCommand({ UserName: 'rotation-admin' })))
+      .AccessKey;
+    await fetch(`${stack.awsEndpoint}/moto-api/reset-auth`, { method: 'POST', body: '0' });
+
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: stack.awsEndpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: admin?.AccessKeyId,
+      AWS_SECRET_ACCESS_KEY: admin?.SecretAccessKey,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      DB_TLS_CA_FILE: caFile,
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      DB_TLS_CA_FILE: stack.postgres.caFile,
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
+      RESEND_API_URL: resend.url,
+      GOOGLE_API_KEYS_URL: google.apiKeysUrl,
+      GOOGLE_SAFE_BROWSING_URL: google.safeBrowsingUrl,
+      RECAPTCHA_VERIFY_URL: google.recaptchaVerifyUrl,
+      CLERK_API_URL: clerk.url,
+      REVOKE_FUNCTION_ARN:
+        'arn:aws:lambda:us-east-1:123456789012:function:secrets-rotation-production-rotateApiKey',
+      REVOKE_SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/revoke-scheduler',
+      IAM_PROPAGATION_DELAY_MS: '200',
     });
-    // Imported once the environment is set: the handler reads it at cold start, as on Lambda.
-    const {
-      SecretsManagerClient,
-      CreateSecretCommand,
-      RotateSecretCommand,
-      DescribeSecretCommand,
-      GetSecretValueCommand,
-    } = await import('@aws-sdk/client-secrets-manager');
-    const { handler } = await import('../functions/rotate-database/handler.js');
-    const sm = new SecretsManagerClient({});
+    // Imported once the environment is set: handlers read it at cold start, as on Lambda.
+    const sdk = await import('@aws-sdk/client-secrets-manager');
+    const { handler: rotateDatabase } = await import('../functions/rotate-database/handler.js');
+    const { handler: rotateApiKey } = await import('../functions/rotate-api-key/handler.js');
+    const sm = new sdk.SecretsManagerClient({});
+    const iam = new IAMClient({});
 
-    const initialPassword = randomBytes(18).toString('base64url');
-    const admin = new pg.Client({
+    const stagesOf = async (arn: string) =>
+      (await sm.send(new sdk.DescribeSecretCommand({ SecretId: arn }))).VersionIdsToStages ?? {};
+    const versionWith = async (arn: string, stage: string) =>
+      Object.entries(await stagesOf(arn)).find(([, s]) => s?.includes(stage))?.[0] ?? '';
+    const currentValue = async (arn: string) =>
+      JSON.parse(
+        (await sm.send(new sdk.GetSecretValueCommand({ SecretId: arn, VersionStage: 'AWSCURRENT' })))
+          .SecretString ?? '{}',
+      ) as Record<string, string>;
+
+    async function createAndRotate(name: string, value: object, handler: Handler, staged?: object) {
+      const { ARN: arn = '' } = await sm.send(
+        new sdk.CreateSecretCommand({ Name: name, SecretString: JSON.stringify(value) }),
+      );
+      if (staged) {
+        await sm.send(
+          new sdk.PutSecretValueCommand({
+            SecretId: arn,
+            SecretString: JSON.stringify(staged),
+            VersionStages: ['STAGED'],
+          }),
+        );
+      }
+      await sm
+        .send(
+          new sdk.RotateSecretCommand({
+            SecretId: arn,
+            RotationLambdaARN: 'arn:aws:lambda:us-east-1:123456789012:function:rotation',
+            RotationRules: { AutomaticallyAfterDays: 90 },
+          }),
+        )
+        .catch((error: Error) => {
+          if (error.name !== 'ResourceNotFoundException') throw error;
+        });
+      const previous = await versionWith(arn, 'AWSCURRENT');
+      const token = await versionWith(arn, 'AWSPENDING');
+      say(`\n${name}`);
+      for (const Step of STEPS) {
+        const started = performance.now();
+        const result = (await handler({ SecretId: arn, ClientRequestToken: token, Step }, context)) as {
+          outcome: string;
+        };
+        say(
+          `  ${Step.padEnd(12)} ${result.outcome.padEnd(14)} ${(performance.now() - started).toFixed(0)} ms`,
+        );
+      }
+      return { arn, previous, current: await currentValue(arn) };
+    }
+
+    // 1. The database password, single user.
+    const { host, port, superuser, superuserPassword, caFile } = stack.postgres;
+    const dbPassword = randomBytes(18).toString('base64url');
+    const db = new pg.Client({
       host,
       port,
       user: superuser,
       password: superuserPassword,
       database: 'postgres',
     });
-    await admin.connect();
-    await admin.query(`CREATE ROLE ${DB_USER} LOGIN PASSWORD '${initialPassword}'`);
-    await admin.end();
-    say(`database user ${DB_USER} created on ${host}:${port}`);
-
-    const value = {
-      connection_string: `postgresql://${DB_USER}:${initialPassword}@localhost:${port}/postgres`,
-      host: 'localhost',
-      port: String(port),
-      database: 'postgres',
-      username: DB_USER,
-      password: initialPassword,
-      rotated_at: '2024-01-01T00:00:00Z',
-    };
-    const { ARN: arn } = await sm.send(
-      new CreateSecretCommand({
-        Name: SECRET_NAME,
-        Description: 'Primary database connection',
-        SecretString: JSON.stringify(value),
-      }),
-    );
-    say(`secret ${SECRET_NAME} created (seed shape; TLS verify-full by default)`);
-
-    // RotateSecret records the rotation and stages an empty AWSPENDING version; moto cannot
-    // invoke the function (it answers 404), so the four steps are driven here, as Secrets Manager does.
-    await sm
-      .send(
-        new RotateSecretCommand({
-          SecretId: arn,
-          RotationLambdaARN:
-            'arn:aws:lambda:us-east-1:123456789012:function:secrets-rotation-production-rotateDatabase',
-          RotationRules: { AutomaticallyAfterDays: 90 },
-        }),
-      )
-      .catch((error: Error) => {
-        if (error.name !== 'ResourceNotFoundException') throw error;
-      });
-    const described = await sm.send(new DescribeSecretCommand({ SecretId: arn }));
-    const token = Object.entries(described.VersionIdsToStages ?? {}).find(([, s]) =>
-      s?.includes('AWSPENDING'),
-    )?.[0];
-    if (!arn || !token) throw new Error('RotateSecret did not stage a pending version');
-
-    const context = {
-      functionName: 'rotateDatabase',
-      awsRequestId: 'demo',
-      getRemainingTimeInMillis: () => 60_000,
-    } as Context;
-    for (const Step of STEPS) {
-      const started = performance.now();
-      const result = (await handler({ SecretId: arn, ClientRequestToken: token, Step }, context)) as {
-        outcome: string;
-      };
-      say(`  ${Step.padEnd(12)} ${result.outcome.padEnd(16)} ${(performance.now() - started).toFixed(0)} ms`);
-    }
-
-    const current = JSON.parse(
-      (await sm.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: 'AWSCURRENT' })))
-        .SecretString ?? '{}',
-    ) as Record<string, string>;
+    await db.connect();
+    await db.query(`CREATE ROLE muejam_user LOGIN PASSWORD '${dbPassword}'`);
+    await db.end();
     const login = async (password: string) => {
       const client = new pg.Client({
         host: 'localhost',
         port,
-        user: DB_USER,
+        user: 'muejam_user',
         password,
         database: 'postgres',
-        ssl: {
-          ca: caFile ? await import('node:fs').then((fs) => fs.readFileSync(caFile, 'utf8')) : undefined,
-        },
+        ssl: { ca: caFile ? readFileSync(caFile, 'utf8') : undefined },
       });
       try {
         await client.connect();
@@ -142,20 +187,128 @@ async function main(): Promise<void> {
         await client.end().catch(() => undefined);
       }
     };
-    const newWorks = await login(current.password ?? '');
-    const oldWorks = await login(initialPassword);
-    say(`new AWSCURRENT password logs in: ${newWorks ? 'yes' : 'NO'}`);
-    say(`old password refused:            ${oldWorks ? 'NO' : 'yes'}`);
-    say(`rotated_at: ${current.rotated_at}`);
-    if (!newWorks || oldWorks) {
-      process.exitCode = 1;
-      say('demo FAILED');
-    } else {
-      say('demo passed: the database password was rotated end to end');
-    }
+    const database = await createAndRotate(
+      'production/database/primary',
+      {
+        connection_string: `postgresql://muejam_user:${dbPassword}@localhost:${port}/postgres`,
+        host: 'localhost',
+        port: String(port),
+        database: 'postgres',
+        username: 'muejam_user',
+        password: dbPassword,
+        rotated_at: '2024-01-01T00:00:00Z',
+      },
+      rotateDatabase,
+    );
+    check('the new AWSCURRENT password logs in (TLS verified)', await login(database.current.password ?? ''));
+    check('the old password is refused', !(await login(dbPassword)));
+    check(`rotated_at stamped: ${database.current.rotated_at}`, Boolean(database.current.rotated_at));
+
+    // 2. API keys. Each old key stays valid for its grace period; the revocation that
+    // EventBridge Scheduler would run then is run here at once, with the same input.
+    const revoke = async (arn: string, previous: string) =>
+      (await rotateApiKey(
+        { action: 'revoke', SecretId: arn, VersionId: previous },
+        context,
+      )) as RevocationResult;
+
+    await iam.send(new CreateUserCommand({ UserName: 'muejam-s3', Path: '/app/' }));
+    const s3Key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'muejam-s3' }))).AccessKey;
+    const awsKeys = await createAndRotate(
+      'production/api-keys/aws',
+      {
+        access_key_id: s3Key?.AccessKeyId,
+        secret_access_key: s3Key?.SecretAccessKey,
+        rotated_at: '2024-01-01T00:00:00Z',
+      },
+      rotateApiKey,
+    );
+    check('a new IAM access key, tested with STS', awsKeys.current.access_key_id !== s3Key?.AccessKeyId);
+    const awsRevoked = await revoke(awsKeys.arn, awsKeys.previous);
+    check('after the grace period the old key is deactivated', awsRevoked.revoked.length === 1);
+
+    const resendKey = resend.seedKey({ name: 'production', permission: 'full_access' });
+    const resendRotated = await createAndRotate(
+      'production/api-keys/resend',
+      { api_key: resendKey.token, rotated_at: '2024-01-01T00:00:00Z' },
+      rotateApiKey,
+    );
+    check('a new Resend key, tested without sending email', Boolean(resendRotated.current.api_key_id));
+    const resendRevoked = await revoke(resendRotated.arn, resendRotated.previous);
+    check(
+      'the seed-shaped old key had no id: a reminder to delete it by hand',
+      resendRevoked.manual.length === 1 &&
+        resendRevoked.manual.every((line) => !line.includes(resendKey.token)),
+    );
+    for (const line of resendRevoked.manual) say(`    reminder: ${line}`);
+
+    const account = google.registerServiceAccount({ projectId: 'muejam' });
+    await sm.send(
+      new sdk.CreateSecretCommand({
+        Name: 'production/rotation/google-service-account',
+        SecretString: JSON.stringify(account),
+      }),
+    );
+    const sbKey = google.seedKey({ projectId: 'muejam', displayName: 'Safe Browsing' });
+    const [oldCaptcha, newCaptcha] = [
+      `6Le${randomBytes(18).toString('hex')}`,
+      `6Le${randomBytes(18).toString('hex')}`,
+    ];
+    google.setRecaptchaSecrets([oldCaptcha, newCaptcha]);
+    const googleRotated = await createAndRotate(
+      'production/api-keys/google',
+      {
+        safe_browsing_api_key: sbKey.keyString,
+        safe_browsing_api_key_id: sbKey.name,
+        recaptcha_secret_key: oldCaptcha,
+        service_account_secret_id: 'production/rotation/google-service-account',
+        rotated_at: '2024-01-01T00:00:00Z',
+      },
+      rotateApiKey,
+      { recaptcha_secret_key: newCaptcha },
+    );
+    check(
+      'a new Safe Browsing key, tested with a lookup',
+      googleRotated.current.safe_browsing_api_key_id !== sbKey.name,
+    );
+    check(
+      'the staged reCAPTCHA secret, tested with siteverify',
+      googleRotated.current.recaptcha_secret_key === newCaptcha,
+    );
+    const googleRevoked = await revoke(googleRotated.arn, googleRotated.previous);
+    check(
+      'after the grace period the old Safe Browsing key is deleted',
+      googleRevoked.revoked.includes(sbKey.name),
+    );
+
+    const publishable = `pk_live_${Buffer.from('clerk.muejam.example$').toString('base64')}`;
+    const [oldClerk, newClerk] = [
+      `sk_live_${randomBytes(20).toString('hex')}`,
+      `sk_live_${randomBytes(20).toString('hex')}`,
+    ];
+    clerk.setSecretKeys([oldClerk, newClerk]);
+    const clerkRotated = await createAndRotate(
+      'production/api-keys/clerk',
+      { secret_key: oldClerk, publishable_key: publishable, rotated_at: '2024-01-01T00:00:00Z' },
+      rotateApiKey,
+      { secret_key: newClerk },
+    );
+    check(
+      'the staged Clerk secret key, tested against the Backend API',
+      clerkRotated.current.secret_key === newClerk,
+    );
+    const clerkRevoked = await revoke(clerkRotated.arn, clerkRotated.previous);
+    for (const line of clerkRevoked.manual) say(`    reminder: ${line}`);
+
+    say(
+      failures === 0
+        ? '\ndemo passed: every secret was rotated end to end'
+        : `\ndemo FAILED: ${failures} check(s)`,
+    );
+    if (failures > 0) process.exitCode = 1;
   } finally {
-    await stack.stop();
-    say('local stack stopped');
+    await Promise.allSettled([stack.stop(), resend.close(), google.close(), clerk.close()]);
+    say('local services stopped');
   }
 }
 
