@@ -25,6 +25,7 @@ import {
   LocalStackUnavailableError,
   startLocalStack,
 } from '../test/support/local-stack.js';
+import { enableMotoAuth } from '../test/support/moto-auth.js';
 
 const REGION = 'us-east-1';
 const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
@@ -62,31 +63,13 @@ async function main(): Promise<void> {
   try {
     // An administrator in moto's IAM, then request authentication on: from here moto refuses
     // unknown, deleted and wrongly signed keys, as AWS does.
-    const bootstrap = new IAMClient({
-      region: REGION,
-      endpoint: stack.awsEndpoint,
-      credentials: { accessKeyId: 'bootstrap', secretAccessKey: 'bootstrap' },
-    });
-    await bootstrap.send(new CreateUserCommand({ UserName: 'rotation-admin' }));
-    await bootstrap.send(
-      new PutUserPolicyCommand({
-        UserName: 'rotation-admin',
-        PolicyName: 'admin',
-        PolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
-        }),
-      }),
-    );
-    const admin = (await bootstrap.send(new CreateAccessKeyCommand({ UserName: 'rotation-admin' })))
-      .AccessKey;
-    await fetch(`${stack.awsEndpoint}/moto-api/reset-auth`, { method: 'POST', body: '0' });
+    const admin = await enableMotoAuth(stack.awsEndpoint, REGION);
 
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: stack.awsEndpoint,
       AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: admin?.AccessKeyId,
-      AWS_SECRET_ACCESS_KEY: admin?.SecretAccessKey,
+      AWS_ACCESS_KEY_ID: admin.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       DB_TLS_CA_FILE: stack.postgres.caFile,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',

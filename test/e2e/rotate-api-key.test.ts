@@ -21,6 +21,7 @@ import { loadApiKeyRotationConfig } from '../../shared/config/index.js';
 import {
   captureOutput,
   findLeaks,
+  injectFault,
   lambdaContext,
   runSteps,
   STEPS,
@@ -33,6 +34,7 @@ import { type FakeClerk, startFakeClerk } from '../support/fakes/clerk-server.js
 import { type FakeGoogle, startFakeGoogle } from '../support/fakes/google-server.js';
 import { type FakeResend, startFakeResend } from '../support/fakes/resend-server.js';
 import { startMoto } from '../support/local-stack.js';
+import { enableMotoAuth } from '../support/moto-auth.js';
 
 /**
  * rotateApiKey end to end: Secrets Manager, EventBridge Scheduler and IAM on a private moto
@@ -91,29 +93,6 @@ function handler(overrides: { secretsManager?: SecretsManagerClient; scheduler?:
     }),
     now: () => new Date(clock),
   });
-}
-
-/** A client whose `nth` call of `command` fails before it is sent, or after it took effect. */
-function failing<C extends SMClient | SchedulerClient | IAMClient>(
-  client: C,
-  command: string,
-  when: 'before' | 'after',
-  nth = 1,
-): C {
-  let calls = 0;
-  // The three clients' stacks differ only in their input and output types, which this middleware ignores.
-  (client.middlewareStack as unknown as SMClient['middlewareStack']).add(
-    (next, context) => async (args) => {
-      if (context.commandName === command && ++calls === nth) {
-        if (when === 'before') throw new Error(`injected: ${command} failed`);
-        await next(args);
-        throw new Error(`injected: ${command} took effect but its response was lost`);
-      }
-      return next(args);
-    },
-    { step: 'initialize', name: 'injectFault' },
-  );
-  return client;
 }
 
 /** One provider under test: how to make its starting secret and see which keys are live. */
@@ -181,7 +160,7 @@ const cases: ProviderCase[] = [
     keyOf: (value) => String(value.access_key_id),
     secretsOf: (value) => [String(value.secret_access_key ?? '')],
     failProvider: () => {
-      failing(iam, 'CreateAccessKeyCommand', 'before');
+      injectFault(iam, 'CreateAccessKeyCommand', 'before');
     },
   },
   {
@@ -238,29 +217,7 @@ async function current(arn: string) {
 
 beforeAll(async () => {
   moto = await startMoto();
-  const bootstrap = new IAMClient({
-    region: REGION,
-    endpoint: moto.endpoint,
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
-  await bootstrap.send(new CreateUserCommand({ UserName: 'rotation-admin' }));
-  await bootstrap.send(
-    new PutUserPolicyCommand({
-      UserName: 'rotation-admin',
-      PolicyName: 'admin',
-      PolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
-      }),
-    }),
-  );
-  const key = await bootstrap.send(new CreateAccessKeyCommand({ UserName: 'rotation-admin' }));
-  credentials = {
-    accessKeyId: key.AccessKey?.AccessKeyId ?? '',
-    secretAccessKey: key.AccessKey?.SecretAccessKey ?? '',
-  };
-  // From here on moto checks every request's signature against its IAM.
-  await fetch(`${moto.endpoint}/moto-api/reset-auth`, { method: 'POST', body: '0' });
+  credentials = await enableMotoAuth(moto.endpoint, REGION);
   process.env.AWS_ENDPOINT_URL = moto.endpoint;
   process.env.AWS_REGION = REGION;
   sm = aws(SMClient);
@@ -367,14 +324,14 @@ describe.each(cases)('rotateApiKey with the $name provider', (c) => {
           return runSteps(handler(), arn, token, ['createSecret']);
         case 'put-before':
           return runSteps(
-            handler({ secretsManager: failing(aws(SMClient), 'PutSecretValueCommand', 'before') }),
+            handler({ secretsManager: injectFault(aws(SMClient), 'PutSecretValueCommand', 'before') }),
             arn,
             token,
             ['createSecret'],
           );
         case 'put-after':
           return runSteps(
-            handler({ secretsManager: failing(aws(SMClient), 'PutSecretValueCommand', 'after') }),
+            handler({ secretsManager: injectFault(aws(SMClient), 'PutSecretValueCommand', 'after') }),
             arn,
             token,
             ['createSecret'],
@@ -386,7 +343,7 @@ describe.each(cases)('rotateApiKey with the $name provider', (c) => {
         default:
           await runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']);
           return runSteps(
-            handler({ scheduler: failing(aws(SchedulerClient), 'CreateScheduleCommand', 'before') }),
+            handler({ scheduler: injectFault(aws(SchedulerClient), 'CreateScheduleCommand', 'before') }),
             arn,
             token,
             ['finishSecret'],
@@ -559,14 +516,14 @@ describe('rotateApiKey from a staged value, interrupted', () => {
     const failingRun = {
       'put-before': () =>
         runSteps(
-          handler({ secretsManager: failing(aws(SMClient), 'PutSecretValueCommand', 'before') }),
+          handler({ secretsManager: injectFault(aws(SMClient), 'PutSecretValueCommand', 'before') }),
           arn,
           token,
           ['createSecret'],
         ),
       'put-after': () =>
         runSteps(
-          handler({ secretsManager: failing(aws(SMClient), 'PutSecretValueCommand', 'after') }),
+          handler({ secretsManager: injectFault(aws(SMClient), 'PutSecretValueCommand', 'after') }),
           arn,
           token,
           ['createSecret'],
@@ -575,7 +532,7 @@ describe('rotateApiKey from a staged value, interrupted', () => {
       schedule: async () => {
         await runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']);
         return runSteps(
-          handler({ scheduler: failing(aws(SchedulerClient), 'CreateScheduleCommand', 'before') }),
+          handler({ scheduler: injectFault(aws(SchedulerClient), 'CreateScheduleCommand', 'before') }),
           arn,
           token,
           ['finishSecret'],

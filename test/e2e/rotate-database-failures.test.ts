@@ -16,6 +16,7 @@ import {
   createRotatingSecret,
   findLeaks,
   hostilePassword,
+  injectFault,
   runSteps,
   STEPS,
   secretsManager,
@@ -73,24 +74,6 @@ function handler(fault: Fault = {}) {
   });
 }
 
-/** A client whose `nth` call of `command` fails before it is sent, or after it took effect. */
-function failingSecretsManager(command: string, when: 'before' | 'after', nth = 1): SecretsManagerClient {
-  const client = secretsManager();
-  let calls = 0;
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName === command && ++calls === nth) {
-        if (when === 'before') throw new Error(`injected: ${command} failed`);
-        await next(args);
-        throw new Error(`injected: ${command} took effect but its response was lost`);
-      }
-      return next(args);
-    },
-    { step: 'initialize', name: 'injectFault' },
-  );
-  return client;
-}
-
 /** A connector whose ALTER ROLE reaches the database but whose reply is lost. */
 function alterThenLoseConnection(): PostgresConnector {
   const real = createPostgresConnector(config.database);
@@ -133,7 +116,7 @@ const cases: Case[] = [
     before: [],
     failing: {
       step: 'createSecret',
-      fault: () => ({ secretsManager: failingSecretsManager('GetRandomPasswordCommand', 'before') }),
+      fault: () => ({ secretsManager: injectFault(secretsManager(), 'GetRandomPasswordCommand', 'before') }),
     },
     works: 'AWSCURRENT',
   },
@@ -142,7 +125,7 @@ const cases: Case[] = [
     before: [],
     failing: {
       step: 'createSecret',
-      fault: () => ({ secretsManager: failingSecretsManager('PutSecretValueCommand', 'after') }),
+      fault: () => ({ secretsManager: injectFault(secretsManager(), 'PutSecretValueCommand', 'after') }),
     },
     works: 'AWSCURRENT',
   },
@@ -151,7 +134,7 @@ const cases: Case[] = [
     before: ['createSecret'],
     failing: {
       step: 'setSecret',
-      fault: () => ({ secretsManager: failingSecretsManager('GetSecretValueCommand', 'before') }),
+      fault: () => ({ secretsManager: injectFault(secretsManager(), 'GetSecretValueCommand', 'before') }),
     },
     works: 'AWSCURRENT',
   },
@@ -178,7 +161,9 @@ const cases: Case[] = [
     before: ['createSecret', 'setSecret', 'testSecret'],
     failing: {
       step: 'finishSecret',
-      fault: () => ({ secretsManager: failingSecretsManager('UpdateSecretVersionStageCommand', 'before') }),
+      fault: () => ({
+        secretsManager: injectFault(secretsManager(), 'UpdateSecretVersionStageCommand', 'before'),
+      }),
     },
     works: 'AWSPENDING',
   },
@@ -187,7 +172,9 @@ const cases: Case[] = [
     before: ['createSecret', 'setSecret', 'testSecret'],
     failing: {
       step: 'finishSecret',
-      fault: () => ({ secretsManager: failingSecretsManager('UpdateSecretVersionStageCommand', 'after') }),
+      fault: () => ({
+        secretsManager: injectFault(secretsManager(), 'UpdateSecretVersionStageCommand', 'after'),
+      }),
     },
     works: 'AWSCURRENT',
   },
@@ -197,7 +184,7 @@ const cases: Case[] = [
     failing: {
       step: 'finishSecret',
       fault: () => ({
-        secretsManager: failingSecretsManager('UpdateSecretVersionStageCommand', 'before', 2),
+        secretsManager: injectFault(secretsManager(), 'UpdateSecretVersionStageCommand', 'before', 2),
       }),
     },
     works: 'AWSCURRENT',

@@ -224,3 +224,29 @@ export function findLeaks(text: string, values: readonly string[]): string[] {
         text.includes(JSON.stringify(value).slice(1, -1))),
   );
 }
+
+/** Any SDK v3 client: only its middleware stack is used. */
+interface WithMiddleware {
+  readonly middlewareStack: { add: SecretsManagerClient['middlewareStack']['add'] };
+}
+
+/**
+ * Makes the `nth` call of `command` (e.g. `PutSecretValueCommand`) on `client` fail, either
+ * before it is sent or after it took effect (a lost response). Returns the client.
+ */
+export function injectFault<C>(client: C, command: string, when: 'before' | 'after', nth = 1): C {
+  let calls = 0;
+  // Clients' stacks differ only in their input and output types, which this middleware ignores.
+  (client as unknown as WithMiddleware).middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === command && ++calls === nth) {
+        if (when === 'before') throw new Error(`injected: ${command} failed`);
+        await next(args);
+        throw new Error(`injected: ${command} took effect but its response was lost`);
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'injectFault' },
+  );
+  return client;
+}
