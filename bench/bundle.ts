@@ -21,7 +21,10 @@ const functions = [...yml.matchAll(/^ {2}(\w+):\n(?: {4}.*\n)*? {4}handler: (\S+
 if (functions.length === 0) throw new Error('no functions found in serverless.yml');
 
 const out = mkdtempSync(join(tmpdir(), 'bundle-bench-'));
-const results: Record<string, { bytes: number; gzip_bytes: number; load_median_ms: number }> = {};
+const results: Record<
+  string,
+  { bytes: number; gzip_bytes: number; bytes_without_aws_sdk: number; load_median_ms: number }
+> = {};
 try {
   for (const fn of functions) {
     const outfile = join(out, `${fn.name}.cjs`);
@@ -35,6 +38,20 @@ try {
       mainFields: ['module', 'main'],
       external: ['pg-native'],
       outfile,
+      logLevel: 'error',
+    });
+    // For comparison only: the same bundle if the Lambda runtime's AWS SDK were used instead.
+    const withoutSdk = join(out, `${fn.name}.no-sdk.cjs`);
+    await build({
+      entryPoints: [fn.entry],
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'cjs',
+      mainFields: ['module', 'main'],
+      external: ['pg-native', '@aws-sdk/*', '@smithy/*'],
+      outfile: withoutSdk,
       logLevel: 'error',
     });
     const loads: number[] = [];
@@ -53,6 +70,7 @@ try {
     results[fn.name] = {
       bytes: statSync(outfile).size,
       gzip_bytes: gzipSync(readFileSync(outfile)).length,
+      bytes_without_aws_sdk: statSync(withoutSdk).size,
       load_median_ms: Math.round((loads[Math.floor(loads.length / 2)] ?? 0) * 10) / 10,
     };
     process.stderr.write(
