@@ -30,7 +30,9 @@ import { enableMotoAuth } from '../test/support/moto-auth.js';
 const REGION = 'us-east-1';
 const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 const context = {
-  functionName: 'demo',
+  functionName: 'secrets-rotation-production-rotateApiKey',
+  invokedFunctionArn:
+    'arn:aws:lambda:us-east-1:123456789012:function:secrets-rotation-production-rotateApiKey',
   awsRequestId: 'demo',
   getRemainingTimeInMillis: () => 60_000,
 } as Context;
@@ -78,9 +80,7 @@ async function main(): Promise<void> {
       GOOGLE_SAFE_BROWSING_URL: google.safeBrowsingUrl,
       RECAPTCHA_VERIFY_URL: google.recaptchaVerifyUrl,
       CLERK_API_URL: clerk.url,
-      REVOKE_FUNCTION_ARN:
-        'arn:aws:lambda:us-east-1:123456789012:function:secrets-rotation-production-rotateApiKey',
-      REVOKE_SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/revoke-scheduler',
+      REVOKE_SCHEDULER_ROLE_NAME: 'secrets-rotation-production-revoke-scheduler',
       IAM_PROPAGATION_DELAY_MS: '200',
     });
     // Imported once the environment is set: handlers read it at cold start, as on Lambda.

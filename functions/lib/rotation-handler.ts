@@ -6,7 +6,10 @@ import { parseRotationEvent, type RotationEngine, type StepResult } from '../../
 import { logErrors } from './middleware.js';
 
 /** Wires a core function into a Lambda handler: context on every log line, errors logged once. */
-export function createLambdaHandler<R>(logger: Logger, core: (event: unknown) => Promise<R>) {
+export function createLambdaHandler<R>(
+  logger: Logger,
+  core: (event: unknown, context: Context) => Promise<R>,
+) {
   return middy<unknown, R, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logErrors(logger))

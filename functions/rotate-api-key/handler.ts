@@ -43,10 +43,15 @@ export function buildRotateApiKeyHandler(deps: ApiKeyRotationDependencies) {
   const { config, logger } = deps;
   const store = new SecretStore(deps.secretsManager);
   const providers = deps.providers ?? createProviders(config);
+  // Revocations are scheduled to invoke this very function, as it was invoked.
+  let invokedArn: string | undefined;
   const scheduler =
     deps.scheduler ??
     (config.revocation
-      ? new EventBridgeRevocationScheduler(new SchedulerClient({}), config.revocation)
+      ? new EventBridgeRevocationScheduler(new SchedulerClient({}), {
+          ...config.revocation,
+          targetArn: () => invokedArn,
+        })
       : new UnscheduledRevocations(logger));
   const strategies = new Map<string, ApiKeyStrategy>();
   const strategyFor = (secret: SecretDescription): ApiKeyStrategy => {
@@ -70,11 +75,12 @@ export function buildRotateApiKeyHandler(deps: ApiKeyRotationDependencies) {
     logger,
     ...(deps.now ? { now: deps.now } : {}),
   });
-  return createLambdaHandler(logger, async (event) =>
-    isRevocationRequest(event)
+  return createLambdaHandler(logger, async (event, context) => {
+    invokedArn = context.invokedFunctionArn;
+    return isRevocationRequest(event)
       ? revokeSupersededVersion({ store, strategyFor, logger }, parseRevocationRequest(event))
-      : engine.run(parseRotationEvent(event)),
-  );
+      : engine.run(parseRotationEvent(event));
+  });
 }
 
 /** The deployed handler; configuration and clients are created once, at cold start. */

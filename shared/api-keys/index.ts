@@ -27,6 +27,7 @@ export {
   parseRevocationRequest,
   type RevocationRequest,
   type RevocationScheduler,
+  roleArnBeside,
   scheduleName,
   UnscheduledRevocations,
 } from './revocation.js';

@@ -13,10 +13,13 @@ export interface RevocationRequest {
   readonly VersionId: string;
 }
 
+const requiredString = () =>
+  z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') }).trim();
+
 const revocationSchema = z.object({
-  action: z.literal('revoke'),
-  SecretId: z.string().trim().min(1, 'is required'),
-  VersionId: z.string().trim().min(1, 'is required').max(64),
+  action: z.literal('revoke', { error: 'must be "revoke"' }),
+  SecretId: requiredString().min(1, 'is required'),
+  VersionId: requiredString().min(1, 'is required').max(64, 'must be a version id'),
 });
 
 /** Thrown when a revoke input is malformed. */
@@ -36,7 +39,7 @@ export function isRevocationRequest(input: unknown): boolean {
 export function parseRevocationRequest(input: unknown): RevocationRequest {
   const parsed = revocationSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`);
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'input'} ${issue.message}`);
   throw new InvalidRevocationRequestError(`invalid revoke input: ${problems.join('; ')}`);
 }
 
@@ -48,11 +51,22 @@ export interface RevocationScheduler {
 
 /** Where scheduled revocations are sent. */
 export interface EventBridgeSchedulerOptions {
-  /** ARN of the `rotateApiKey` function. */
-  readonly targetArn: string;
-  /** Role EventBridge Scheduler assumes to invoke it. */
-  readonly roleArn: string;
+  /**
+   * ARN of the function the schedules invoke: `rotateApiKey` itself, as it was invoked
+   * (known only during an invocation, so no deployment-time reference is needed).
+   */
+  readonly targetArn: () => string | undefined;
+  /** Name of the role EventBridge Scheduler assumes to invoke it, in the function's account. */
+  readonly roleName: string;
   readonly groupName: string;
+}
+
+/** The ARN of role `roleName` in the partition and account of `functionArn`. */
+export function roleArnBeside(functionArn: string, roleName: string): string {
+  const [, partition, , , account] = functionArn.split(':');
+  if (!partition || !account)
+    throw new RotationError(`cannot read the account of function ARN ${functionArn}`);
+  return `arn:${partition}:iam::${account}:role/${roleName}`;
 }
 
 /**
@@ -71,6 +85,11 @@ export class EventBridgeRevocationScheduler implements RevocationScheduler {
   }
 
   async schedule(request: RevocationRequest, at: Date): Promise<void> {
+    const targetArn = this.#options.targetArn();
+    if (!targetArn)
+      throw new RotationError(
+        'cannot schedule a revocation outside an invocation: the function ARN is unknown',
+      );
     try {
       await this.#client.send(
         new CreateScheduleCommand({
@@ -82,8 +101,8 @@ export class EventBridgeRevocationScheduler implements RevocationScheduler {
           ActionAfterCompletion: 'DELETE',
           Description: `Revoke the keys of version ${request.VersionId} after their grace period`,
           Target: {
-            Arn: this.#options.targetArn,
-            RoleArn: this.#options.roleArn,
+            Arn: targetArn,
+            RoleArn: roleArnBeside(targetArn, this.#options.roleName),
             Input: JSON.stringify(request),
             RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 86_400 },
           },
@@ -110,7 +129,7 @@ export class UnscheduledRevocations implements RevocationScheduler {
   }
   async schedule(request: RevocationRequest, at: Date): Promise<void> {
     this.#logger.warn(
-      'revocation not scheduled: REVOKE_FUNCTION_ARN is unset; the next rotation revokes the key',
+      'revocation not scheduled: REVOKE_SCHEDULER_ROLE_NAME is unset; the next rotation revokes the key',
       {
         versionId: request.VersionId,
         dueAt: at.toISOString(),

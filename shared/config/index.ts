@@ -77,8 +77,8 @@ export interface ProviderEndpoints {
 export interface ApiKeyRotationConfig {
   /** How long a superseded key stays valid after finishSecret. */
   readonly gracePeriodMs: number;
-  /** Where scheduled revocations go; undefined when not configured (local runs). */
-  readonly revocation?: { readonly targetArn: string; readonly roleArn: string; readonly groupName: string };
+  /** The role and group of scheduled revocations; undefined when not configured (local runs). */
+  readonly revocation?: { readonly roleName: string; readonly groupName: string };
   readonly endpoints: ProviderEndpoints;
   /** How long the aws provider waits for a new IAM key to work (IAM's propagation delay). */
   readonly iamPropagation: { readonly attempts: number; readonly delayMs: number };
@@ -86,17 +86,14 @@ export interface ApiKeyRotationConfig {
 
 /**
  * Reads `ROTATION_GRACE_PERIOD_SECONDS` (default 900: three times the applications' 300 s
- * secret cache), `REVOKE_FUNCTION_ARN`, `REVOKE_SCHEDULER_ROLE_ARN`, `REVOKE_SCHEDULE_GROUP`,
+ * secret cache), `REVOKE_SCHEDULER_ROLE_NAME`, `REVOKE_SCHEDULE_GROUP`,
  * the provider endpoints (`RESEND_API_URL`, `GOOGLE_API_KEYS_URL`, `GOOGLE_SAFE_BROWSING_URL`,
  * `RECAPTCHA_VERIFY_URL`, `CLERK_API_URL`) and `IAM_PROPAGATION_ATTEMPTS`, `IAM_PROPAGATION_DELAY_MS`.
  */
 export function loadApiKeyRotationConfig(env: Env = process.env): ApiKeyRotationConfig {
-  const targetArn = getOptionalStringFromEnv('REVOKE_FUNCTION_ARN', env);
-  const roleArn = getOptionalStringFromEnv('REVOKE_SCHEDULER_ROLE_ARN', env);
-  if (Boolean(targetArn) !== Boolean(roleArn)) {
-    throw new ConfigurationError(
-      'environment variables REVOKE_FUNCTION_ARN and REVOKE_SCHEDULER_ROLE_ARN must be set together (or both left unset)',
-    );
+  const roleName = getOptionalStringFromEnv('REVOKE_SCHEDULER_ROLE_NAME', env);
+  if (roleName !== undefined && !/^[\w+=,.@-]{1,64}$/.test(roleName)) {
+    throw new ConfigurationError('environment variable REVOKE_SCHEDULER_ROLE_NAME must be an IAM role name');
   }
   return {
     gracePeriodMs:
@@ -106,11 +103,10 @@ export function loadApiKeyRotationConfig(env: Env = process.env): ApiKeyRotation
         max: 30 * 86_400,
         env,
       }) * 1000,
-    ...(targetArn && roleArn
+    ...(roleName
       ? {
           revocation: {
-            targetArn,
-            roleArn,
+            roleName,
             groupName: getStringFromEnv('REVOKE_SCHEDULE_GROUP', { defaultValue: 'default', env }),
           },
         }

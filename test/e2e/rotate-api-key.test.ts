@@ -66,8 +66,7 @@ const aws = <T>(Client: new (config: object) => T): T =>
 function config() {
   return loadApiKeyRotationConfig({
     ROTATION_GRACE_PERIOD_SECONDS: String(GRACE_SECONDS),
-    REVOKE_FUNCTION_ARN: FUNCTION_ARN,
-    REVOKE_SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/revoke-scheduler',
+    REVOKE_SCHEDULER_ROLE_NAME: 'revoke-scheduler',
     RESEND_API_URL: resend.url,
     CLERK_API_URL: clerk.url,
     GOOGLE_API_KEYS_URL: google.apiKeysUrl,
@@ -87,8 +86,8 @@ function handler(overrides: { secretsManager?: SecretsManagerClient; scheduler?:
     logger: new Logger({ serviceName: 'rotate-api-key-e2e', logLevel: 'DEBUG' }),
     providers: createProviders(cfg, { retry: FAST_RETRY, iam }),
     scheduler: new EventBridgeRevocationScheduler(overrides.scheduler ?? scheduler, {
-      targetArn: FUNCTION_ARN,
-      roleArn: 'arn:aws:iam::123456789012:role/revoke-scheduler',
+      targetArn: () => FUNCTION_ARN,
+      roleName: 'revoke-scheduler',
       groupName: 'default',
     }),
     now: () => new Date(clock),
@@ -276,6 +275,8 @@ describe.each(cases)('rotateApiKey with the $name provider', (c) => {
     );
     expect(JSON.parse(schedule.Target?.Input ?? '{}')).toEqual(request);
     expect(schedule.Target?.Arn).toBe(FUNCTION_ARN);
+    expect(schedule.Target?.RoleArn).toBe('arn:aws:iam::123456789012:role/revoke-scheduler');
+    expect(schedule.ActionAfterCompletion).toBe('DELETE');
     expect(schedule.ScheduleExpression).toBe(
       `at(${new Date(clock + GRACE_SECONDS * 1000).toISOString().slice(0, 19)})`,
     );
