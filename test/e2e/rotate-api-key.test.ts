@@ -4,7 +4,6 @@ import {
   CreateUserCommand,
   IAMClient,
   ListAccessKeysCommand,
-  PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import {

@@ -24,15 +24,16 @@ import {
   ProviderRateLimitError,
   ProviderUnavailableError,
 } from '../../../shared/api-keys/errors.js';
-import type { ApiKeyProvider, ProviderContext } from '../../../shared/api-keys/provider.js';
+import type { ApiKeyProvider, IssueInput, ProviderContext } from '../../../shared/api-keys/provider.js';
 import {
   type AwsKeySecret,
   awsKeySecretSchema,
   createAwsProvider,
 } from '../../../shared/api-keys/providers/aws/index.js';
 import { findLeaks, uniqueName } from '../../support/bed.js';
-import { RecordingLogger } from '../../support/fakes.js';
+import type { RecordingLogger } from '../../support/fakes.js';
 import { startMoto } from '../../support/local-stack.js';
+import { providerContext } from '../../support/provider-tests.js';
 
 const REGION = 'us-east-1';
 const SECRET_NAME = 'production/api-keys/aws';
@@ -63,24 +64,34 @@ const stsFor = (credentials: Credentials) =>
 const provider = (options: { iam?: IAMClient } = {}) =>
   createAwsProvider({ iam: options.iam ?? admin, stsFor, propagation: FAST });
 
+/** A context for one provider call, with a logger of its own that the leak scan reads. */
 function context(): ProviderContext & { logger: RecordingLogger } {
-  const logger = new RecordingLogger();
-  loggers.push(logger);
-  return {
-    secret: {
-      arn: `arn:aws:secretsmanager:${REGION}:123456789012:secret:${SECRET_NAME}-AbCdEf`,
-      name: SECRET_NAME,
-      rotationEnabled: true,
-      versions: {},
-      tags: {},
-    },
+  // No secrets to read: the aws provider reads none.
+  const ctx = providerContext({
+    secretName: SECRET_NAME,
+    region: REGION,
     token: '6f1a1c52-0c4e-4b8a-9d38-6f3f1d2b7c11',
-    logger,
-    readSecret: async () => {
-      throw new Error('readSecret is not used by the aws provider');
-    },
-    now: new Date(),
-  };
+  });
+  loggers.push(ctx.logger);
+  return ctx;
+}
+
+/** The input of an issue for `current`, with the versions to `keep` (`current` alone unless given). */
+function issueInput(
+  current: AwsKeySecret,
+  keep: AwsKeySecret[] = [current],
+  ctx: ProviderContext = context(),
+): IssueInput<AwsKeySecret> {
+  return { current, staged: undefined, keep, context: ctx };
+}
+
+/** Issues a key for `current` (keeping only it) and remembers its secret for the leak scan. */
+async function issueKey(
+  current: AwsKeySecret,
+  options: { aws?: ApiKeyProvider<AwsKeySecret>; context?: ProviderContext } = {},
+): Promise<AwsKeySecret> {
+  const aws = options.aws ?? provider();
+  return remember(await aws.issue(issueInput(current, [current], options.context)));
 }
 
 /** The rejection of `promise`, recorded for the leak scan. */
@@ -122,6 +133,11 @@ async function createKey(userName: string, client = admin): Promise<AwsKeySecret
 async function keysOf(userName: string): Promise<Record<string, string>> {
   const out = await admin.send(new ListAccessKeysCommand({ UserName: userName }));
   return Object.fromEntries((out.AccessKeyMetadata ?? []).map((key) => [key.AccessKeyId, key.Status]));
+}
+
+/** Key id → `Active` for each of `keys`: what {@link keysOf} lists when they are all active. */
+function allActive(...keys: AwsKeySecret[]): Record<string, string> {
+  return Object.fromEntries(keys.map((key) => [key.access_key_id, 'Active']));
 }
 
 /** A user with its first (current) key. */
@@ -228,16 +244,11 @@ describe('issue', () => {
   it('creates a second key for the user found with GetAccessKeyLastUsed', async () => {
     const { userName, current } = await userWithKey();
     const ctx = context();
-    const issued = remember(
-      await provider().issue({ current, staged: undefined, keep: [current], context: ctx }),
-    );
+    const issued = await issueKey(current, { context: ctx });
     expect(Object.keys(issued).sort()).toEqual(['access_key_id', 'secret_access_key', 'user_name']);
     expect(issued.user_name).toBe(userName);
     expect(issued.access_key_id).not.toBe(current.access_key_id);
-    expect(await keysOf(userName)).toEqual({
-      [current.access_key_id]: 'Active',
-      [issued.access_key_id]: 'Active',
-    });
+    expect(await keysOf(userName)).toEqual(allActive(current, issued));
     expect(ctx.logger.lines.map((line) => line.message)).toContain('aws: access key created');
   });
 
@@ -258,18 +269,14 @@ describe('issue', () => {
     });
     const aws = provider({ iam: rotator });
 
-    const refused = await rejectionOf(
-      aws.issue({ current, staged: undefined, keep: [current], context: context() }),
-    );
+    const refused = await rejectionOf(aws.issue(issueInput(current)));
     expect(refused).toBeInstanceOf(ProviderAuthError);
     expect(refused.message).toMatch(
       /^aws: could not find the IAM user of the current access key …\w{4}: AccessDenied/,
     );
 
     const named = { ...current, user_name: userName };
-    const issued = remember(
-      await aws.issue({ current: named, staged: undefined, keep: [named], context: context() }),
-    );
+    const issued = await issueKey(named, { aws });
     expect(issued.user_name).toBe(userName);
     expect(Object.keys(await keysOf(userName))).toHaveLength(2);
     rotator.destroy();
@@ -279,13 +286,8 @@ describe('issue', () => {
     const { userName, current } = await userWithKey();
     const orphan = await createKey(userName); // its secret never reached Secrets Manager
     const ctx = context();
-    const issued = remember(
-      await provider().issue({ current, staged: undefined, keep: [current], context: ctx }),
-    );
-    expect(await keysOf(userName)).toEqual({
-      [current.access_key_id]: 'Active',
-      [issued.access_key_id]: 'Active',
-    });
+    const issued = await issueKey(current, { context: ctx });
+    expect(await keysOf(userName)).toEqual(allActive(current, issued));
     const deletion = ctx.logger.lines.find((line) => line.message.includes('deleted'));
     expect(deletion?.level).toBe('warn');
     expect(deletion?.attributes).toContainEqual({
@@ -307,13 +309,8 @@ describe('issue', () => {
       }),
     );
     const ctx = context();
-    const issued = remember(
-      await provider().issue({ current, staged: undefined, keep: [current], context: ctx }),
-    );
-    expect(await keysOf(userName)).toEqual({
-      [current.access_key_id]: 'Active',
-      [issued.access_key_id]: 'Active',
-    });
+    const issued = await issueKey(current, { context: ctx });
+    expect(await keysOf(userName)).toEqual(allActive(current, issued));
     expect(ctx.logger.lines.find((line) => line.message.includes('deleted'))?.level).toBe('info');
   });
 
@@ -321,9 +318,7 @@ describe('issue', () => {
     const { userName, current: previous } = await userWithKey();
     const current = await createKey(userName);
     const before = await keysOf(userName);
-    const error = await rejectionOf(
-      provider().issue({ current, staged: undefined, keep: [current, previous], context: context() }),
-    );
+    const error = await rejectionOf(provider().issue(issueInput(current, [current, previous])));
     expect(error).toBeInstanceOf(ProviderError);
     expect(error.message).toContain(`IAM user ${userName} already has two access keys`);
     expect(error.message).toContain('grace period');
@@ -338,9 +333,7 @@ describe('issue', () => {
     const other = await userWithKey();
     const before = await keysOf(other.userName);
     const wrong = { ...current, user_name: other.userName };
-    const error = await rejectionOf(
-      provider().issue({ current: wrong, staged: undefined, keep: [wrong], context: context() }),
-    );
+    const error = await rejectionOf(provider().issue(issueInput(wrong)));
     expect(error).toBeInstanceOf(ProviderError);
     expect(error.message).toContain(`is not a key of IAM user ${other.userName}`);
     expect(await keysOf(other.userName)).toEqual(before);
@@ -352,7 +345,7 @@ describe('test', () => {
     const { current } = await userWithKey();
     const ctx = context();
     const aws = provider();
-    const issued = remember(await aws.issue({ current, staged: undefined, keep: [current], context: ctx }));
+    const issued = await issueKey(current, { aws, context: ctx });
     await expect(aws.test({ value: { ...current, ...issued }, context: ctx })).resolves.toBeUndefined();
     expect(ctx.logger.lines.map((line) => line.message)).toContain('aws: new access key works');
   });
@@ -365,9 +358,7 @@ describe('test', () => {
   it('fails with KeyTestFailedError after the bounded retries when the key was deleted', async () => {
     const { userName, current } = await userWithKey();
     const aws = provider();
-    const issued = remember(
-      await aws.issue({ current, staged: undefined, keep: [current], context: context() }),
-    );
+    const issued = await issueKey(current, { aws });
     await admin.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: issued.access_key_id }));
     const ctx = context();
     const error = await rejectionOf(aws.test({ value: { ...current, ...issued }, context: ctx }));
@@ -429,7 +420,7 @@ describe('revoke', () => {
       revoked: [old.access_key_id],
       manual: [],
     });
-    expect(await keysOf(userName)).toEqual({ [current.access_key_id]: 'Active' });
+    expect(await keysOf(userName)).toEqual(allActive(current));
   });
 
   it('leaves a rollback possible: the deactivated key is deleted only by the next issue', async () => {
@@ -438,13 +429,8 @@ describe('revoke', () => {
     const aws = provider();
     await aws.revoke({ old, current, context: context() });
     expect(Object.keys(await keysOf(userName))).toHaveLength(2);
-    const issued = remember(
-      await aws.issue({ current, staged: undefined, keep: [current], context: context() }),
-    );
-    expect(await keysOf(userName)).toEqual({
-      [current.access_key_id]: 'Active',
-      [issued.access_key_id]: 'Active',
-    });
+    const issued = await issueKey(current, { aws });
+    expect(await keysOf(userName)).toEqual(allActive(current, issued));
   });
 });
 
@@ -457,14 +443,7 @@ describe('error mapping', () => {
       maxAttempts: 1,
     });
     const { current } = await userWithKey();
-    const error = await rejectionOf(
-      provider({ iam: unreachable }).issue({
-        current,
-        staged: undefined,
-        keep: [current],
-        context: context(),
-      }),
-    );
+    const error = await rejectionOf(provider({ iam: unreachable }).issue(issueInput(current)));
     expect(error).toBeInstanceOf(ProviderUnavailableError);
     expect(error.message).toMatch(/: ECONNREFUSED \(no answer from AWS\)$/);
     unreachable.destroy();
@@ -486,24 +465,14 @@ describe('error mapping', () => {
       user_name: 'someone',
     });
     const throttled = await rejectionOf(
-      provider({ iam: failing('Throttling', 400) }).issue({
-        current,
-        staged: undefined,
-        keep: [current],
-        context: context(),
-      }),
+      provider({ iam: failing('Throttling', 400) }).issue(issueInput(current)),
     );
     expect(throttled).toBeInstanceOf(ProviderRateLimitError);
     expect(throttled.message).toBe(
       'aws: could not list the access keys of IAM user someone: Throttling (HTTP 400, request req-1)',
     );
     const odd = await rejectionOf(
-      provider({ iam: failing('LimitExceededException', 409) }).issue({
-        current,
-        staged: undefined,
-        keep: [current],
-        context: context(),
-      }),
+      provider({ iam: failing('LimitExceededException', 409) }).issue(issueInput(current)),
     );
     expect(odd.constructor).toBe(ProviderError);
     expect(odd.message).toContain('LimitExceeded (HTTP 409');

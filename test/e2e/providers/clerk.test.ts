@@ -5,7 +5,7 @@ import {
   StagedValueMissingError,
 } from '../../../shared/api-keys/errors.js';
 import type { RetryPolicy } from '../../../shared/api-keys/http.js';
-import type { ApiKeyProvider, ProviderContext } from '../../../shared/api-keys/provider.js';
+import type { ApiKeyProvider } from '../../../shared/api-keys/provider.js';
 import {
   type ClerkSecret,
   createClerkProvider,
@@ -15,6 +15,7 @@ import { MalformedSecretError } from '../../../shared/rotation/errors.js';
 import type { SecretFields } from '../../../shared/rotation/strategy.js';
 import { type FakeClerk, startFakeClerk } from '../../support/fakes/clerk-server.js';
 import { RecordingLogger } from '../../support/fakes.js';
+import { providerContext, Seen } from '../../support/provider-tests.js';
 
 const SECRET_NAME = 'production/api-keys/clerk';
 const TOKEN = '5d4c3b2a-1908-4f7e-8d6c-5b4a39281706';
@@ -30,55 +31,24 @@ const PUBLISHABLE = publishable('live', 'clerk.acme.example');
 let clerk: FakeClerk;
 let provider: ApiKeyProvider<ClerkSecret>;
 let logger: RecordingLogger;
-let seen: { errors: unknown[]; outputs: unknown[] };
+let seen: Seen;
 
 beforeEach(async () => {
   clerk = await startFakeClerk();
   clerk.setSecretKeys([OLD_SECRET, NEW_SECRET]);
   provider = createClerkProvider({ apiUrl: clerk.url, retry: FAST });
   logger = new RecordingLogger();
-  seen = { errors: [], outputs: [] };
+  seen = new Seen(logger);
 });
 
 afterEach(async () => {
   // No secret key may appear in a log line, an error or a returned reminder.
-  const secrets = [OLD_SECRET, NEW_SECRET, TEST_SECRET, ...clerk.secretKeys()];
-  const texts: [string, string][] = [
-    ['log', logger.text()],
-    ...seen.errors.flatMap((error, i) =>
-      errorTexts(error).map((text): [string, string] => [`error ${i}`, text]),
-    ),
-    ...seen.outputs.map((output, i): [string, string] => [`output ${i}`, JSON.stringify(output)]),
-  ];
-  const leaks = texts.filter(([, text]) => secrets.some((secret) => text.includes(secret)));
+  const leaks = seen.leaks([OLD_SECRET, NEW_SECRET, TEST_SECRET, ...clerk.secretKeys()]);
   await clerk.close();
-  expect(leaks.map(([where]) => where)).toEqual([]);
+  expect(leaks).toEqual([]);
 });
 
-function errorTexts(error: unknown): string[] {
-  const texts: string[] = [];
-  for (let e = error; e instanceof Error; e = e.cause)
-    texts.push(e.message, e.stack ?? '', String(e), JSON.stringify(e));
-  return texts;
-}
-
-function context(): ProviderContext {
-  return {
-    secret: {
-      arn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${SECRET_NAME}-AbCdEf`,
-      name: SECRET_NAME,
-      rotationEnabled: true,
-      versions: {},
-      tags: {},
-    },
-    token: TOKEN,
-    logger,
-    now: new Date(),
-    async readSecret(secretId) {
-      throw new Error(`no secret ${secretId}`);
-    },
-  };
-}
+const context = () => providerContext({ secretName: SECRET_NAME, token: TOKEN, logger });
 
 function parse(fields: SecretFields): ClerkSecret {
   return provider.schema.parse(fields);
@@ -93,15 +63,7 @@ async function issue(staged: SecretFields | undefined) {
   return provider.issue({ current: value, staged, keep: [value], context: context() });
 }
 
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(Error);
-  seen.errors.push(error);
-  return error as Error;
-}
+const failure = (promise: Promise<unknown>) => seen.failure(promise);
 
 describe('Clerk secret schema', () => {
   it('accepts the seed shape and keeps unknown fields', () => {

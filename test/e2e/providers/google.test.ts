@@ -7,7 +7,7 @@ import {
   ProviderUnavailableError,
 } from '../../../shared/api-keys/errors.js';
 import { keyHint, type RetryPolicy } from '../../../shared/api-keys/http.js';
-import type { ApiKeyProvider, ProviderContext } from '../../../shared/api-keys/provider.js';
+import type { ApiKeyProvider } from '../../../shared/api-keys/provider.js';
 import {
   CLOUD_PLATFORM_SCOPE,
   createGoogleProvider,
@@ -23,9 +23,10 @@ import {
   startFakeGoogle,
 } from '../../support/fakes/google-server.js';
 import { RecordingLogger } from '../../support/fakes.js';
+import { providerContext, Seen, secretArn } from '../../support/provider-tests.js';
 
 const SECRET_NAME = 'production/api-keys/google';
-const SECRET_ARN = `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${SECRET_NAME}-AbCdEf`;
+const SECRET_ARN = secretArn(SECRET_NAME);
 const SA_SECRET = 'production/google/rotation-service-account';
 const PROJECT = 'acme-web-prod';
 /** A Secrets Manager ClientRequestToken (a UUID). */
@@ -44,7 +45,9 @@ let provider: ApiKeyProvider<GoogleSecret>;
 let logger: RecordingLogger;
 let account: FakeServiceAccountJson;
 /** Every error a test caught and every value a provider returned except issued keys: scanned for keys. */
-let seen: { errors: unknown[]; outputs: unknown[]; extraSecrets: string[] };
+let seen: Seen;
+/** Secrets a test made up that the fake does not know of: scanned for as well. */
+let extraSecrets: string[];
 
 function newProvider(options: Partial<GoogleProviderOptions> = {}): ApiKeyProvider<GoogleSecret> {
   return createGoogleProvider({
@@ -62,7 +65,8 @@ function newProvider(options: Partial<GoogleProviderOptions> = {}): ApiKeyProvid
 beforeEach(async () => {
   google = await startFakeGoogle();
   logger = new RecordingLogger();
-  seen = { errors: [], outputs: [], extraSecrets: [] };
+  seen = new Seen(logger);
+  extraSecrets = [];
   account = google.registerServiceAccount({ projectId: PROJECT });
   google.setRecaptchaSecrets([OLD_RECAPTCHA, NEW_RECAPTCHA]);
   provider = newProvider();
@@ -71,47 +75,18 @@ beforeEach(async () => {
 afterEach(async () => {
   // No key, private key, access token or reCAPTCHA secret may appear in a log line, an
   // error or a returned value other than the fields issue returns.
-  const secrets = [...google.secrets(), ...seen.extraSecrets];
-  const texts: [string, string][] = [
-    ['log', logger.text()],
-    ...seen.errors.flatMap((error, i) =>
-      errorTexts(error).map((text): [string, string] => [`error ${i}`, text]),
-    ),
-    ...seen.outputs.map((output, i): [string, string] => [`output ${i}`, JSON.stringify(output)]),
-  ];
-  const leaks = texts.filter(([, text]) => secrets.some((secret) => text.includes(secret)));
+  const leaks = seen.leaks([...google.secrets(), ...extraSecrets]);
   await google.close();
-  expect(leaks.map(([where]) => where)).toEqual([]);
+  expect(leaks).toEqual([]);
 });
 
-function errorTexts(error: unknown): string[] {
-  const texts: string[] = [];
-  for (let e = error; e instanceof Error; e = e.cause)
-    texts.push(e.message, e.stack ?? '', String(e), JSON.stringify(e));
-  return texts;
-}
-
-function context(
-  current: SecretFields,
-  token = TOKEN,
-  serviceAccount: SecretFields = account,
-): ProviderContext {
-  const secrets: Record<string, SecretFields> = {
-    [SA_SECRET]: serviceAccount,
-    [SECRET_ARN]: current,
-    [SECRET_NAME]: current,
-  };
-  return {
-    secret: { arn: SECRET_ARN, name: SECRET_NAME, rotationEnabled: true, versions: {}, tags: {} },
+function context(current: SecretFields, token = TOKEN, serviceAccount: SecretFields = account) {
+  return providerContext({
+    secretName: SECRET_NAME,
     token,
     logger,
-    now: new Date(),
-    async readSecret(secretId) {
-      const value = secrets[secretId];
-      if (!value) throw new Error(`no secret ${secretId}`);
-      return value;
-    },
-  };
+    secrets: { [SA_SECRET]: serviceAccount, [SECRET_ARN]: current, [SECRET_NAME]: current },
+  });
 }
 
 function parse(fields: SecretFields): GoogleSecret {
@@ -163,15 +138,7 @@ function pending(current: GoogleSecret, fields: SecretFields): GoogleSecret {
   return parse({ ...current, ...fields });
 }
 
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(Error);
-  seen.errors.push(error);
-  return error as Error;
-}
+const failure = (promise: Promise<unknown>) => seen.failure(promise);
 
 const warnings = () => logger.lines.filter((line) => line.level === 'warn').map((line) => line.message);
 
@@ -436,7 +403,7 @@ describe('test', () => {
   it('fails with KeyTestFailedError for an invalid reCAPTCHA secret', async () => {
     const { secret } = rotatedSecret();
     const wrong = '6LeWRONGwrongWRONGwrongWRONGwrongWRONGwr';
-    seen.extraSecrets.push(wrong);
+    extraSecrets.push(wrong);
     const fields = await issue(secret, { staged: { recaptcha_secret_key: wrong } });
     const error = await failure(provider.test({ value: pending(secret, fields), context: context(secret) }));
     expect(error).toBeInstanceOf(KeyTestFailedError);
@@ -530,7 +497,7 @@ describe('provider failures', () => {
       type: 'pkcs8',
       format: 'pem',
     });
-    seen.extraSecrets.push(other.toString());
+    extraSecrets.push(other.toString());
     const forged = { ...account, private_key: other.toString() };
     const error = await failure(
       provider.issue({

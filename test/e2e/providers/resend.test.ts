@@ -8,7 +8,7 @@ import {
   ProviderUnavailableError,
 } from '../../../shared/api-keys/errors.js';
 import type { RetryPolicy } from '../../../shared/api-keys/http.js';
-import type { ApiKeyProvider, ProviderContext } from '../../../shared/api-keys/provider.js';
+import type { ApiKeyProvider, RevokeInput, RevokeOutcome } from '../../../shared/api-keys/provider.js';
 import {
   createResendProvider,
   RESEND_KEY_NAME_MAX,
@@ -23,6 +23,7 @@ import {
   startFakeResend,
 } from '../../support/fakes/resend-server.js';
 import { RecordingLogger } from '../../support/fakes.js';
+import { providerContext, Seen } from '../../support/provider-tests.js';
 
 const SECRET_NAME = 'production/api-keys/resend';
 const ADMIN_SECRET = 'production/api-keys/resend-admin';
@@ -35,7 +36,7 @@ let fake: FakeResend;
 let provider: ApiKeyProvider<ResendSecret>;
 let logger: RecordingLogger;
 /** Every error a test caught, and every value a provider returned except issued keys: scanned for keys. */
-let seen: { errors: unknown[]; outputs: unknown[] };
+let seen: Seen;
 
 async function useFake(options: FakeResendOptions = {}): Promise<void> {
   await fake?.close();
@@ -45,50 +46,25 @@ async function useFake(options: FakeResendOptions = {}): Promise<void> {
 
 beforeEach(async () => {
   logger = new RecordingLogger();
-  seen = { errors: [], outputs: [] };
+  seen = new Seen(logger);
   await useFake();
 });
 
 afterEach(async () => {
   // No key the fake ever issued may appear in a log line, an error or a returned reminder.
-  const texts: [string, string][] = [
-    ['log', logger.text()],
-    ...seen.errors.flatMap((error, i) =>
-      errorTexts(error).map((text): [string, string] => [`error ${i}`, text]),
-    ),
-    ...seen.outputs.map((output, i): [string, string] => [`output ${i}`, JSON.stringify(output)]),
-  ];
-  const leaks = texts.filter(([, text]) => fake.issuedTokens().some((token) => text.includes(token)));
+  const leaks = seen.leaks(fake.issuedTokens());
   await fake.close();
-  expect(leaks.map(([where]) => where)).toEqual([]);
+  expect(leaks).toEqual([]);
 });
 
-function errorTexts(error: unknown): string[] {
-  const texts: string[] = [];
-  for (let e = error; e instanceof Error; e = e.cause) {
-    texts.push(e.message, e.stack ?? '', String(e), JSON.stringify(e));
-  }
-  return texts;
-}
-
-function context(secrets: Record<string, SecretFields> = {}, token = TOKEN): ProviderContext {
-  return {
-    secret: {
-      arn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${SECRET_NAME}-AbCdEf`,
-      name: SECRET_NAME,
-      rotationEnabled: true,
-      versions: {},
-      tags: {},
-    },
+function context(secrets: Record<string, SecretFields> = {}, token = TOKEN) {
+  return providerContext({
+    secretName: SECRET_NAME,
     token,
     logger,
     now: new Date('2025-06-01T00:00:00Z'),
-    async readSecret(secretId) {
-      const value = secrets[secretId];
-      if (!value) throw new Error(`no secret ${secretId}`);
-      return value;
-    },
-  };
+    secrets,
+  });
 }
 
 function parse(fields: SecretFields): ResendSecret {
@@ -107,15 +83,26 @@ async function issue(current: ResendSecret, ctx = context(), keep: ResendSecret[
   return fields;
 }
 
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(Error);
-  seen.errors.push(error);
-  return error as Error;
+const failure = (promise: Promise<unknown>) => seen.failure(promise);
+
+/** The value holding `key` (its token and id), with `fields` added. */
+function holding(key: { id: string; token: string }, fields: SecretFields = {}): ResendSecret {
+  return parse({ api_key: key.token, api_key_id: key.id, ...fields });
 }
+
+/** `provider.revoke`, its outcome recorded for the leak scan. */
+async function revoke(input: RevokeInput<ResendSecret>): Promise<RevokeOutcome> {
+  const outcome = await provider.revoke(input);
+  seen.outputs.push(outcome);
+  return outcome;
+}
+
+/** The ids of the keys the fake holds, sorted. */
+const keyIds = () =>
+  fake
+    .keys()
+    .map((k) => k.id)
+    .sort();
 
 function requestsTo(method: string, path: RegExp) {
   return fake.server.requests.filter((request) => request.method === method && path.test(request.path));
@@ -209,12 +196,7 @@ describe('issue', () => {
     fake.loseNextAnswer('POST', { status: 502, body: 'Bad Gateway' });
     const fields = await issue(secret);
     expect(requestsTo('POST', /^\/api-keys$/)).toHaveLength(2);
-    expect(
-      fake
-        .keys()
-        .map((k) => k.id)
-        .sort(),
-    ).toEqual([key.id, fields.api_key_id].sort());
+    expect(keyIds()).toEqual([key.id, fields.api_key_id].sort());
   });
 
   it('finds the keys of an earlier attempt on a later page of the list', async () => {
@@ -232,7 +214,7 @@ describe('issue', () => {
 
   it('never deletes a key still in use, even one carrying the marker', async () => {
     const kept = fake.seedKey({ name: `Production ${rotationMarker(TOKEN)}` });
-    const current = parse({ api_key: kept.token, api_key_id: kept.id });
+    const current = holding(kept);
     await issue(current);
     expect(fake.keys().map((k) => k.id)).toContain(kept.id);
   });
@@ -292,16 +274,14 @@ describe('test', () => {
 
   it('passes for a sending-only key (restricted_api_key proves it is valid) and sends no email', async () => {
     const sending = fake.seedKey({ name: 'Mailer', permission: 'sending_access' });
-    const value = parse({ api_key: sending.token, api_key_id: sending.id, permission: 'sending_access' });
+    const value = holding(sending, { permission: 'sending_access' });
     await provider.test({ value, context: context() });
     expect(fake.server.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api-keys']);
   });
 
   it('fails for a sending-only key recorded as full_access', async () => {
     const sending = fake.seedKey({ name: 'Mailer', permission: 'sending_access' });
-    const error = await failure(
-      provider.test({ value: parse({ api_key: sending.token, api_key_id: sending.id }), context: context() }),
-    );
+    const error = await failure(provider.test({ value: holding(sending), context: context() }));
     expect(error).toBeInstanceOf(KeyTestFailedError);
     expect(error.message).toContain('restricted_api_key');
   });
@@ -311,12 +291,8 @@ describe('test', () => {
       await useFake({ invalidKeyStatus });
       const old = seedSecret('Old').key;
       const current = seedSecret('Current').key;
-      const oldValue = parse({ api_key: old.token, api_key_id: old.id });
-      await provider.revoke({
-        old: oldValue,
-        current: parse({ api_key: current.token, api_key_id: current.id }),
-        context: context(),
-      });
+      const oldValue = holding(old);
+      await provider.revoke({ old: oldValue, current: holding(current), context: context() });
       const error = await failure(provider.test({ value: oldValue, context: context() }));
       expect(error).toBeInstanceOf(KeyTestFailedError);
       expect(error.message).toContain(`HTTP ${invalidKeyStatus}`);
@@ -329,14 +305,9 @@ describe('revoke', () => {
   it('deletes the old key with the current key, and a second call is fine', async () => {
     const old = fake.seedKey({ name: 'Old' });
     const current = fake.seedKey({ name: 'Current' });
-    const input = {
-      old: parse({ api_key: old.token, api_key_id: old.id }),
-      current: parse({ api_key: current.token, api_key_id: current.id }),
-      context: context(),
-    };
-    const first = await provider.revoke(input);
-    const second = await provider.revoke(input);
-    seen.outputs.push(first, second);
+    const input = { old: holding(old), current: holding(current), context: context() };
+    const first = await revoke(input);
+    const second = await revoke(input);
     expect(first).toEqual({ revoked: [old.id], manual: [] });
     expect(second).toEqual({ revoked: [old.id], manual: [] });
     expect(fake.keys().map((k) => k.id)).toEqual([current.id]);
@@ -346,18 +317,17 @@ describe('revoke', () => {
 
   it('refuses to touch the current key (same id, or same key)', async () => {
     const current = fake.seedKey({ name: 'Current' });
-    const value = parse({ api_key: current.token, api_key_id: current.id });
-    const sameId = await provider.revoke({
+    const value = holding(current);
+    const sameId = await revoke({
       old: parse({ api_key: 're_somethingelse12345', api_key_id: current.id }),
       current: value,
       context: context(),
     });
-    const sameKey = await provider.revoke({
+    const sameKey = await revoke({
       old: parse({ api_key: current.token }),
       current: value,
       context: context(),
     });
-    seen.outputs.push(sameId, sameKey);
     expect(sameId).toEqual({ revoked: [], manual: [] });
     expect(sameKey).toEqual({ revoked: [], manual: [] });
     expect(fake.server.requests).toHaveLength(0);
@@ -367,12 +337,11 @@ describe('revoke', () => {
   it('returns a reminder with the key hint, and guesses nothing, when the old key has no id', async () => {
     const old = fake.seedKey({ name: 'Old' });
     const current = fake.seedKey({ name: 'Current' });
-    const outcome = await provider.revoke({
+    const outcome = await revoke({
       old: parse({ api_key: old.token, rotated_at: '2024-01-01T00:00:00Z' }),
-      current: parse({ api_key: current.token, api_key_id: current.id }),
+      current: holding(current),
       context: context(),
     });
-    seen.outputs.push(outcome);
     expect(outcome).toEqual({
       revoked: [],
       manual: [
@@ -388,19 +357,13 @@ describe('revoke', () => {
     const old = fake.seedKey({ name: 'Mailer old', permission: 'sending_access' });
     const current = fake.seedKey({ name: 'Mailer', permission: 'sending_access' });
     const sending = { permission: 'sending_access', admin_secret_id: ADMIN_SECRET };
-    const outcome = await provider.revoke({
-      old: parse({ api_key: old.token, api_key_id: old.id, ...sending }),
-      current: parse({ api_key: current.token, api_key_id: current.id, ...sending }),
+    const outcome = await revoke({
+      old: holding(old, sending),
+      current: holding(current, sending),
       context: context({ [ADMIN_SECRET]: { api_key: admin.token } }),
     });
-    seen.outputs.push(outcome);
     expect(outcome).toEqual({ revoked: [old.id], manual: [] });
-    expect(
-      fake
-        .keys()
-        .map((k) => k.id)
-        .sort(),
-    ).toEqual([admin.id, current.id].sort());
+    expect(keyIds()).toEqual([admin.id, current.id].sort());
   });
 });
 
@@ -410,8 +373,7 @@ describe('a whole rotation from the seed shape, then the next', () => {
     const ctx1 = context({}, TOKEN);
     const second = parse({ ...seed, ...(await issue(seed, ctx1)) });
     await provider.test({ value: second, context: ctx1 });
-    const firstRevoke = await provider.revoke({ old: seed, current: second, context: ctx1 });
-    seen.outputs.push(firstRevoke);
+    const firstRevoke = await revoke({ old: seed, current: second, context: ctx1 });
     expect(firstRevoke.revoked).toEqual([]);
     expect(firstRevoke.manual).toHaveLength(1);
 
@@ -419,15 +381,9 @@ describe('a whole rotation from the seed shape, then the next', () => {
     const third = parse({ ...second, ...(await issue(second, ctx2)) });
     expect(third.api_key_name).toBe(`${SECRET_NAME} (rotation 7c6b5a493827)`);
     await provider.test({ value: third, context: ctx2 });
-    const secondRevoke = await provider.revoke({ old: second, current: third, context: ctx2 });
-    seen.outputs.push(secondRevoke);
+    const secondRevoke = await revoke({ old: second, current: third, context: ctx2 });
     expect(secondRevoke).toEqual({ revoked: [second.api_key_id], manual: [] });
-    expect(
-      fake
-        .keys()
-        .map((k) => k.id)
-        .sort(),
-    ).toEqual([seeded.id, third.api_key_id].sort());
+    expect(keyIds()).toEqual([seeded.id, third.api_key_id].sort());
   });
 });
 
@@ -524,12 +480,7 @@ describe('provider failures', () => {
     expect(error.message).toContain('token');
     expect(fake.keys()).toHaveLength(2);
     const fields = await issue(secret);
-    expect(
-      fake
-        .keys()
-        .map((k) => k.id)
-        .sort(),
-    ).toEqual([key.id, fields.api_key_id].sort());
+    expect(keyIds()).toEqual([key.id, fields.api_key_id].sort());
   });
 
   it('maps a name Resend refuses (422) to ProviderResponseError without the request body', async () => {
