@@ -20,6 +20,23 @@ const functions = [...yml.matchAll(/^ {2}(\w+):\n(?: {4}.*\n)*? {4}handler: (\S+
 }));
 if (functions.length === 0) throw new Error('no functions found in serverless.yml');
 
+/** Builds one function as serverless.yml's esbuild settings do. */
+async function bundle(entry: string, outfile: string, external: string[]): Promise<void> {
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    minify: true,
+    keepNames: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    mainFields: ['module', 'main'],
+    external: ['pg-native', ...external],
+    outfile,
+    logLevel: 'error',
+  });
+}
+
 const out = mkdtempSync(join(tmpdir(), 'bundle-bench-'));
 const results: Record<
   string,
@@ -28,34 +45,10 @@ const results: Record<
 try {
   for (const fn of functions) {
     const outfile = join(out, `${fn.name}.cjs`);
-    await build({
-      entryPoints: [fn.entry],
-      bundle: true,
-      minify: true,
-      keepNames: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'cjs',
-      mainFields: ['module', 'main'],
-      external: ['pg-native'],
-      outfile,
-      logLevel: 'error',
-    });
+    await bundle(fn.entry, outfile, []);
     // For comparison only: the same bundle if the Lambda runtime's AWS SDK were used instead.
     const withoutSdk = join(out, `${fn.name}.no-sdk.cjs`);
-    await build({
-      entryPoints: [fn.entry],
-      bundle: true,
-      minify: true,
-      keepNames: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'cjs',
-      mainFields: ['module', 'main'],
-      external: ['pg-native', '@aws-sdk/*', '@smithy/*'],
-      outfile: withoutSdk,
-      logLevel: 'error',
-    });
+    await bundle(fn.entry, withoutSdk, ['@aws-sdk/*', '@smithy/*']);
     const loads: number[] = [];
     for (let i = 0; i < LOADS; i++) {
       const script = `const t=performance.now();await import(${JSON.stringify(outfile)});process.stdout.write(String(performance.now()-t))`;

@@ -192,18 +192,67 @@ const cases: ProviderCase[] = [
   },
 ];
 
-async function newSecret(c: ProviderCase) {
-  const value = await c.initial();
-  seen.push(...c.secretsOf(value));
-  const name = `production/api-keys/${c.name}-${uniqueName('t')}`;
+/** Creates `production/api-keys/<provider>-<unique>`, tagged with its provider. */
+async function apiKeySecret(provider: string, value: object): Promise<{ name: string; arn: string }> {
+  const name = `production/api-keys/${provider}-${uniqueName('t')}`;
   const out = await sm.send(
     new CreateSecretCommand({
       Name: name,
       SecretString: JSON.stringify(value),
-      Tags: [{ Key: 'rotation-provider', Value: c.name }],
+      Tags: [{ Key: 'rotation-provider', Value: provider }],
     }),
   );
-  const arn = out.ARN ?? '';
+  return { name, arn: out.ARN ?? '' };
+}
+
+/** The id of the version carrying `stage`. */
+async function versionWith(arn: string, stage: string): Promise<string> {
+  return Object.entries(await stagesOf(sm, arn)).find(([, stages]) => stages.includes(stage))?.[0] ?? '';
+}
+
+/** Where a rotation attempt is interrupted. */
+type Fault = 'provider' | 'put-before' | 'put-after' | 'after-create' | 'after-test' | 'schedule';
+
+/** Runs a rotation attempt that fails or stops at `fault`, as a crashed or failing Lambda would. */
+async function interrupt(
+  fault: Fault,
+  arn: string,
+  token: string,
+  failProvider?: () => void,
+): Promise<unknown> {
+  const storing = (when: 'before' | 'after') =>
+    runSteps(
+      handler({ secretsManager: injectFault(aws(SMClient), 'PutSecretValueCommand', when) }),
+      arn,
+      token,
+      ['createSecret'],
+    );
+  switch (fault) {
+    case 'provider':
+      failProvider?.();
+      return runSteps(handler(), arn, token, ['createSecret']);
+    case 'put-before':
+    case 'put-after':
+      return storing(fault === 'put-before' ? 'before' : 'after');
+    case 'after-create':
+      return runSteps(handler(), arn, token, ['createSecret']);
+    case 'after-test':
+      return runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']);
+    case 'schedule':
+      await runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']);
+      return runSteps(
+        handler({ scheduler: injectFault(aws(SchedulerClient), 'CreateScheduleCommand', 'before') }),
+        arn,
+        token,
+        ['finishSecret'],
+      );
+  }
+}
+
+async function newSecret(c: ProviderCase) {
+  const value = await c.initial();
+  seen.push(...c.secretsOf(value));
+  const { arn } = await apiKeySecret(c.name, value);
   return { arn, value, token: await startRotation(sm, arn) };
 }
 
@@ -255,8 +304,7 @@ afterEach(() => {
 describe.each(cases)('rotateApiKey with the $name provider', (c) => {
   it('rotates: the new key works, the old one stays live through its grace period, then the scheduled revoke input revokes it', async () => {
     const { arn, value, token } = await newSecret(c);
-    const oldVersion =
-      Object.entries(await stagesOf(sm, arn)).find(([, s]) => s.includes('AWSCURRENT'))?.[0] ?? '';
+    const oldVersion = await versionWith(arn, 'AWSCURRENT');
 
     const results = await runSteps(handler(), arn, token);
 
@@ -317,40 +365,7 @@ describe.each(cases)('rotateApiKey with the $name provider', (c) => {
     ['scheduling the revocation fails in finishSecret', 'schedule'],
   ])('loses no key and leaves none behind when %s, and the retry completes', async (_label, fault) => {
     const { arn, value, token } = await newSecret(c);
-    const attempt = async () => {
-      switch (fault) {
-        case 'provider':
-          c.failProvider();
-          return runSteps(handler(), arn, token, ['createSecret']);
-        case 'put-before':
-          return runSteps(
-            handler({ secretsManager: injectFault(aws(SMClient), 'PutSecretValueCommand', 'before') }),
-            arn,
-            token,
-            ['createSecret'],
-          );
-        case 'put-after':
-          return runSteps(
-            handler({ secretsManager: injectFault(aws(SMClient), 'PutSecretValueCommand', 'after') }),
-            arn,
-            token,
-            ['createSecret'],
-          );
-        case 'after-create':
-          return runSteps(handler(), arn, token, ['createSecret']);
-        case 'after-test':
-          return runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']);
-        default:
-          await runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']);
-          return runSteps(
-            handler({ scheduler: injectFault(aws(SchedulerClient), 'CreateScheduleCommand', 'before') }),
-            arn,
-            token,
-            ['finishSecret'],
-          );
-      }
-    };
-    await attempt().catch(() => undefined);
+    await interrupt(fault as Fault, arn, token, c.failProvider).catch(() => undefined);
     iam = aws(IAMClient);
     expect(await c.live()).toContain(c.keyOf(await current(arn)));
 
@@ -387,15 +402,7 @@ describe('rotateApiKey from staged values (keys no API issues)', () => {
   it('clerk: refuses to rotate without a staged key, saying what to run, and changes nothing', async () => {
     const oldKey = clerkKey('o');
     clerk.setSecretKeys([oldKey]);
-    const name = `production/api-keys/clerk-${uniqueName('t')}`;
-    const out = await sm.send(
-      new CreateSecretCommand({
-        Name: name,
-        SecretString: JSON.stringify({ secret_key: oldKey, publishable_key: publishable }),
-        Tags: [{ Key: 'rotation-provider', Value: 'clerk' }],
-      }),
-    );
-    const arn = out.ARN ?? '';
+    const { name, arn } = await apiKeySecret('clerk', { secret_key: oldKey, publishable_key: publishable });
     const token = await startRotation(sm, arn);
 
     const error = await runSteps(handler(), arn, token, ['createSecret']).catch((e: Error) => e);
@@ -411,18 +418,11 @@ describe('rotateApiKey from staged values (keys no API issues)', () => {
   it('clerk: rotates to the staged key, removes the label, and leaves a reminder to delete the old key', async () => {
     const [oldKey, newKey] = [clerkKey('o'), clerkKey('n')];
     clerk.setSecretKeys([oldKey, newKey]);
-    const out = await sm.send(
-      new CreateSecretCommand({
-        Name: `production/api-keys/clerk-${uniqueName('t')}`,
-        SecretString: JSON.stringify({
-          secret_key: oldKey,
-          publishable_key: publishable,
-          rotated_at: '2024-01-01T00:00:00Z',
-        }),
-        Tags: [{ Key: 'rotation-provider', Value: 'clerk' }],
-      }),
-    );
-    const arn = out.ARN ?? '';
+    const { arn } = await apiKeySecret('clerk', {
+      secret_key: oldKey,
+      publishable_key: publishable,
+      rotated_at: '2024-01-01T00:00:00Z',
+    });
     await stage(arn, { secret_key: newKey });
     const token = await startRotation(sm, arn);
 
@@ -430,8 +430,7 @@ describe('rotateApiKey from staged values (keys no API issues)', () => {
 
     expect(await current(arn)).toMatchObject({ secret_key: newKey, publishable_key: publishable });
     expect(Object.values(await stagesOf(sm, arn)).flat()).not.toContain('STAGED');
-    const oldVersion =
-      Object.entries(await stagesOf(sm, arn)).find(([, s]) => s.includes('AWSPREVIOUS'))?.[0] ?? '';
+    const oldVersion = await versionWith(arn, 'AWSPREVIOUS');
     const revoked = await handler()(
       { action: 'revoke', SecretId: arn, VersionId: oldVersion },
       lambdaContext,
@@ -447,20 +446,13 @@ describe('rotateApiKey from staged values (keys no API issues)', () => {
     const oldKey = google.seedKey({ projectId: 'muejam', displayName: 'Safe Browsing' });
     const [oldCaptcha, newCaptcha] = [`6Le${uniqueName('old')}`, `6Le${uniqueName('new')}`];
     google.setRecaptchaSecrets([oldCaptcha, newCaptcha]);
-    const out = await sm.send(
-      new CreateSecretCommand({
-        Name: `production/api-keys/google-${uniqueName('t')}`,
-        SecretString: JSON.stringify({
-          safe_browsing_api_key: oldKey.keyString,
-          safe_browsing_api_key_id: oldKey.name,
-          recaptcha_secret_key: oldCaptcha,
-          service_account_secret_id: accountSecret,
-          rotated_at: '2024-01-01T00:00:00Z',
-        }),
-        Tags: [{ Key: 'rotation-provider', Value: 'google' }],
-      }),
-    );
-    const arn = out.ARN ?? '';
+    const { arn } = await apiKeySecret('google', {
+      safe_browsing_api_key: oldKey.keyString,
+      safe_browsing_api_key_id: oldKey.name,
+      recaptcha_secret_key: oldCaptcha,
+      service_account_secret_id: accountSecret,
+      rotated_at: '2024-01-01T00:00:00Z',
+    });
     await stage(arn, { recaptcha_secret_key: newCaptcha });
     const token = await startRotation(sm, arn);
 
@@ -475,8 +467,7 @@ describe('rotateApiKey from staged values (keys no API issues)', () => {
         .filter((key) => !key.deleteTime)
         .map((key) => key.name);
     expect(live()).toEqual(expect.arrayContaining([oldKey.name, next.safe_browsing_api_key_id]));
-    const oldVersion =
-      Object.entries(await stagesOf(sm, arn)).find(([, s]) => s.includes('AWSPREVIOUS'))?.[0] ?? '';
+    const oldVersion = await versionWith(arn, 'AWSPREVIOUS');
     await handler()({ action: 'revoke', SecretId: arn, VersionId: oldVersion }, lambdaContext);
     expect(live()).not.toContain(oldKey.name);
     expect(live()).toContain(next.safe_browsing_api_key_id);
@@ -497,14 +488,7 @@ describe('rotateApiKey from a staged value, interrupted', () => {
       `sk_test_${uniqueName('new').repeat(3)}`,
     ];
     clerk.setSecretKeys([oldKey, newKey]);
-    const out = await sm.send(
-      new CreateSecretCommand({
-        Name: `production/api-keys/clerk-${uniqueName('t')}`,
-        SecretString: JSON.stringify({ secret_key: oldKey, publishable_key: publishable }),
-        Tags: [{ Key: 'rotation-provider', Value: 'clerk' }],
-      }),
-    );
-    const arn = out.ARN ?? '';
+    const { arn } = await apiKeySecret('clerk', { secret_key: oldKey, publishable_key: publishable });
     await sm.send(
       new PutSecretValueCommand({
         SecretId: arn,
@@ -513,33 +497,7 @@ describe('rotateApiKey from a staged value, interrupted', () => {
       }),
     );
     const token = await startRotation(sm, arn);
-    const failingRun = {
-      'put-before': () =>
-        runSteps(
-          handler({ secretsManager: injectFault(aws(SMClient), 'PutSecretValueCommand', 'before') }),
-          arn,
-          token,
-          ['createSecret'],
-        ),
-      'put-after': () =>
-        runSteps(
-          handler({ secretsManager: injectFault(aws(SMClient), 'PutSecretValueCommand', 'after') }),
-          arn,
-          token,
-          ['createSecret'],
-        ),
-      'after-test': () => runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']),
-      schedule: async () => {
-        await runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']);
-        return runSteps(
-          handler({ scheduler: injectFault(aws(SchedulerClient), 'CreateScheduleCommand', 'before') }),
-          arn,
-          token,
-          ['finishSecret'],
-        );
-      },
-    }[fault];
-    await failingRun?.().catch(() => undefined);
+    await interrupt(fault as Fault, arn, token).catch(() => undefined);
     expect(fault === 'schedule' ? newKey : oldKey).toBe((await current(arn)).secret_key);
 
     await runSteps(handler(), arn, token, STEPS);
