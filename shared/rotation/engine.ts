@@ -175,7 +175,10 @@ export class RotationEngine<T> {
         };
         const serialized = JSON.stringify(fields);
         parseSecretVersion(strategy, secret.name, token, Stage.PENDING, serialized);
-        await this.#store.putPending(secret.arn, token, serialized, event.RotationToken);
+        if ((await this.#store.putPending(secret.arn, token, serialized, event.RotationToken)) === 'exists') {
+          this.#logger.warn('another attempt stored the pending version first; keeping it');
+          return StepOutcome.ALREADY_DONE;
+        }
         this.#logger.info('pending version stored', { versionId: token });
         return StepOutcome.DONE;
       }

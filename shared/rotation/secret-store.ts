@@ -2,6 +2,7 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
+  ResourceExistsException,
   ResourceNotFoundException,
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
@@ -99,20 +100,34 @@ export class SecretStore {
   /**
    * Stores `value` as the version `token`, staged AWSPENDING. `rotationToken` is passed on
    * when the rotation event carried one (cross-account rotation, assumed roles).
+   * Returns `exists` when the version already holds another value: Secrets Manager refuses
+   * to change a version (ResourceExistsException), so another attempt stored it first.
    */
-  async putPending(arn: string, token: string, value: string, rotationToken?: string): Promise<void> {
-    await this.#call(`store pending version ${token} of ${arn}`, () =>
-      this.#client.send(
-        new PutSecretValueCommand({
-          SecretId: arn,
-          ClientRequestToken: token,
-          SecretString: value,
-          VersionStages: ['AWSPENDING'],
-          ...(rotationToken ? { RotationToken: rotationToken } : {}),
-        }),
-      ),
-    );
+  async putPending(
+    arn: string,
+    token: string,
+    value: string,
+    rotationToken?: string,
+  ): Promise<'stored' | 'exists'> {
+    try {
+      await this.#call(`store pending version ${token} of ${arn}`, () =>
+        this.#client.send(
+          new PutSecretValueCommand({
+            SecretId: arn,
+            ClientRequestToken: token,
+            SecretString: value,
+            VersionStages: ['AWSPENDING'],
+            ...(rotationToken ? { RotationToken: rotationToken } : {}),
+          }),
+        ),
+      );
+    } catch (error) {
+      if (error instanceof SecretStoreError && error.cause instanceof ResourceExistsException)
+        return 'exists';
+      throw error;
+    }
     this.#remember([arn], token, value);
+    return 'stored';
   }
 
   /**
@@ -160,12 +175,17 @@ export class SecretStore {
     }
   }
 
-  async #call<T>(what: string, fn: () => Promise<T>, options?: { notFound?: false }): Promise<T>;
-  async #call<T>(what: string, fn: () => Promise<T>, options: { notFound: true }): Promise<T | undefined>;
+  /** Runs a call; `notFound`/`exists` turn those AWS errors into `undefined`, others into a SecretStoreError. */
+  async #call<T>(what: string, fn: () => Promise<T>): Promise<T>;
   async #call<T>(
     what: string,
     fn: () => Promise<T>,
-    options: { notFound?: boolean } = {},
+    options: { notFound?: true; exists?: true },
+  ): Promise<T | undefined>;
+  async #call<T>(
+    what: string,
+    fn: () => Promise<T>,
+    options: { notFound?: true; exists?: true } = {},
   ): Promise<T | undefined> {
     try {
       return await fn();

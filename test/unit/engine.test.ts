@@ -2,6 +2,7 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
+  ResourceExistsException,
   ResourceNotFoundException,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
@@ -194,6 +195,22 @@ describe('RotationEngine createSecret', () => {
       const { VersionId, VersionStage } = call.args[0].input;
       expect(VersionId ?? VersionStage).toBeDefined();
     }
+  });
+
+  it('keeps the pending value another attempt stored first (AWS refuses to change a version)', async () => {
+    // moto overwrites a version on a repeated PutSecretValue; AWS answers ResourceExistsException.
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+    currentIs(CURRENT, JSON.stringify({ api_key: 'key-old' }));
+    noValue(TOKEN);
+    sm.on(PutSecretValueCommand).rejects(
+      new ResourceExistsException({ message: 'version exists', $metadata: {} }),
+    );
+    const { engine, logger } = setup();
+
+    expect((await engine.run(event('createSecret'))).outcome).toBe('already-done');
+    expect(logger.lines.map((line) => line.message)).toContain(
+      'another attempt stored the pending version first; keeping it',
+    );
   });
 
   it('does nothing when the pending version already holds a value', async () => {
