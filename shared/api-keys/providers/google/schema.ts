@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import * as z from 'zod';
+import { GOOGLE_PROJECT } from './service-account.js';
+
+/** An API key's resource name: `projects/<project>/locations/global/keys/<key id>`. */
+export const KEY_NAME = /^projects\/[a-z0-9.:-]+\/locations\/global\/keys\/[a-z0-9-]{1,63}$/;
+
+const requiredString = () =>
+  z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
+
+/**
+ * Validates a Google secret (the seed's `production/api-keys/google` shape plus the fields
+ * rotation needs). Unknown fields are carried over; messages name fields, never values.
+ */
+export const googleSecretSchema = z.looseObject({
+  /** The Safe Browsing API key (`AIza…`). */
+  safe_browsing_api_key: requiredString().min(1, { error: 'is required' }),
+  /** The key's resource name; absent until the first rotation. */
+  safe_browsing_api_key_id: z
+    .string()
+    .regex(KEY_NAME, { error: 'must be a key resource name projects/<project>/locations/global/keys/<id>' })
+    .optional(),
+  /** The reCAPTCHA secret key (`6L…`), rotated from a staged value. */
+  recaptcha_secret_key: requiredString().min(1, { error: 'is required' }),
+  /** Name or ARN of the secret holding the service-account JSON key that manages API keys. */
+  service_account_secret_id: z.string().trim().min(1, { error: 'must not be empty' }).optional(),
+  /** The project keys are created in; defaults to the service account's `project_id`. */
+  google_project: z
+    .string()
+    .regex(GOOGLE_PROJECT, { error: 'must be a Google Cloud project id or number' })
+    .optional(),
+});
+
+/** The typed view of a Google secret. */
+export type GoogleSecret = z.infer<typeof googleSecretSchema>;
+
+/**
+ * The id of the Safe Browsing key a rotation creates, derived from its token: a retry of
+ * the same rotation asks for the same id, gets 409 ALREADY_EXISTS and reuses the key.
+ * `sb-` and 24 characters of the token (or of its SHA-256 when it has too few letters and
+ * digits): lowercase letters, digits and hyphens, as the API requires, and not UUID-like.
+ */
+export function safeBrowsingKeyId(token: string): string {
+  const compact = token.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const part =
+    compact.length >= 24
+      ? compact.slice(0, 24)
+      : createHash('sha256').update(token).digest('hex').slice(0, 24);
+  return `sb-${part}`;
+}
