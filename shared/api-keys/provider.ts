@@ -80,4 +80,9 @@ export interface ApiKeyProvider<S extends SecretFields = SecretFields> {
   test(input: TestInput<S>): Promise<void>;
   /** Revokes the keys of `old` that `current` does not hold. Already revoked counts as done. */
   revoke(input: RevokeInput<S>): Promise<RevokeOutcome>;
+  /**
+   * What {@link revoke} will leave to a person (its `manual` reminders), known without any
+   * call, so that finishSecret can say it at once rather than when the grace period ends.
+   */
+  manualRevocation?(old: S, current: S): readonly string[];
 }

@@ -113,6 +113,13 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
       versionId: previous.versionId,
       at: at.toISOString(),
     });
+    for (const reminder of this.#provider.manualRevocation?.(previous.value, context.current.value) ?? []) {
+      logger.warn('previous key needs revoking by hand when its grace period ends', {
+        versionId: previous.versionId,
+        dueAt: at.toISOString(),
+        reminder,
+      });
+    }
   }
 
   /** Revokes a superseded version's keys now; used by createSecret and the revoke input. */

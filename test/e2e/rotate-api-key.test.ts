@@ -430,6 +430,9 @@ describe('rotateApiKey from staged values (keys no API issues)', () => {
 
     expect(await current(arn)).toMatchObject({ secret_key: newKey, publishable_key: publishable });
     expect(Object.values(await stagesOf(sm, arn)).flat()).not.toContain('STAGED');
+    // finishSecret already says what a person must do once the grace period ends.
+    expect(output.text()).toContain('previous key needs revoking by hand when its grace period ends');
+    expect(output.text()).toContain('in the Clerk dashboard');
     const oldVersion = await versionWith(arn, 'AWSPREVIOUS');
     const revoked = await handler()(
       { action: 'revoke', SecretId: arn, VersionId: oldVersion },

@@ -85,6 +85,14 @@ export interface ClerkProviderOptions {
 
 const userCountSchema = z.looseObject({ total_count: z.number() });
 
+/** No API revokes a Clerk secret key: Clerk issues and deletes them only in its dashboard. */
+function manualRevocation(old: ClerkSecret, current: ClerkSecret): readonly string[] {
+  if (old.secret_key === current.secret_key) return [];
+  return [
+    `delete the previous Clerk secret key ${keyHint(old.secret_key)} in the Clerk dashboard (API keys)`,
+  ];
+}
+
 /**
  * The Clerk provider. Clerk issues secret keys only in its dashboard, so a rotation takes
  * the new secret key from a staged value, proves it against the Backend API, and reminds
@@ -155,15 +163,10 @@ export function createClerkProvider(options: ClerkProviderOptions): ApiKeyProvid
       context.logger.info('Clerk secret key works');
     },
 
+    manualRevocation,
+
     async revoke({ old, current }: RevokeInput<ClerkSecret>): Promise<RevokeOutcome> {
-      if (old.secret_key === current.secret_key) return { revoked: [], manual: [] };
-      // No API revokes a secret key: Clerk issues and deletes them only in its dashboard.
-      return {
-        revoked: [],
-        manual: [
-          `delete the previous Clerk secret key ${keyHint(old.secret_key)} in the Clerk dashboard (API keys)`,
-        ],
-      };
+      return { revoked: [], manual: manualRevocation(old, current) };
     },
   };
 }

@@ -135,6 +135,22 @@ class GoogleProvider implements ApiKeyProvider<GoogleSecret> {
     await testRecaptcha(value, context, this.#recaptcha);
   }
 
+  /** A key without a recorded id, or with no service account to delete it, is deleted by a person. */
+  manualRevocation(old: GoogleSecret, current: GoogleSecret): readonly string[] {
+    const id = old.safe_browsing_api_key_id;
+    if (
+      old.safe_browsing_api_key === current.safe_browsing_api_key ||
+      (id && id === current.safe_browsing_api_key_id)
+    ) {
+      return [];
+    }
+    if (id && (current.service_account_secret_id ?? old.service_account_secret_id)) return [];
+    const which = id ? `${keyHint(old.safe_browsing_api_key)} (${id})` : keyHint(old.safe_browsing_api_key);
+    return [
+      `delete the previous Safe Browsing API key ${which} in the Google Cloud console (APIs & Services → Credentials)`,
+    ];
+  }
+
   async revoke({ old, current, context }: RevokeInput<GoogleSecret>): Promise<RevokeOutcome> {
     // The reCAPTCHA secret needs no revocation: the operator regenerated it in the reCAPTCHA
     // console before staging the new one, and regenerating replaces the old secret there.
@@ -146,24 +162,9 @@ class GoogleProvider implements ApiKeyProvider<GoogleSecret> {
       context.logger.info('previous Safe Browsing key is the current key; nothing to revoke');
       return { revoked: [], manual: [] };
     }
-    const hint = keyHint(old.safe_browsing_api_key);
-    if (!id) {
-      return {
-        revoked: [],
-        manual: [
-          `delete the previous Safe Browsing API key ${hint} in the Google Cloud console (APIs & Services → Credentials)`,
-        ],
-      };
-    }
+    const manual = this.manualRevocation(old, current);
     const serviceAccount = current.service_account_secret_id ?? old.service_account_secret_id;
-    if (!serviceAccount) {
-      return {
-        revoked: [],
-        manual: [
-          `delete the previous Safe Browsing API key ${hint} (${id}) in the Google Cloud console (APIs & Services → Credentials)`,
-        ],
-      };
-    }
+    if (!id || !serviceAccount || manual.length > 0) return { revoked: [], manual };
     const session = await this.#keys.session(
       { ...current, service_account_secret_id: serviceAccount },
       context,

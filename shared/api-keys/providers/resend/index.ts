@@ -112,6 +112,14 @@ export function resendKeyName(baseName: string, token: string): string {
   return `${base}${suffix}`.trim();
 }
 
+/** A key without a recorded `api_key_id` can only be deleted by a person. */
+function manualRevocation(old: ResendSecret, current: ResendSecret): readonly string[] {
+  if (old.api_key === current.api_key || old.api_key_id) return [];
+  return [
+    `delete the previous Resend API key ${keyHint(old.api_key)} (no api_key_id recorded) at resend.com/api-keys`,
+  ];
+}
+
 /**
  * The Resend provider: issues a new API key with the same permission (and domain) as the
  * current one, proves it works without sending email, and deletes the superseded key.
@@ -195,6 +203,8 @@ export function createResendProvider(options: ResendProviderOptions): ApiKeyProv
       );
     },
 
+    manualRevocation,
+
     async revoke({ old, current, context }): Promise<RevokeOutcome> {
       if (old.api_key === current.api_key || (old.api_key_id && old.api_key_id === current.api_key_id)) {
         context.logger.warn('resend: the old key is the current key; nothing revoked', {
@@ -202,15 +212,9 @@ export function createResendProvider(options: ResendProviderOptions): ApiKeyProv
         });
         return { revoked: [], manual: [] };
       }
+      const manual = manualRevocation(old, current);
       const id = old.api_key_id;
-      if (!id) {
-        return {
-          revoked: [],
-          manual: [
-            `delete the previous Resend API key ${keyHint(old.api_key)} (no api_key_id recorded) at resend.com/api-keys`,
-          ],
-        };
-      }
+      if (!id || manual.length > 0) return { revoked: [], manual };
       const manager = await managerKey(current, context);
       const response = await api.call({
         operation: `delete API key ${id}`,
