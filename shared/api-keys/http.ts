@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type * as z from 'zod';
+import type * as z from '../zod.js';
 import {
   ProviderAuthError,
   type ProviderError,
@@ -19,7 +19,7 @@ export interface ProviderRequest<T> {
   /** A JSON body, or a form (`URLSearchParams`). */
   readonly body?: unknown;
   /** Validates a 2xx body; absent when the body is ignored. */
-  readonly schema?: z.ZodType<T>;
+  readonly schema?: z.ZodMiniType<T>;
   /** Statuses returned to the caller as `{ status }` instead of thrown (e.g. 404 on delete). */
   readonly accept?: readonly number[];
 }

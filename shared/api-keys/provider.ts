@@ -1,6 +1,6 @@
-import type * as z from 'zod';
 import type { SecretDescription } from '../rotation/secret-store.js';
 import type { RotationLogger, SecretFields } from '../rotation/strategy.js';
+import type * as z from '../zod.js';
 
 /** What every provider call is told. */
 export interface ProviderContext {
@@ -64,7 +64,7 @@ export interface ApiKeyProvider<S extends SecretFields = SecretFields> {
   /** Registry name, e.g. `resend`; also the fallback taken from a secret named `…/api-keys/resend`. */
   readonly name: string;
   /** Validates a version of the secret (a loose object: unknown fields are carried over). */
-  readonly schema: z.ZodType<S>;
+  readonly schema: z.ZodMiniType<S>;
   /**
    * Fields rotated from a staged value because no API issues them (e.g. Clerk's
    * `secret_key`). Empty or absent when the provider issues every key itself.

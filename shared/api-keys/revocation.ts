@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConflictException, CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
-import * as z from 'zod';
 import { RotationError } from '../rotation/errors.js';
+import * as z from '../zod.js';
 
 /**
  * The input that makes `rotateApiKey` revoke the keys of one superseded version:
@@ -14,12 +14,14 @@ export interface RevocationRequest {
 }
 
 const requiredString = () =>
-  z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') }).trim();
+  z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+    .check(z.trim());
 
 const revocationSchema = z.object({
   action: z.literal('revoke', { error: 'must be "revoke"' }),
-  SecretId: requiredString().min(1, 'is required'),
-  VersionId: requiredString().min(1, 'is required').max(64, 'must be a version id'),
+  SecretId: requiredString().check(z.minLength(1, 'is required')),
+  VersionId: requiredString().check(z.minLength(1, 'is required'), z.maxLength(64, 'must be a version id')),
 });
 
 /** Thrown when a revoke input is malformed. */

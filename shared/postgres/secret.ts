@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 /** libpq's TLS modes this product accepts. `prefer` and `allow` may fall back to plaintext, so they are refused. */
 export const SslModes = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
@@ -28,85 +28,110 @@ const noNul = (value: string) => !value.includes('\0');
 const requiredString = () =>
   z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
 
-const sslmodeSchema = z
-  .string()
-  .refine((value) => (SslModes as readonly string[]).includes(value), {
-    error: `must be one of ${SslModes.join(', ')} (prefer and allow are refused: they can fall back to plaintext)`,
-  })
-  .transform((value) => value as SslMode);
-
-const connectionStringSchema = z.string().refine(
-  (value) => {
-    try {
-      const url = new URL(value);
-      return url.protocol === 'postgresql:' || url.protocol === 'postgres:';
-    } catch {
-      return false;
-    }
-  },
-  { error: 'must be a postgresql:// URL' },
+const sslmodeSchema = z.pipe(
+  z.string().check(
+    z.refine((value) => (SslModes as readonly string[]).includes(value), {
+      error: `must be one of ${SslModes.join(', ')} (prefer and allow are refused: they can fall back to plaintext)`,
+    }),
+  ),
+  z.transform((value: string) => value as SslMode),
 );
 
+const connectionStringSchema = z.string().check(
+  z.refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return url.protocol === 'postgresql:' || url.protocol === 'postgres:';
+      } catch {
+        return false;
+      }
+    },
+    { error: 'must be a postgresql:// URL' },
+  ),
+);
+
+/**
+ * The `sslmode` query parameter of a connection string, or null. An unparsable string is
+ * reported by its own field check; `new URL` must not throw here, as its error quotes the
+ * input (password included).
+ */
+function urlSslmode(connectionString: string | undefined): string | null {
+  if (!connectionString) return null;
+  try {
+    return new URL(connectionString).searchParams.get('sslmode');
+  } catch {
+    return null;
+  }
+}
+
 const portSchema = z
-  .union([z.number(), z.string().regex(/^\d+$/).transform(Number)], { error: 'must be a port number' })
-  .refine((port) => Number.isInteger(port) && port >= 1 && port <= 65535, { error: 'must be a port number' });
+  .union([z.number(), z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number))], {
+    error: 'must be a port number',
+  })
+  .check(
+    z.refine((port) => Number.isInteger(port) && port >= 1 && port <= 65535, {
+      error: 'must be a port number',
+    }),
+  );
 
 /**
  * Validates a PostgreSQL secret. Accepts the seed's shape (`database`, string `port`,
  * `connection_string`) and the RDS shape (`engine`, `dbname`, numeric `port`).
  * Every issue message names the field, never the value.
  */
-export const postgresSecretSchema = z
-  .looseObject({
-    engine: z
-      .string()
-      .refine((engine) => ['postgres', 'aurora-postgresql'].includes(engine), {
-        error: 'must be postgres or aurora-postgresql',
-      })
-      .optional(),
-    host: requiredString().trim().min(1, { error: 'is required' }),
-    port: portSchema.optional(),
-    database: z.string().min(1).optional(),
-    dbname: z.string().min(1).optional(),
-    username: requiredString()
-      .min(1, { error: 'is required' })
-      .refine(noNul, { error: 'must not contain a NUL character' })
-      .refine((name) => Buffer.byteLength(name) <= MAX_IDENTIFIER_BYTES, {
-        error: `must be at most ${MAX_IDENTIFIER_BYTES} bytes (PostgreSQL would truncate it)`,
+export const postgresSecretSchema = z.pipe(
+  z
+    .looseObject({
+      engine: z.optional(
+        z.string().check(
+          z.refine((engine) => ['postgres', 'aurora-postgresql'].includes(engine), {
+            error: 'must be postgres or aurora-postgresql',
+          }),
+        ),
+      ),
+      host: requiredString().check(z.trim(), z.minLength(1, { error: 'is required' })),
+      port: z.optional(portSchema),
+      database: z.optional(z.string().check(z.minLength(1))),
+      dbname: z.optional(z.string().check(z.minLength(1))),
+      username: requiredString().check(
+        z.minLength(1, { error: 'is required' }),
+        z.refine(noNul, { error: 'must not contain a NUL character' }),
+        z.refine((name) => Buffer.byteLength(name) <= MAX_IDENTIFIER_BYTES, {
+          error: `must be at most ${MAX_IDENTIFIER_BYTES} bytes (PostgreSQL would truncate it)`,
+        }),
+      ),
+      password: requiredString().check(
+        z.minLength(1, { error: 'is required' }),
+        z.refine(noNul, { error: 'must not contain a NUL character' }),
+      ),
+      connection_string: z.optional(connectionStringSchema),
+      sslmode: z.optional(sslmodeSchema),
+    })
+    .check(
+      z.superRefine((secret, ctx) => {
+        const fromUrl = urlSslmode(secret.connection_string);
+        if (fromUrl !== null && !(SslModes as readonly string[]).includes(fromUrl)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['connection_string'],
+            message: `sslmode in the URL must be one of ${SslModes.join(', ')} (prefer and allow are refused: they can fall back to plaintext)`,
+          });
+        }
       }),
-    password: requiredString()
-      .min(1, { error: 'is required' })
-      .refine(noNul, { error: 'must not contain a NUL character' }),
-    connection_string: connectionStringSchema.optional(),
-    sslmode: sslmodeSchema.optional(),
-  })
-  .superRefine((secret, ctx) => {
-    const fromUrl = secret.connection_string
-      ? new URL(secret.connection_string).searchParams.get('sslmode')
-      : null;
-    if (fromUrl !== null && !(SslModes as readonly string[]).includes(fromUrl)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['connection_string'],
-        message: `sslmode in the URL must be one of ${SslModes.join(', ')} (prefer and allow are refused: they can fall back to plaintext)`,
-      });
-    }
-  })
-  .transform(
+    ),
+  z.transform(
     (secret): PostgresSecret => ({
       host: secret.host,
       port: secret.port ?? 5432,
       database: secret.database ?? secret.dbname ?? 'postgres',
       username: secret.username,
       password: secret.password,
-      sslmode:
-        secret.sslmode ??
-        ((secret.connection_string &&
-          new URL(secret.connection_string).searchParams.get('sslmode')) as SslMode | null) ??
-        DEFAULT_SSL_MODE,
+      sslmode: secret.sslmode ?? (urlSslmode(secret.connection_string) as SslMode | null) ?? DEFAULT_SSL_MODE,
       ...(secret.connection_string ? { connectionString: secret.connection_string } : {}),
     }),
-  );
+  ),
+);
 
 /** Returns `connectionString` with its password replaced by `password`, percent-encoded. */
 export function withPassword(connectionString: string, password: string): string {

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { type StepName, Steps } from './constants.js';
 import { InvalidRotationEventError } from './errors.js';
 
@@ -14,14 +14,16 @@ export interface RotationEvent {
 }
 
 const schema = z.object({
-  SecretId: z.string().trim().min(1, 'is required').max(2048),
+  SecretId: z.string().check(z.trim(), z.minLength(1, 'is required'), z.maxLength(2048)),
   ClientRequestToken: z
     .string()
-    .trim()
-    .min(32, 'must be 32 to 64 characters')
-    .max(64, 'must be 32 to 64 characters'),
+    .check(
+      z.trim(),
+      z.minLength(32, 'must be 32 to 64 characters'),
+      z.maxLength(64, 'must be 32 to 64 characters'),
+    ),
   Step: z.enum(Steps, { error: `must be one of ${Steps.join(', ')}` }),
-  RotationToken: z.string().min(1).max(4096).optional(),
+  RotationToken: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),
 });
 
 /**

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from '../zod.js';
 import type { SecretDescription } from './secret-store.js';
 
 /** A secret value as stored: a JSON object whose unknown fields are carried over. */
@@ -73,7 +73,7 @@ export interface RotationStrategy<T> {
   /** A short name for logs, e.g. `postgres-single-user`. */
   readonly kind: string;
   /** Validates a secret's fields and builds the typed view. Messages must not echo values. */
-  readonly schema: z.ZodType<T>;
+  readonly schema: z.ZodMiniType<T>;
   /**
    * Called as createSecret starts, before the guard has answered: a strategy may begin
    * work without side effects that createPending will need (generating a password), so it

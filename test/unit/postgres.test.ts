@@ -108,6 +108,15 @@ describe('postgresSecretSchema', () => {
     expect(postgresSecretSchema.safeParse(url).success).toBe(false);
   });
 
+  it('reports a connection string that is not a URL as a field issue, without its value', () => {
+    const result = postgresSecretSchema.safeParse({ ...seed, connection_string: 'not a url hunter2-pass' });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([
+      ['connection_string', 'must be a postgresql:// URL'],
+    ]);
+    expect(JSON.stringify(result.error?.issues)).not.toContain('hunter2-pass');
+  });
+
   it('refuses another engine, a bad port, a too long user name, and names the field without its value', () => {
     const result = postgresSecretSchema.safeParse({
       ...seed,

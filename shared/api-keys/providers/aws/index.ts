@@ -9,7 +9,7 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import * as z from 'zod';
+import * as z from '../../../zod.js';
 import {
   KeyTestFailedError,
   ProviderAuthError,
@@ -40,16 +40,19 @@ const requiredString = () =>
  */
 export const awsKeySecretSchema = z.looseObject({
   /** The IAM access key id (`AKIA…`): not secret, but only ever logged as a {@link keyHint}. */
-  access_key_id: requiredString().regex(/^[A-Z0-9]{16,128}$/, {
-    error: 'must be 16 to 128 upper-case letters and digits',
-  }),
+  access_key_id: requiredString().check(
+    z.regex(/^[A-Z0-9]{16,128}$/, { error: 'must be 16 to 128 upper-case letters and digits' }),
+  ),
   /** The secret access key paired with `access_key_id`. */
-  secret_access_key: requiredString().min(1, { error: 'is required' }),
+  secret_access_key: requiredString().check(z.minLength(1, { error: 'is required' })),
   /** The IAM user owning the key; when absent it is looked up with GetAccessKeyLastUsed. */
-  user_name: z
-    .string({ error: 'must be a string' })
-    .regex(/^[\w+=,.@-]{1,64}$/, { error: 'must be an IAM user name (1 to 64 of A-Z a-z 0-9 _+=,.@-)' })
-    .optional(),
+  user_name: z.optional(
+    z
+      .string({ error: 'must be a string' })
+      .check(
+        z.regex(/^[\w+=,.@-]{1,64}$/, { error: 'must be an IAM user name (1 to 64 of A-Z a-z 0-9 _+=,.@-)' }),
+      ),
+  ),
 });
 
 /** A version of an AWS API-key secret: `{access_key_id, secret_access_key, user_name?, …}`. */

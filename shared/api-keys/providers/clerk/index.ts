@@ -1,6 +1,6 @@
-import * as z from 'zod';
 import { MalformedSecretError } from '../../../rotation/errors.js';
 import type { SecretFields } from '../../../rotation/strategy.js';
+import * as z from '../../../zod.js';
 import { KeyTestFailedError } from '../../errors.js';
 import { DEFAULT_RETRY, keyHint, type RetryPolicy, requestJson } from '../../http.js';
 import type { ApiKeyProvider, IssueInput, RevokeInput, RevokeOutcome, TestInput } from '../../provider.js';
@@ -54,23 +54,25 @@ const requiredString = () =>
 export const clerkSecretSchema = z
   .looseObject({
     /** The Backend API secret key, rotated from a staged value. */
-    secret_key: requiredString().regex(SECRET_KEY, { error: SECRET_KEY_FORM }),
+    secret_key: requiredString().check(z.regex(SECRET_KEY, { error: SECRET_KEY_FORM })),
     /** The publishable key: public, carried over unless a new one is staged with the secret key. */
-    publishable_key: requiredString().refine((key) => parsePublishableKey(key) !== undefined, {
-      error: PUBLISHABLE_KEY_FORM,
-    }),
+    publishable_key: requiredString().check(
+      z.refine((key) => parsePublishableKey(key) !== undefined, { error: PUBLISHABLE_KEY_FORM }),
+    ),
   })
-  .superRefine((secret, ctx) => {
-    const secretMode = secretKeyMode(secret.secret_key);
-    const publishableMode = parsePublishableKey(secret.publishable_key)?.mode;
-    if (secretMode && publishableMode && secretMode !== publishableMode) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['publishable_key'],
-        message: `is a ${publishableMode} key but secret_key is a ${secretMode} key`,
-      });
-    }
-  });
+  .check(
+    z.superRefine((secret, ctx) => {
+      const secretMode = secretKeyMode(secret.secret_key);
+      const publishableMode = parsePublishableKey(secret.publishable_key)?.mode;
+      if (secretMode && publishableMode && secretMode !== publishableMode) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['publishable_key'],
+          message: `is a ${publishableMode} key but secret_key is a ${secretMode} key`,
+        });
+      }
+    }),
+  );
 
 /** The typed view of a Clerk secret. */
 export type ClerkSecret = z.infer<typeof clerkSecretSchema>;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as z from 'zod';
+import * as z from '../../../zod.js';
 import { KeyTestFailedError, ProviderResponseError } from '../../errors.js';
 import { keyHint, type RetryPolicy, requestJson } from '../../http.js';
 import type { ProviderContext } from '../../provider.js';
@@ -9,11 +9,11 @@ import type { GoogleSecret } from './schema.js';
 /** A response token no user ever solved: siteverify answers `invalid-input-response` for a valid secret. */
 const RECAPTCHA_PROBE = 'rotation-probe-not-a-user-response';
 
-const threatMatchesSchema = z.looseObject({ matches: z.array(z.unknown()).optional() });
+const threatMatchesSchema = z.looseObject({ matches: z.optional(z.array(z.unknown())) });
 
 const siteverifySchema = z.looseObject({
   success: z.boolean(),
-  'error-codes': z.array(z.string()).optional(),
+  'error-codes': z.optional(z.array(z.string())),
 });
 
 /** Options of {@link testSafeBrowsing}. */

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as z from 'zod';
 import { MalformedSecretError } from '../../../rotation/errors.js';
+import * as z from '../../../zod.js';
 import { ProviderResponseError, ProviderUnavailableError } from '../../errors.js';
 import { type RetryPolicy, requestJson } from '../../http.js';
 import type { ProviderContext } from '../../provider.js';
@@ -13,25 +13,25 @@ const OPERATION_NAME = /^operations\/[\w.:-]+$/;
 /** The API Keys API's limit on `displayName`. */
 const DISPLAY_NAME_MAX = 63;
 
-const statusSchema = z.looseObject({ code: z.number().optional(), status: z.string().optional() });
+const statusSchema = z.looseObject({ code: z.optional(z.number()), status: z.optional(z.string()) });
 
 const keySchema = z.looseObject({
-  name: z.string().regex(KEY_NAME),
-  uid: z.string().optional(),
-  displayName: z.string().optional(),
-  restrictions: z.record(z.string(), z.unknown()).optional(),
-  etag: z.string().optional(),
-  deleteTime: z.string().optional(),
+  name: z.string().check(z.regex(KEY_NAME)),
+  uid: z.optional(z.string()),
+  displayName: z.optional(z.string()),
+  restrictions: z.optional(z.record(z.string(), z.unknown())),
+  etag: z.optional(z.string()),
+  deleteTime: z.optional(z.string()),
 });
 
 const operationSchema = z.looseObject({
-  name: z.string().regex(OPERATION_NAME),
-  done: z.boolean().optional(),
-  error: statusSchema.optional(),
-  response: z.looseObject({ name: z.string().regex(KEY_NAME).optional() }).optional(),
+  name: z.string().check(z.regex(OPERATION_NAME)),
+  done: z.optional(z.boolean()),
+  error: z.optional(statusSchema),
+  response: z.optional(z.looseObject({ name: z.optional(z.string().check(z.regex(KEY_NAME))) })),
 });
 
-const keyStringSchema = z.object({ keyString: z.string().min(1) });
+const keyStringSchema = z.object({ keyString: z.string().check(z.minLength(1)) });
 
 /** An API key's metadata, as the API Keys API v2 answers it. */
 export type ApiKey = z.infer<typeof keySchema>;

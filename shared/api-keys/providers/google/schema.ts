@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../../../zod.js';
 import { GOOGLE_PROJECT } from './service-account.js';
 
 /** An API key's resource name: `projects/<project>/locations/global/keys/<key id>`. */
@@ -14,21 +14,25 @@ const requiredString = () =>
  */
 export const googleSecretSchema = z.looseObject({
   /** The Safe Browsing API key (`AIza…`). */
-  safe_browsing_api_key: requiredString().min(1, { error: 'is required' }),
+  safe_browsing_api_key: requiredString().check(z.minLength(1, { error: 'is required' })),
   /** The key's resource name; absent until the first rotation. */
-  safe_browsing_api_key_id: z
-    .string()
-    .regex(KEY_NAME, { error: 'must be a key resource name projects/<project>/locations/global/keys/<id>' })
-    .optional(),
+  safe_browsing_api_key_id: z.optional(
+    z.string().check(
+      z.regex(KEY_NAME, {
+        error: 'must be a key resource name projects/<project>/locations/global/keys/<id>',
+      }),
+    ),
+  ),
   /** The reCAPTCHA secret key (`6L…`), rotated from a staged value. */
-  recaptcha_secret_key: requiredString().min(1, { error: 'is required' }),
+  recaptcha_secret_key: requiredString().check(z.minLength(1, { error: 'is required' })),
   /** Name or ARN of the secret holding the service-account JSON key that manages API keys. */
-  service_account_secret_id: z.string().trim().min(1, { error: 'must not be empty' }).optional(),
+  service_account_secret_id: z.optional(
+    z.string().check(z.trim(), z.minLength(1, { error: 'must not be empty' })),
+  ),
   /** The project keys are created in; defaults to the service account's `project_id`. */
-  google_project: z
-    .string()
-    .regex(GOOGLE_PROJECT, { error: 'must be a Google Cloud project id or number' })
-    .optional(),
+  google_project: z.optional(
+    z.string().check(z.regex(GOOGLE_PROJECT, { error: 'must be a Google Cloud project id or number' })),
+  ),
 });
 
 /** The typed view of a Google secret. */

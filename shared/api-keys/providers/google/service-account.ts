@@ -1,7 +1,7 @@
 import { createHash, createPrivateKey, createSign, type KeyObject } from 'node:crypto';
-import * as z from 'zod';
 import { MalformedSecretError } from '../../../rotation/errors.js';
 import type { SecretFields } from '../../../rotation/strategy.js';
+import * as z from '../../../zod.js';
 import { ProviderAuthError, ProviderResponseError } from '../../errors.js';
 import { DEFAULT_RETRY, type RetryPolicy, requestJson } from '../../http.js';
 
@@ -50,16 +50,16 @@ const isTokenUri = (value: string): boolean => {
 };
 
 const serviceAccountSchema = z.looseObject({
-  type: z.literal('service_account', { error: 'must be service_account' }).optional(),
+  type: z.optional(z.literal('service_account', { error: 'must be service_account' })),
   client_email: z.email({
     error: (issue) => (issue.input === undefined ? 'is required' : 'must be an email address'),
   }),
-  private_key: requiredString().refine((pem) => /-----BEGIN (RSA )?PRIVATE KEY-----/.test(pem), {
-    error: 'must be a PEM private key',
-  }),
-  private_key_id: z.string().min(1).optional(),
-  project_id: requiredString().regex(GOOGLE_PROJECT, { error: 'must be a Google Cloud project id' }),
-  token_uri: z.string().refine(isTokenUri, { error: 'must be an https:// URL' }).optional(),
+  private_key: requiredString().check(
+    z.refine((pem) => /-----BEGIN (RSA )?PRIVATE KEY-----/.test(pem), { error: 'must be a PEM private key' }),
+  ),
+  private_key_id: z.optional(z.string().check(z.minLength(1))),
+  project_id: requiredString().check(z.regex(GOOGLE_PROJECT, { error: 'must be a Google Cloud project id' })),
+  token_uri: z.optional(z.string().check(z.refine(isTokenUri, { error: 'must be an https:// URL' }))),
 });
 
 /**
@@ -104,9 +104,11 @@ export function parseServiceAccount(fields: SecretFields, secretId: string): Ser
 }
 
 const tokenResponseSchema = z.object({
-  access_token: z.string().min(1),
-  expires_in: z.number().positive(),
-  token_type: z.string().refine((type) => type.toLowerCase() === 'bearer', { error: 'must be Bearer' }),
+  access_token: z.string().check(z.minLength(1)),
+  expires_in: z.number().check(z.positive()),
+  token_type: z
+    .string()
+    .check(z.refine((type) => type.toLowerCase() === 'bearer', { error: 'must be Bearer' })),
 });
 
 const base64url = (data: string | Buffer): string => Buffer.from(data).toString('base64url');

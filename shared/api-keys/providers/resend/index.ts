@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
 import type { SecretFields } from '../../../rotation/strategy.js';
+import * as z from '../../../zod.js';
 import { KeyTestFailedError, ProviderAuthError, ProviderError, ProviderResponseError } from '../../errors.js';
 import { DEFAULT_RETRY, keyHint, type ProviderResponse, type RetryPolicy, requestJson } from '../../http.js';
 import type { ApiKeyProvider, ProviderContext, RevokeOutcome } from '../../provider.js';
@@ -26,7 +26,9 @@ const USER_AGENT = 'secrets-rotation-workers (resend provider)';
 const MAX_LIST_PAGES = 50;
 
 const optionalText = () =>
-  z.string({ error: 'must be a string' }).trim().min(1, { error: 'must not be empty' }).optional();
+  z.optional(
+    z.string({ error: 'must be a string' }).check(z.trim(), z.minLength(1, { error: 'must not be empty' })),
+  );
 
 /**
  * Validates a Resend secret. Unknown fields (`rotated_at`, …) are carried over. Every issue
@@ -36,15 +38,16 @@ export const resendSecretSchema = z.looseObject({
   /** The Resend API key (`re_…`). */
   api_key: z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
-    .startsWith('re_', { error: 'must be a Resend API key (starting with re_)' }),
+    .check(z.startsWith('re_', { error: 'must be a Resend API key (starting with re_)' })),
   /** Resend's id of `api_key`; absent until this product has issued the key. */
   api_key_id: optionalText(),
   /** The key's name at Resend. */
   api_key_name: optionalText(),
   /** What `api_key` may do; `full_access` when absent. */
-  permission: z
-    .enum(RESEND_PERMISSIONS, { error: `must be one of ${RESEND_PERMISSIONS.join(', ')}` })
-    .default('full_access'),
+  permission: z._default(
+    z.enum(RESEND_PERMISSIONS, { error: `must be one of ${RESEND_PERMISSIONS.join(', ')}` }),
+    'full_access',
+  ),
   /** The domain a `sending_access` key is restricted to. */
   domain_id: optionalText(),
   /** Name or ARN of another secret whose `api_key` is a full-access key, to manage a `sending_access` key. */
@@ -63,24 +66,24 @@ export interface ResendProviderOptions {
 }
 
 const createdKeySchema = z.object({
-  id: z.string().min(1),
-  token: z.string().startsWith('re_'),
+  id: z.string().check(z.minLength(1)),
+  token: z.string().check(z.startsWith('re_')),
 });
 
 const keyListSchema = z.object({
   data: z.array(
     z.object({
-      id: z.string().min(1),
-      name: z.string().nullish(),
-      created_at: z.string().nullish(),
+      id: z.string().check(z.minLength(1)),
+      name: z.nullish(z.string()),
+      created_at: z.nullish(z.string()),
     }),
   ),
-  has_more: z.boolean().optional(),
+  has_more: z.optional(z.boolean()),
 });
 
 type ListedKey = z.infer<typeof keyListSchema>['data'][number];
 
-const errorBodySchema = z.object({ name: z.string().optional(), message: z.string().optional() });
+const errorBodySchema = z.object({ name: z.optional(z.string()), message: z.optional(z.string()) });
 
 /**
  * A short, deterministic tag of a rotation's token, carried in the names of the keys it
@@ -303,7 +306,7 @@ interface ResendCall<T> {
   /** The key that authenticates the call. */
   readonly key: string;
   readonly body?: unknown;
-  readonly schema?: z.ZodType<T>;
+  readonly schema?: z.ZodMiniType<T>;
   /** 404 is an answer, not an error (a delete of a key already deleted). */
   readonly notFoundOk?: boolean;
 }
