@@ -1,23 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type AccessKeyMetadata,
   CreateAccessKeyCommand,
-  DeleteAccessKeyCommand,
-  GetAccessKeyLastUsedCommand,
   type IAMClient,
-  ListAccessKeysCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
-import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import * as z from '../../../zod.js';
-import {
-  KeyTestFailedError,
-  ProviderAuthError,
-  ProviderError,
-  ProviderRateLimitError,
-  ProviderResponseError,
-  ProviderUnavailableError,
-} from '../../errors.js';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { ProviderError, ProviderResponseError } from '../../errors.js';
 import { keyHint } from '../../http.js';
 import type {
   ApiKeyProvider,
@@ -27,47 +15,13 @@ import type {
   RevokeOutcome,
   TestInput,
 } from '../../provider.js';
+import { DEFAULT_PROPAGATION, type PropagationPolicy, testSignIn } from './checks.js';
+import { codeOf, toProviderError } from './errors.js';
+import { callIam, deleteStaleKey, listKeys, lookupUser, userOf } from './iam.js';
+import { AWS_PROVIDER, type AwsKeySecret, awsKeySecretSchema } from './schema.js';
 
-/** The provider's registry name: secrets named `…/api-keys/aws` or tagged `rotation-provider = aws`. */
-export const AWS_PROVIDER = 'aws';
-
-const requiredString = () =>
-  z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
-
-/**
- * Validates an AWS API-key secret (a loose object: unknown fields such as `rotated_at` are
- * carried over). Issue messages name the rule, never the value.
- */
-export const awsKeySecretSchema = z.looseObject({
-  /** The IAM access key id (`AKIA…`): not secret, but only ever logged as a {@link keyHint}. */
-  access_key_id: requiredString().check(
-    z.regex(/^[A-Z0-9]{16,128}$/, { error: 'must be 16 to 128 upper-case letters and digits' }),
-  ),
-  /** The secret access key paired with `access_key_id`. */
-  secret_access_key: requiredString().check(z.minLength(1, { error: 'is required' })),
-  /** The IAM user owning the key; when absent it is looked up with GetAccessKeyLastUsed. */
-  user_name: z.optional(
-    z
-      .string({ error: 'must be a string' })
-      .check(
-        z.regex(/^[\w+=,.@-]{1,64}$/, { error: 'must be an IAM user name (1 to 64 of A-Z a-z 0-9 _+=,.@-)' }),
-      ),
-  ),
-});
-
-/** A version of an AWS API-key secret: `{access_key_id, secret_access_key, user_name?, …}`. */
-export type AwsKeySecret = z.infer<typeof awsKeySecretSchema>;
-
-/** How long {@link ApiKeyProvider.test} waits for IAM to propagate a new key. */
-export interface PropagationPolicy {
-  /** Attempts in all, including the first. Default 10. */
-  readonly attempts: number;
-  /** Pause between attempts. Default 2000 ms. */
-  readonly delayMs: number;
-}
-
-/** Default {@link PropagationPolicy}: 10 attempts 2 s apart (IAM usually takes a few seconds). */
-export const DEFAULT_PROPAGATION: PropagationPolicy = { attempts: 10, delayMs: 2000 };
+export { DEFAULT_PROPAGATION, type PropagationPolicy } from './checks.js';
+export { AWS_PROVIDER, type AwsKeySecret, awsKeySecretSchema } from './schema.js';
 
 /** Dependencies of {@link createAwsProvider}. */
 export interface AwsProviderOptions {
@@ -80,25 +34,6 @@ export interface AwsProviderOptions {
   readonly stsFor: (credentials: { accessKeyId: string; secretAccessKey: string }) => STSClient;
   readonly propagation?: PropagationPolicy;
 }
-
-/** Error codes with which STS refuses a key IAM has not propagated yet. */
-const PROPAGATION_CODES = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'AccessDenied']);
-const AUTH_CODES = new Set([
-  'AccessDenied',
-  'UnauthorizedOperation',
-  'InvalidClientTokenId',
-  'SignatureDoesNotMatch',
-  'ExpiredToken',
-  'UnrecognizedClient',
-  'InvalidAccessKeyId',
-]);
-const RATE_CODES = new Set(['Throttling', 'TooManyRequests', 'RequestLimitExceeded', 'SlowDown']);
-const UNAVAILABLE_CODES = new Set([
-  'ServiceFailure',
-  'ServiceUnavailable',
-  'InternalFailure',
-  'RequestTimeout',
-]);
 
 /**
  * The `aws` provider: rotates an IAM user's access key.
@@ -119,83 +54,9 @@ export function createAwsProvider(options: AwsProviderOptions): ApiKeyProvider<A
     );
   }
 
-  /** Sends an IAM command, turning failures into typed provider errors. */
-  async function callIam<T>(operation: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (error) {
-      throw toProviderError(operation, error);
-    }
-  }
-
-  /** The IAM user owning access key `id` (GetAccessKeyLastUsed), or undefined when IAM has no such key. */
-  async function lookupUser(id: string, role: string): Promise<string | undefined> {
-    let userName: string | undefined;
-    try {
-      userName = (await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: id }))).UserName;
-    } catch (error) {
-      if (codeOf(error) === 'NoSuchEntity') return undefined;
-      throw toProviderError(`find the IAM user of ${role} access key ${keyHint(id)}`, error);
-    }
-    if (!userName) {
-      throw new ProviderResponseError(
-        AWS_PROVIDER,
-        `GetAccessKeyLastUsed named no IAM user for ${role} access key ${keyHint(id)}: set user_name in the secret`,
-      );
-    }
-    return userName;
-  }
-
-  /** The IAM user owning `key`: the secret's `user_name`, else GetAccessKeyLastUsed's answer. */
-  async function userOf(key: AwsKeySecret, role: string): Promise<string> {
-    if (key.user_name) return key.user_name;
-    const userName = await lookupUser(key.access_key_id, role);
-    if (userName === undefined) {
-      throw new ProviderError(
-        AWS_PROVIDER,
-        `IAM has no access key ${keyHint(key.access_key_id)} (${role} one): check access_key_id in the secret`,
-      );
-    }
-    return userName;
-  }
-
-  async function listKeys(userName: string): Promise<AccessKeyMetadata[]> {
-    const keys: AccessKeyMetadata[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await callIam(`list the access keys of IAM user ${userName}`, () =>
-        iam.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker })),
-      );
-      keys.push(...(page.AccessKeyMetadata ?? []));
-      marker = page.IsTruncated ? page.Marker : undefined;
-    } while (marker);
-    return keys;
-  }
-
-  async function deleteStaleKey(userName: string, key: AccessKeyMetadata, context: ProviderContext) {
-    const id = key.AccessKeyId ?? '';
-    const hint = keyHint(id);
-    try {
-      await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: id }));
-    } catch (error) {
-      if (codeOf(error) !== 'NoSuchEntity') {
-        throw toProviderError(`delete the stale access key ${hint} of IAM user ${userName}`, error);
-      }
-    }
-    const attributes = { user: userName, key: hint, status: key.Status ?? 'unknown' };
-    if (key.Status === 'Inactive') {
-      context.logger.info('aws: deleted an inactive access key no kept version holds', attributes);
-    } else {
-      context.logger.warn(
-        'aws: deleted an active access key no version holds (an orphan of an earlier attempt)',
-        attributes,
-      );
-    }
-  }
-
   async function issue({ current, keep, context }: IssueInput<AwsKeySecret>) {
-    const userName = await userOf(current, 'the current');
-    const keys = await listKeys(userName);
+    const userName = await userOf(iam, current, 'the current');
+    const keys = await listKeys(iam, userName);
     if (!keys.some((key) => key.AccessKeyId === current.access_key_id)) {
       throw new ProviderError(
         AWS_PROVIDER,
@@ -207,7 +68,7 @@ export function createAwsProvider(options: AwsProviderOptions): ApiKeyProvider<A
     const remaining: AccessKeyMetadata[] = [];
     for (const key of keys) {
       if (key.AccessKeyId && kept.has(key.AccessKeyId)) remaining.push(key);
-      else await deleteStaleKey(userName, key, context);
+      else await deleteStaleKey(iam, userName, key, context);
     }
     if (remaining.length >= 2) {
       const others = remaining
@@ -240,45 +101,10 @@ export function createAwsProvider(options: AwsProviderOptions): ApiKeyProvider<A
   }
 
   async function test({ value, context }: TestInput<AwsKeySecret>): Promise<void> {
-    const hint = keyHint(value.access_key_id);
-    const userName = await userOf(value, 'the new');
+    const userName = await userOf(iam, value, 'the new');
     const sts = stsFor({ accessKeyId: value.access_key_id, secretAccessKey: value.secret_access_key });
     try {
-      let lastCode = '';
-      for (let attempt = 1; attempt <= propagation.attempts; attempt++) {
-        let arn: string | undefined;
-        try {
-          arn = (await sts.send(new GetCallerIdentityCommand({}))).Arn;
-        } catch (error) {
-          const code = codeOf(error);
-          if (AUTH_CODES.has(code) && !PROPAGATION_CODES.has(code)) {
-            throw new KeyTestFailedError(AWS_PROVIDER, `STS refused the new access key ${hint} (${code})`);
-          }
-          if (!PROPAGATION_CODES.has(code)) throw toProviderError(`test the new access key ${hint}`, error);
-          lastCode = code;
-          context.logger.info('aws: new access key not accepted yet (IAM propagation)', {
-            key: hint,
-            code,
-            attempt,
-            attempts: propagation.attempts,
-          });
-          if (attempt < propagation.attempts) await sleep(propagation.delayMs);
-          continue;
-        }
-        if (!arn || !isUserArn(arn, userName)) {
-          throw new KeyTestFailedError(
-            AWS_PROVIDER,
-            `the new access key ${hint} does not sign in as IAM user ${userName} (STS named another principal)`,
-          );
-        }
-        context.logger.info('aws: new access key works', { user: userName, key: hint, attempt });
-        return;
-      }
-      throw new KeyTestFailedError(
-        AWS_PROVIDER,
-        `STS refused the new access key ${hint} (${lastCode}) ${propagation.attempts} times, ` +
-          `${propagation.delayMs} ms apart: it does not work`,
-      );
+      await testSignIn(sts, value.access_key_id, userName, propagation, context);
     } finally {
       sts.destroy();
     }
@@ -291,7 +117,7 @@ export function createAwsProvider(options: AwsProviderOptions): ApiKeyProvider<A
       context.logger.info('aws: the old access key is the current one; left alone', { key: hint });
       return { revoked: [], manual: [] };
     }
-    const userName = old.user_name ?? (await lookupUser(id, 'the old'));
+    const userName = old.user_name ?? (await lookupUser(iam, id, 'the old'));
     if (userName === undefined) return gone(context, hint, id);
     try {
       await iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: id, Status: 'Inactive' }));
@@ -318,64 +144,4 @@ export function createAwsProvider(options: AwsProviderOptions): ApiKeyProvider<A
 function gone(context: ProviderContext, hint: string, id: string): RevokeOutcome {
   context.logger.info('aws: old access key already deleted', { key: hint });
   return { revoked: [id], manual: [] };
-}
-
-/** True when `arn` is that of IAM user `userName` (`…:user/name` or `…:user/path/name`). */
-function isUserArn(arn: string, userName: string): boolean {
-  const resource = arn.split(':').slice(5).join(':');
-  return resource.startsWith('user/') && resource.split('/').at(-1) === userName;
-}
-
-interface SdkErrorShape {
-  readonly name?: unknown;
-  readonly Code?: unknown;
-  readonly code?: unknown;
-  readonly $fault?: unknown;
-  readonly $metadata?: { readonly httpStatusCode?: number; readonly requestId?: string };
-}
-
-/** The AWS error code of an SDK error (`NoSuchEntityException` → `NoSuchEntity`), sanitised. */
-function codeOf(error: unknown): string {
-  if (typeof error !== 'object' || error === null) return 'Error';
-  const shape = error as SdkErrorShape;
-  const name = shape.name === 'Error' ? undefined : shape.name; // network errors: name Error, code ECONNREFUSED
-  const raw = [shape.Code, name, shape.code, shape.name].find(
-    (value) => typeof value === 'string' && value !== '',
-  );
-  return String(raw ?? 'Error')
-    .replace(/Exception$/, '')
-    .replace(/[^\w.-]/g, '')
-    .slice(0, 64);
-}
-
-/**
- * Maps an IAM or STS failure to a typed provider error whose message holds the operation,
- * the error code, the HTTP status and the request id: never the SDK's own message (which
- * may name a key id) and never a credential.
- */
-function toProviderError(operation: string, error: unknown): ProviderError {
-  if (error instanceof ProviderError) return error;
-  const shape = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
-  const code = codeOf(error);
-  const status = shape.$metadata?.httpStatusCode;
-  if (status === undefined) {
-    // The SDK gave up without an HTTP answer (connection refused, DNS, timeout).
-    const Kind = shape.$metadata ? ProviderUnavailableError : ProviderError;
-    return new Kind(
-      AWS_PROVIDER,
-      `could not ${operation}: ${code}${shape.$metadata ? ' (no answer from AWS)' : ''}`,
-    );
-  }
-  const requestId = shape.$metadata?.requestId;
-  const message = `could not ${operation}: ${code} (HTTP ${status}${requestId ? `, request ${requestId}` : ''})`;
-  const options = { status };
-  if (AUTH_CODES.has(code) || status === 401 || status === 403) {
-    return new ProviderAuthError(AWS_PROVIDER, message, options);
-  }
-  if (RATE_CODES.has(code) || status === 429)
-    return new ProviderRateLimitError(AWS_PROVIDER, message, options);
-  if (UNAVAILABLE_CODES.has(code) || status >= 500 || shape.$fault === 'server') {
-    return new ProviderUnavailableError(AWS_PROVIDER, message, options);
-  }
-  return new ProviderError(AWS_PROVIDER, message, options);
 }

@@ -1,61 +1,23 @@
-import { createHash } from 'node:crypto';
 import type { SecretFields } from '../../../rotation/strategy.js';
-import * as z from '../../../zod.js';
-import { KeyTestFailedError, ProviderAuthError, ProviderError, ProviderResponseError } from '../../errors.js';
-import { DEFAULT_RETRY, keyHint, type ProviderResponse, type RetryPolicy, requestJson } from '../../http.js';
+import { KeyTestFailedError, ProviderError } from '../../errors.js';
+import { DEFAULT_RETRY, keyHint, type RetryPolicy, requestJson } from '../../http.js';
 import type { ApiKeyProvider, ProviderContext, RevokeOutcome } from '../../provider.js';
+import { bodyOf, createdKeySchema, errorName, PROVIDER, ResendApi, sweep } from './api.js';
+import { type ResendSecret, resendKeyName, resendSecretSchema, rotationMarker } from './schema.js';
 
-const PROVIDER = 'resend';
+export {
+  RESEND_KEY_NAME_MAX,
+  RESEND_PERMISSIONS,
+  type ResendPermission,
+  type ResendSecret,
+  resendKeyName,
+  resendSecretSchema,
+  rotationMarker,
+  rotationTag,
+} from './schema.js';
 
 /** Resend's API, for production use of {@link createResendProvider}. */
 export const RESEND_API_URL = 'https://api.resend.com';
-
-/** Resend's API-key permissions: `sending_access` keys may only send email. */
-export const RESEND_PERMISSIONS = ['full_access', 'sending_access'] as const;
-
-/** One of {@link RESEND_PERMISSIONS}. */
-export type ResendPermission = (typeof RESEND_PERMISSIONS)[number];
-
-/** Resend refuses API-key names longer than this. */
-export const RESEND_KEY_NAME_MAX = 50;
-
-/** Resend's API refuses requests without a User-Agent; this one names the product. */
-const USER_AGENT = 'secrets-rotation-workers (resend provider)';
-
-/** At most this many pages of `GET /api-keys` are read (Resend returns every key in one page unless asked for less). */
-const MAX_LIST_PAGES = 50;
-
-const optionalText = () =>
-  z.optional(
-    z.string({ error: 'must be a string' }).check(z.trim(), z.minLength(1, { error: 'must not be empty' })),
-  );
-
-/**
- * Validates a Resend secret. Unknown fields (`rotated_at`, …) are carried over. Every issue
- * message is about the field at the issue's path, never its value.
- */
-export const resendSecretSchema = z.looseObject({
-  /** The Resend API key (`re_…`). */
-  api_key: z
-    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
-    .check(z.startsWith('re_', { error: 'must be a Resend API key (starting with re_)' })),
-  /** Resend's id of `api_key`; absent until this product has issued the key. */
-  api_key_id: optionalText(),
-  /** The key's name at Resend. */
-  api_key_name: optionalText(),
-  /** What `api_key` may do; `full_access` when absent. */
-  permission: z._default(
-    z.enum(RESEND_PERMISSIONS, { error: `must be one of ${RESEND_PERMISSIONS.join(', ')}` }),
-    'full_access',
-  ),
-  /** The domain a `sending_access` key is restricted to. */
-  domain_id: optionalText(),
-  /** Name or ARN of another secret whose `api_key` is a full-access key, to manage a `sending_access` key. */
-  admin_secret_id: optionalText(),
-});
-
-/** The typed view of a Resend secret (see {@link resendSecretSchema}). */
-export type ResendSecret = z.infer<typeof resendSecretSchema>;
 
 /** Options of {@link createResendProvider}. */
 export interface ResendProviderOptions {
@@ -63,56 +25,6 @@ export interface ResendProviderOptions {
   readonly baseUrl: string;
   /** Retries of 429, 5xx and network errors; {@link DEFAULT_RETRY} when absent. */
   readonly retry?: RetryPolicy;
-}
-
-const createdKeySchema = z.object({
-  id: z.string().check(z.minLength(1)),
-  token: z.string().check(z.startsWith('re_')),
-});
-
-const keyListSchema = z.object({
-  data: z.array(
-    z.object({
-      id: z.string().check(z.minLength(1)),
-      name: z.nullish(z.string()),
-      created_at: z.nullish(z.string()),
-    }),
-  ),
-  has_more: z.optional(z.boolean()),
-});
-
-type ListedKey = z.infer<typeof keyListSchema>['data'][number];
-
-const errorBodySchema = z.object({ name: z.optional(z.string()), message: z.optional(z.string()) });
-
-/**
- * A short, deterministic tag of a rotation's token, carried in the names of the keys it
- * creates. Resend caps names at 50 characters, too short for a whole token: a UUID token
- * (what Secrets Manager generates) gives its first 12 hex digits, so a person can match the
- * key to the version id; any other token gives 12 hex digits of its SHA-256.
- */
-export function rotationTag(token: string): string {
-  if (/^[0-9a-f]{8}-[0-9a-f]{4}-/i.test(token)) return token.replace(/-/g, '').slice(0, 12).toLowerCase();
-  return createHash('sha256').update(token).digest('hex').slice(0, 12);
-}
-
-/** The marker that names a key as created by the rotation with this token: `(rotation <tag>)`. */
-export function rotationMarker(token: string): string {
-  return `(rotation ${rotationTag(token)})`;
-}
-
-/**
- * The name of the key a rotation creates: `<base> (rotation <tag>)`, where `base` loses an
- * earlier rotation's suffix and is shortened so that the name fits Resend's 50 characters.
- */
-export function resendKeyName(baseName: string, token: string): string {
-  const suffix = ` ${rotationMarker(token)}`;
-  const base = baseName
-    .replace(/\s*\(rotation [^()]*\)\s*$/, '')
-    .trim()
-    .slice(0, Math.max(0, RESEND_KEY_NAME_MAX - suffix.length))
-    .trimEnd();
-  return `${base}${suffix}`.trim();
 }
 
 /** A key without a recorded `api_key_id` can only be deleted by a person. */
@@ -263,157 +175,4 @@ async function managerKey(secret: ResendSecret, context: ProviderContext): Promi
     );
   }
   return admin.api_key;
-}
-
-/** Deletes the keys whose names carry `marker`, except `exceptId` and the keys still in use. */
-async function sweep(
-  api: ResendApi,
-  manager: string,
-  marker: string,
-  kept: ReadonlySet<string>,
-  context: ProviderContext,
-  exceptId: string | undefined,
-): Promise<void> {
-  const leftovers = (await api.listKeys(manager)).filter(
-    (key) => key.id !== exceptId && (key.name ?? '').includes(marker),
-  );
-  for (const key of leftovers) {
-    if (kept.has(key.id)) {
-      context.logger.warn("resend: a key in use carries this rotation's marker; left alone", {
-        keyId: key.id,
-      });
-      continue;
-    }
-    await api.call({
-      operation: `delete API key ${key.id}`,
-      method: 'DELETE',
-      path: `/api-keys/${encodeURIComponent(key.id)}`,
-      key: manager,
-      notFoundOk: true,
-    });
-    context.logger.info('resend: deleted a key left by an earlier attempt of this rotation', {
-      keyId: key.id,
-      keyName: key.name,
-    });
-  }
-}
-
-/** One call of {@link ResendApi.call}. */
-interface ResendCall<T> {
-  readonly operation: string;
-  readonly method: 'GET' | 'POST' | 'DELETE';
-  readonly path: string;
-  /** The key that authenticates the call. */
-  readonly key: string;
-  readonly body?: unknown;
-  readonly schema?: z.ZodMiniType<T>;
-  /** 404 is an answer, not an error (a delete of a key already deleted). */
-  readonly notFoundOk?: boolean;
-}
-
-/** Resend's API-keys endpoints over {@link requestJson}, with Resend's refusals mapped to typed errors. */
-class ResendApi {
-  readonly #baseUrl: string;
-  readonly retry: RetryPolicy;
-
-  constructor(baseUrl: string, retry: RetryPolicy) {
-    this.#baseUrl = baseUrl;
-    this.retry = retry;
-  }
-
-  url(path: string): string {
-    return `${this.#baseUrl}${path}`;
-  }
-
-  headers(key: string): Record<string, string> {
-    return { authorization: `Bearer ${key}`, 'user-agent': USER_AGENT };
-  }
-
-  /**
-   * Calls the API and throws on a refusal. Resend answers an unknown or deleted key with
-   * 403 `invalid_api_key` or (newer documentation) 400 `validation_error` "API key is
-   * invalid": both are {@link ProviderAuthError}s, as is 401 `restricted_api_key`.
-   */
-  async call<T>(request: ResendCall<T>): Promise<ProviderResponse<T>> {
-    const response = await requestJson(
-      {
-        provider: PROVIDER,
-        operation: request.operation,
-        method: request.method,
-        url: this.url(request.path),
-        headers: this.headers(request.key),
-        ...(request.body !== undefined ? { body: request.body } : {}),
-        ...(request.schema ? { schema: request.schema } : {}),
-        accept: request.notFoundOk ? [400, 401, 403, 404] : [400, 401, 403],
-      },
-      this.retry,
-    );
-    if (response.status < 300 || (request.notFoundOk && response.status === 404)) return response;
-    throw refusal(request.operation, response.status, response.errorBody);
-  }
-
-  /** Every key of the account (ids and names; Resend never lists tokens). */
-  async listKeys(manager: string): Promise<ListedKey[]> {
-    const keys: ListedKey[] = [];
-    let query = '';
-    for (let page = 0; page < MAX_LIST_PAGES; page++) {
-      const response = await this.call({
-        operation: 'list API keys',
-        method: 'GET',
-        path: `/api-keys${query}`,
-        key: manager,
-        schema: keyListSchema,
-      });
-      const { data, has_more } = bodyOf(response, 'list API keys');
-      keys.push(...data);
-      const last = data.at(-1);
-      if (!has_more || !last) return keys;
-      query = `?limit=100&after=${encodeURIComponent(last.id)}`;
-    }
-    throw new ProviderResponseError(PROVIDER, `could not list API keys: more than ${MAX_LIST_PAGES} pages`);
-  }
-}
-
-/** The typed error for a 400, 401 or 403 answer; names Resend's error code, never its message. */
-function refusal(operation: string, status: number, body: unknown): ProviderError {
-  const code = errorName(body);
-  const detail = `HTTP ${status}${code ? ` ${code}` : ''}`;
-  if (status === 401 && code === 'restricted_api_key') {
-    return new ProviderAuthError(
-      PROVIDER,
-      `could not ${operation}: ${detail}: the managing key is sending-only; ` +
-        'set "permission": "sending_access" in the secret and add "admin_secret_id"',
-      { status },
-    );
-  }
-  if (status === 401 || status === 403 || invalidKeyAnswer(body)) {
-    return new ProviderAuthError(PROVIDER, `could not ${operation}: ${detail}`, { status });
-  }
-  return new ProviderResponseError(PROVIDER, `could not ${operation}: ${detail}`, { status });
-}
-
-/** Resend's error name (`invalid_api_key`, …) when it looks like one; never free text. */
-function errorName(body: unknown): string | undefined {
-  const parsed = errorBodySchema.safeParse(body);
-  const name = parsed.success ? parsed.data.name : undefined;
-  return name && /^[a-z0-9_]{1,64}$/i.test(name) ? name : undefined;
-}
-
-/** Resend's newer answer to an unknown or deleted key: 400 `validation_error` "API key is invalid". */
-function invalidKeyAnswer(body: unknown): boolean {
-  const parsed = errorBodySchema.safeParse(body);
-  return (
-    parsed.success &&
-    parsed.data.name === 'validation_error' &&
-    /\bapi key is invalid\b/i.test(parsed.data.message ?? '')
-  );
-}
-
-function bodyOf<T>(response: ProviderResponse<T>, operation: string): T {
-  if (response.body === undefined) {
-    throw new ProviderResponseError(PROVIDER, `could not ${operation}: empty response`, {
-      status: response.status,
-    });
-  }
-  return response.body;
 }

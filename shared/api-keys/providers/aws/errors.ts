@@ -1,0 +1,82 @@
+import {
+  ProviderAuthError,
+  ProviderError,
+  ProviderRateLimitError,
+  ProviderUnavailableError,
+} from '../../errors.js';
+import { AWS_PROVIDER } from './schema.js';
+
+/** Error codes with which STS refuses a key IAM has not propagated yet. */
+export const PROPAGATION_CODES = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'AccessDenied']);
+
+/** Error codes of a refused credential or a denied call: {@link ProviderAuthError}s. */
+export const AUTH_CODES = new Set([
+  'AccessDenied',
+  'UnauthorizedOperation',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'UnrecognizedClient',
+  'InvalidAccessKeyId',
+]);
+const RATE_CODES = new Set(['Throttling', 'TooManyRequests', 'RequestLimitExceeded', 'SlowDown']);
+const UNAVAILABLE_CODES = new Set([
+  'ServiceFailure',
+  'ServiceUnavailable',
+  'InternalFailure',
+  'RequestTimeout',
+]);
+
+interface SdkErrorShape {
+  readonly name?: unknown;
+  readonly Code?: unknown;
+  readonly code?: unknown;
+  readonly $fault?: unknown;
+  readonly $metadata?: { readonly httpStatusCode?: number; readonly requestId?: string };
+}
+
+/** The AWS error code of an SDK error (`NoSuchEntityException` → `NoSuchEntity`), sanitised. */
+export function codeOf(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return 'Error';
+  const shape = error as SdkErrorShape;
+  const name = shape.name === 'Error' ? undefined : shape.name; // network errors: name Error, code ECONNREFUSED
+  const raw = [shape.Code, name, shape.code, shape.name].find(
+    (value) => typeof value === 'string' && value !== '',
+  );
+  return String(raw ?? 'Error')
+    .replace(/Exception$/, '')
+    .replace(/[^\w.-]/g, '')
+    .slice(0, 64);
+}
+
+/**
+ * Maps an IAM or STS failure to a typed provider error whose message holds the operation,
+ * the error code, the HTTP status and the request id: never the SDK's own message (which
+ * may name a key id) and never a credential.
+ */
+export function toProviderError(operation: string, error: unknown): ProviderError {
+  if (error instanceof ProviderError) return error;
+  const shape = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
+  const code = codeOf(error);
+  const status = shape.$metadata?.httpStatusCode;
+  if (status === undefined) {
+    // The SDK gave up without an HTTP answer (connection refused, DNS, timeout).
+    const Kind = shape.$metadata ? ProviderUnavailableError : ProviderError;
+    return new Kind(
+      AWS_PROVIDER,
+      `could not ${operation}: ${code}${shape.$metadata ? ' (no answer from AWS)' : ''}`,
+    );
+  }
+  const requestId = shape.$metadata?.requestId;
+  const message = `could not ${operation}: ${code} (HTTP ${status}${requestId ? `, request ${requestId}` : ''})`;
+  const options = { status };
+  if (AUTH_CODES.has(code) || status === 401 || status === 403) {
+    return new ProviderAuthError(AWS_PROVIDER, message, options);
+  }
+  if (RATE_CODES.has(code) || status === 429)
+    return new ProviderRateLimitError(AWS_PROVIDER, message, options);
+  if (UNAVAILABLE_CODES.has(code) || status >= 500 || shape.$fault === 'server') {
+    return new ProviderUnavailableError(AWS_PROVIDER, message, options);
+  }
+  return new ProviderError(AWS_PROVIDER, message, options);
+}

@@ -1,0 +1,194 @@
+import * as z from '../../../zod.js';
+import { ProviderAuthError, type ProviderError, ProviderResponseError } from '../../errors.js';
+import { type ProviderResponse, type RetryPolicy, requestJson } from '../../http.js';
+import type { ProviderContext } from '../../provider.js';
+
+/** The provider's name, carried by every request and error of this folder. */
+export const PROVIDER = 'resend';
+
+/** Resend's API refuses requests without a User-Agent; this one names the product. */
+const USER_AGENT = 'secrets-rotation-workers (resend provider)';
+
+/** At most this many pages of `GET /api-keys` are read (Resend returns every key in one page unless asked for less). */
+const MAX_LIST_PAGES = 50;
+
+/** The answer to `POST /api-keys`: the new key's id and its token, shown this once. */
+export const createdKeySchema = z.object({
+  id: z.string().check(z.minLength(1)),
+  token: z.string().check(z.startsWith('re_')),
+});
+
+const keyListSchema = z.object({
+  data: z.array(
+    z.object({
+      id: z.string().check(z.minLength(1)),
+      name: z.nullish(z.string()),
+      created_at: z.nullish(z.string()),
+    }),
+  ),
+  has_more: z.optional(z.boolean()),
+});
+
+type ListedKey = z.infer<typeof keyListSchema>['data'][number];
+
+const errorBodySchema = z.object({ name: z.optional(z.string()), message: z.optional(z.string()) });
+
+/** One call of {@link ResendApi.call}. */
+export interface ResendCall<T> {
+  readonly operation: string;
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly path: string;
+  /** The key that authenticates the call. */
+  readonly key: string;
+  readonly body?: unknown;
+  readonly schema?: z.ZodMiniType<T>;
+  /** 404 is an answer, not an error (a delete of a key already deleted). */
+  readonly notFoundOk?: boolean;
+}
+
+/** Resend's API-keys endpoints over {@link requestJson}, with Resend's refusals mapped to typed errors. */
+export class ResendApi {
+  readonly #baseUrl: string;
+  /** The retry policy of every call. */
+  readonly retry: RetryPolicy;
+
+  constructor(baseUrl: string, retry: RetryPolicy) {
+    this.#baseUrl = baseUrl;
+    this.retry = retry;
+  }
+
+  /** The full URL of an API path. */
+  url(path: string): string {
+    return `${this.#baseUrl}${path}`;
+  }
+
+  /** The headers of a call authenticated with `key`. */
+  headers(key: string): Record<string, string> {
+    return { authorization: `Bearer ${key}`, 'user-agent': USER_AGENT };
+  }
+
+  /**
+   * Calls the API and throws on a refusal. Resend answers an unknown or deleted key with
+   * 403 `invalid_api_key` or (newer documentation) 400 `validation_error` "API key is
+   * invalid": both are {@link ProviderAuthError}s, as is 401 `restricted_api_key`.
+   */
+  async call<T>(request: ResendCall<T>): Promise<ProviderResponse<T>> {
+    const response = await requestJson(
+      {
+        provider: PROVIDER,
+        operation: request.operation,
+        method: request.method,
+        url: this.url(request.path),
+        headers: this.headers(request.key),
+        ...(request.body !== undefined ? { body: request.body } : {}),
+        ...(request.schema ? { schema: request.schema } : {}),
+        accept: request.notFoundOk ? [400, 401, 403, 404] : [400, 401, 403],
+      },
+      this.retry,
+    );
+    if (response.status < 300 || (request.notFoundOk && response.status === 404)) return response;
+    throw refusal(request.operation, response.status, response.errorBody);
+  }
+
+  /** Every key of the account (ids and names; Resend never lists tokens). */
+  async listKeys(manager: string): Promise<ListedKey[]> {
+    const keys: ListedKey[] = [];
+    let query = '';
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const response = await this.call({
+        operation: 'list API keys',
+        method: 'GET',
+        path: `/api-keys${query}`,
+        key: manager,
+        schema: keyListSchema,
+      });
+      const { data, has_more } = bodyOf(response, 'list API keys');
+      keys.push(...data);
+      const last = data.at(-1);
+      if (!has_more || !last) return keys;
+      query = `?limit=100&after=${encodeURIComponent(last.id)}`;
+    }
+    throw new ProviderResponseError(PROVIDER, `could not list API keys: more than ${MAX_LIST_PAGES} pages`);
+  }
+}
+
+/** Deletes the keys whose names carry `marker`, except `exceptId` and the keys still in use. */
+export async function sweep(
+  api: ResendApi,
+  manager: string,
+  marker: string,
+  kept: ReadonlySet<string>,
+  context: ProviderContext,
+  exceptId: string | undefined,
+): Promise<void> {
+  const leftovers = (await api.listKeys(manager)).filter(
+    (key) => key.id !== exceptId && (key.name ?? '').includes(marker),
+  );
+  for (const key of leftovers) {
+    if (kept.has(key.id)) {
+      context.logger.warn("resend: a key in use carries this rotation's marker; left alone", {
+        keyId: key.id,
+      });
+      continue;
+    }
+    await api.call({
+      operation: `delete API key ${key.id}`,
+      method: 'DELETE',
+      path: `/api-keys/${encodeURIComponent(key.id)}`,
+      key: manager,
+      notFoundOk: true,
+    });
+    context.logger.info('resend: deleted a key left by an earlier attempt of this rotation', {
+      keyId: key.id,
+      keyName: key.name,
+    });
+  }
+}
+
+/** The typed error for a 400, 401 or 403 answer; names Resend's error code, never its message. */
+function refusal(operation: string, status: number, body: unknown): ProviderError {
+  const code = errorName(body);
+  const detail = `HTTP ${status}${code ? ` ${code}` : ''}`;
+  if (status === 401 && code === 'restricted_api_key') {
+    return new ProviderAuthError(
+      PROVIDER,
+      `could not ${operation}: ${detail}: the managing key is sending-only; ` +
+        'set "permission": "sending_access" in the secret and add "admin_secret_id"',
+      { status },
+    );
+  }
+  if (status === 401 || status === 403 || invalidKeyAnswer(body)) {
+    return new ProviderAuthError(PROVIDER, `could not ${operation}: ${detail}`, { status });
+  }
+  return new ProviderResponseError(PROVIDER, `could not ${operation}: ${detail}`, { status });
+}
+
+/** Resend's error name (`invalid_api_key`, …) when it looks like one; never free text. */
+export function errorName(body: unknown): string | undefined {
+  const parsed = errorBodySchema.safeParse(body);
+  const name = parsed.success ? parsed.data.name : undefined;
+  return name && /^[a-z0-9_]{1,64}$/i.test(name) ? name : undefined;
+}
+
+/** Resend's newer answer to an unknown or deleted key: 400 `validation_error` "API key is invalid". */
+function invalidKeyAnswer(body: unknown): boolean {
+  const parsed = errorBodySchema.safeParse(body);
+  return (
+    parsed.success &&
+    parsed.data.name === 'validation_error' &&
+    /\bapi key is invalid\b/i.test(parsed.data.message ?? '')
+  );
+}
+
+/**
+ * The body of a 2xx answer validated by its schema.
+ * @throws {ProviderResponseError} when the answer has no body.
+ */
+export function bodyOf<T>(response: ProviderResponse<T>, operation: string): T {
+  if (response.body === undefined) {
+    throw new ProviderResponseError(PROVIDER, `could not ${operation}: empty response`, {
+      status: response.status,
+    });
+  }
+  return response.body;
+}
