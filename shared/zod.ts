@@ -4,9 +4,13 @@
  * only `en` is loaded here (`z.locales` would bring every language into the bundle).
  * Import it as `import * as z from '../zod.js'`.
  */
-import { config } from 'zod/mini';
+import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 
-config(en());
+z.config(en());
 
 export * from 'zod/mini';
+
+/** A required string field: "is required" when absent, "must be a string" otherwise. Never echoes the value. */
+export const requiredString = () =>
+  z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });

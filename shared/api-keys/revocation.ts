@@ -13,10 +13,7 @@ export interface RevocationRequest {
   readonly VersionId: string;
 }
 
-const requiredString = () =>
-  z
-    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
-    .check(z.trim());
+const requiredString = () => z.requiredString().check(z.trim());
 
 const revocationSchema = z.object({
   action: z.literal('revoke', { error: 'must be "revoke"' }),

@@ -1,7 +1,7 @@
 import { Stage } from '../rotation/constants.js';
 import { MissingVersionError, UnknownVersionError } from '../rotation/errors.js';
 import { parseSecretVersion } from '../rotation/parse.js';
-import type { SecretDescription, SecretStore } from '../rotation/secret-store.js';
+import { type SecretDescription, type SecretStore, versionWithStage } from '../rotation/secret-store.js';
 import type { RotationLogger } from '../rotation/strategy.js';
 import { RevokeRefusedError } from './errors.js';
 import type { RevocationRequest } from './revocation.js';
@@ -46,7 +46,7 @@ export async function revokeSupersededVersion(
         `version ${request.VersionId} of secret ${secret.name} is ${stages.join(', ')}: only a superseded version's keys are revoked`,
       );
     }
-    const currentId = Object.entries(secret.versions).find(([, s]) => s.includes(Stage.CURRENT))?.[0];
+    const currentId = versionWithStage(secret, Stage.CURRENT);
     if (!currentId) throw new MissingVersionError(`secret ${secret.name} has no AWSCURRENT version`);
     const strategy = deps.strategyFor(secret);
     const [oldRaw, currentRaw] = await Promise.all([

@@ -1,6 +1,7 @@
 import { Stage } from '../rotation/constants.js';
 import { MalformedSecretError } from '../rotation/errors.js';
-import type { SecretStore } from '../rotation/secret-store.js';
+import { parseJsonObject } from '../rotation/parse.js';
+import { type SecretStore, versionWithStage } from '../rotation/secret-store.js';
 import type {
   CreateContext,
   FinishContext,
@@ -89,7 +90,7 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
 
   async afterFinish(context: FinishContext<SecretFields>): Promise<void> {
     const { secret, previous, logger } = context;
-    const stagedId = Object.entries(secret.versions).find(([, stages]) => stages.includes(STAGED_LABEL))?.[0];
+    const stagedId = versionWithStage(secret, STAGED_LABEL);
     if (stagedId) {
       await this.#store.removeStage(secret.arn, STAGED_LABEL, stagedId);
       logger.info('staged label removed', { versionId: stagedId });
@@ -160,27 +161,13 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
   ): Promise<SecretFields | undefined> {
     const fields = this.#provider.stagedFields ?? [];
     if (fields.length === 0) return undefined;
-    const id = Object.entries(context.secret.versions).find(([, stages]) =>
-      stages.includes(STAGED_LABEL),
-    )?.[0];
+    const id = versionWithStage(context.secret, STAGED_LABEL);
     if (!id) return undefined;
     const raw = await this.#store.getVersion(context.secret.arn, id);
     if (raw === undefined) return undefined;
-    let staged: unknown;
-    try {
-      staged = JSON.parse(raw);
-    } catch {
-      throw new MalformedSecretError(
-        `the ${STAGED_LABEL} version ${id} of secret ${context.secret.name} is not valid JSON`,
-      );
-    }
-    if (typeof staged !== 'object' || staged === null || Array.isArray(staged)) {
-      throw new MalformedSecretError(
-        `the ${STAGED_LABEL} version ${id} of secret ${context.secret.name} is not a JSON object`,
-      );
-    }
+    const staged = parseJsonObject(raw, `the ${STAGED_LABEL} version ${id} of secret ${context.secret.name}`);
     const changed = Object.fromEntries(
-      Object.entries(staged as SecretFields).filter(([field, value]) => value !== current[field]),
+      Object.entries(staged).filter(([field, value]) => value !== current[field]),
     );
     if (!fields.some((field) => field in changed)) {
       context.logger.warn('staged value is the current value; ignored', { versionId: id });
@@ -198,11 +185,7 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
       readSecret: async (secretId) => {
         const value = await this.#store.getStage(secretId, Stage.CURRENT);
         if (!value) throw new MalformedSecretError(`secret ${secretId} has no AWSCURRENT value`);
-        try {
-          return JSON.parse(value.value) as SecretFields;
-        } catch {
-          throw new MalformedSecretError(`the AWSCURRENT version of secret ${secretId} is not valid JSON`);
-        }
+        return parseJsonObject(value.value, `the AWSCURRENT version of secret ${secretId}`);
       },
     };
   }

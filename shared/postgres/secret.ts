@@ -25,9 +25,6 @@ const MAX_IDENTIFIER_BYTES = 63;
 
 const noNul = (value: string) => !value.includes('\0');
 
-const requiredString = () =>
-  z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
-
 const sslmodeSchema = z.pipe(
   z.string().check(
     z.refine((value) => (SslModes as readonly string[]).includes(value), {
@@ -90,21 +87,23 @@ export const postgresSecretSchema = z.pipe(
           }),
         ),
       ),
-      host: requiredString().check(z.trim(), z.minLength(1, { error: 'is required' })),
+      host: z.requiredString().check(z.trim(), z.minLength(1, { error: 'is required' })),
       port: z.optional(portSchema),
       database: z.optional(z.string().check(z.minLength(1))),
       dbname: z.optional(z.string().check(z.minLength(1))),
-      username: requiredString().check(
+      username: z.requiredString().check(
         z.minLength(1, { error: 'is required' }),
         z.refine(noNul, { error: 'must not contain a NUL character' }),
         z.refine((name) => Buffer.byteLength(name) <= MAX_IDENTIFIER_BYTES, {
           error: `must be at most ${MAX_IDENTIFIER_BYTES} bytes (PostgreSQL would truncate it)`,
         }),
       ),
-      password: requiredString().check(
-        z.minLength(1, { error: 'is required' }),
-        z.refine(noNul, { error: 'must not contain a NUL character' }),
-      ),
+      password: z
+        .requiredString()
+        .check(
+          z.minLength(1, { error: 'is required' }),
+          z.refine(noNul, { error: 'must not contain a NUL character' }),
+        ),
       connection_string: z.optional(connectionStringSchema),
       sslmode: z.optional(sslmodeSchema),
     })

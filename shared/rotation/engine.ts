@@ -7,7 +7,7 @@ import {
 } from './errors.js';
 import type { RotationEvent } from './event.js';
 import { parseSecretVersion } from './parse.js';
-import type { SecretDescription, SecretStore } from './secret-store.js';
+import { type SecretDescription, type SecretStore, versionWithStage } from './secret-store.js';
 import type { RotationLogger, RotationStrategy, SecretFields, SecretVersion } from './strategy.js';
 
 /** How a step ended. */
@@ -106,7 +106,7 @@ export class RotationEngine<T> {
       if (stages.includes(Stage.CURRENT)) {
         if (event.Step === 'finishSecret' && stages.includes(Stage.PENDING)) {
           this.#logger.info('resuming an interrupted finishSecret');
-          await this.#completeFinish(strategy, secret, token, this.#findVersion(secret, Stage.PREVIOUS));
+          await this.#completeFinish(strategy, secret, token, versionWithStage(secret, Stage.PREVIOUS));
           return result(StepOutcome.DONE);
         }
         this.#logger.info('version is already AWSCURRENT; nothing to do');
@@ -201,7 +201,7 @@ export class RotationEngine<T> {
         return StepOutcome.DONE;
       }
       case 'finishSecret': {
-        const currentId = this.#findVersion(secret, Stage.CURRENT);
+        const currentId = versionWithStage(secret, Stage.CURRENT);
         await this.#store.moveStage(secret.arn, Stage.CURRENT, token, currentId);
         this.#logger.info('AWSCURRENT moved to the pending version', {
           versionId: token,
@@ -257,17 +257,13 @@ export class RotationEngine<T> {
     return stages;
   }
 
-  #findVersion(secret: SecretDescription, stage: string): string | undefined {
-    return Object.entries(secret.versions).find(([, stages]) => stages.includes(stage))?.[0];
-  }
-
   /** Reads AWSCURRENT as the guard saw it; a prefetched read by label is used when it is the same version. */
   async #readCurrent(
     strategy: RotationStrategy<T>,
     secret: SecretDescription,
     prefetched?: Promise<{ versionId: string; value: string } | undefined>,
   ): Promise<SecretVersion<T>> {
-    const id = this.#findVersion(secret, Stage.CURRENT);
+    const id = versionWithStage(secret, Stage.CURRENT);
     if (!id) throw new MissingVersionError(`secret ${secret.name} has no AWSCURRENT version to rotate from`);
     const early = await prefetched;
     const value = early?.versionId === id ? Promise.resolve(early.value) : undefined;
@@ -294,7 +290,7 @@ export class RotationEngine<T> {
 
   #reader(strategy: RotationStrategy<T>, secret: SecretDescription) {
     return async (stage: string): Promise<SecretVersion<T> | undefined> => {
-      const id = this.#findVersion(secret, stage);
+      const id = versionWithStage(secret, stage);
       if (!id) return undefined;
       const raw = await this.#store.getVersion(secret.arn, id);
       return raw === undefined ? undefined : parseSecretVersion(strategy, secret.name, id, stage, raw);

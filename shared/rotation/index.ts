@@ -12,8 +12,13 @@ export {
   VersionNotPendingError,
 } from './errors.js';
 export { parseRotationEvent, type RotationEvent } from './event.js';
-export { parseSecretVersion } from './parse.js';
-export { type SecretDescription, SecretStore, type SecretStoreOptions } from './secret-store.js';
+export { parseJsonObject, parseSecretVersion } from './parse.js';
+export {
+  type SecretDescription,
+  SecretStore,
+  type SecretStoreOptions,
+  versionWithStage,
+} from './secret-store.js';
 export type {
   CreateContext,
   FinishContext,

@@ -14,15 +14,7 @@ export function parseSecretVersion<T>(
   raw: string,
 ): SecretVersion<T> {
   const where = `version ${versionId} (${label}) of secret ${secretName}`;
-  let fields: unknown;
-  try {
-    fields = JSON.parse(raw);
-  } catch {
-    throw new MalformedSecretError(`${where} is not valid JSON`);
-  }
-  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
-    throw new MalformedSecretError(`${where} is not a JSON object`);
-  }
+  const fields = parseJsonObject(raw, where);
   const parsed = strategy.schema.safeParse(fields);
   if (!parsed.success) {
     const paths = parsed.error.issues.map((issue) => issue.path.join('.') || '(value)');
@@ -34,5 +26,22 @@ export function parseSecretVersion<T>(
       paths,
     );
   }
-  return { versionId, value: parsed.data, fields: fields as SecretFields };
+  return { versionId, value: parsed.data, fields };
+}
+
+/**
+ * Parses a secret value that must be a JSON object; `where` names it in the error.
+ * @throws {MalformedSecretError} without the parser's message, which quotes the text.
+ */
+export function parseJsonObject(raw: string, where: string): SecretFields {
+  let fields: unknown;
+  try {
+    fields = JSON.parse(raw);
+  } catch {
+    throw new MalformedSecretError(`${where} is not valid JSON`);
+  }
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+    throw new MalformedSecretError(`${where} is not a JSON object`);
+  }
+  return fields as SecretFields;
 }

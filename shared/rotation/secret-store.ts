@@ -20,6 +20,11 @@ export interface SecretDescription {
   readonly lastRotatedDate?: Date;
 }
 
+/** The id of the version of `secret` that carries `stage`, if any. */
+export function versionWithStage(secret: SecretDescription, stage: string): string | undefined {
+  return Object.entries(secret.versions).find(([, stages]) => stages.includes(stage))?.[0];
+}
+
 /** Options of {@link SecretStore}. */
 export interface SecretStoreOptions {
   /** How many version values the in-memory cache keeps (0 turns it off). Default 32. */

@@ -3,20 +3,17 @@ import * as z from '../../../zod.js';
 /** The provider's registry name: secrets named `…/api-keys/aws` or tagged `rotation-provider = aws`. */
 export const AWS_PROVIDER = 'aws';
 
-const requiredString = () =>
-  z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
-
 /**
  * Validates an AWS API-key secret (a loose object: unknown fields such as `rotated_at` are
  * carried over). Issue messages name the rule, never the value.
  */
 export const awsKeySecretSchema = z.looseObject({
   /** The IAM access key id (`AKIA…`): not secret, but only ever logged as a {@link keyHint}. */
-  access_key_id: requiredString().check(
-    z.regex(/^[A-Z0-9]{16,128}$/, { error: 'must be 16 to 128 upper-case letters and digits' }),
-  ),
+  access_key_id: z
+    .requiredString()
+    .check(z.regex(/^[A-Z0-9]{16,128}$/, { error: 'must be 16 to 128 upper-case letters and digits' })),
   /** The secret access key paired with `access_key_id`. */
-  secret_access_key: requiredString().check(z.minLength(1, { error: 'is required' })),
+  secret_access_key: z.requiredString().check(z.minLength(1, { error: 'is required' })),
   /** The IAM user owning the key; when absent it is looked up with GetAccessKeyLastUsed. */
   user_name: z.optional(
     z

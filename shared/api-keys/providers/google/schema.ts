@@ -5,16 +5,13 @@ import { GOOGLE_PROJECT } from './service-account.js';
 /** An API key's resource name: `projects/<project>/locations/global/keys/<key id>`. */
 export const KEY_NAME = /^projects\/[a-z0-9.:-]+\/locations\/global\/keys\/[a-z0-9-]{1,63}$/;
 
-const requiredString = () =>
-  z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
-
 /**
  * Validates a Google secret (the seed's `production/api-keys/google` shape plus the fields
  * rotation needs). Unknown fields are carried over; messages name fields, never values.
  */
 export const googleSecretSchema = z.looseObject({
   /** The Safe Browsing API key (`AIza…`). */
-  safe_browsing_api_key: requiredString().check(z.minLength(1, { error: 'is required' })),
+  safe_browsing_api_key: z.requiredString().check(z.minLength(1, { error: 'is required' })),
   /** The key's resource name; absent until the first rotation. */
   safe_browsing_api_key_id: z.optional(
     z.string().check(
@@ -24,7 +21,7 @@ export const googleSecretSchema = z.looseObject({
     ),
   ),
   /** The reCAPTCHA secret key (`6L…`), rotated from a staged value. */
-  recaptcha_secret_key: requiredString().check(z.minLength(1, { error: 'is required' })),
+  recaptcha_secret_key: z.requiredString().check(z.minLength(1, { error: 'is required' })),
   /** Name or ARN of the secret holding the service-account JSON key that manages API keys. */
   service_account_secret_id: z.optional(
     z.string().check(z.trim(), z.minLength(1, { error: 'must not be empty' })),

@@ -33,9 +33,6 @@ export interface ServiceAccountKey {
 /** A GCP project id (`my-project`, `example.com:my-project`) or project number. */
 export const GOOGLE_PROJECT = /^(?:[a-z][a-z0-9.:-]{4,61}[a-z0-9]|\d{1,20})$/;
 
-const requiredString = () =>
-  z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
-
 const isTokenUri = (value: string): boolean => {
   try {
     const url = new URL(value);
@@ -54,11 +51,15 @@ const serviceAccountSchema = z.looseObject({
   client_email: z.email({
     error: (issue) => (issue.input === undefined ? 'is required' : 'must be an email address'),
   }),
-  private_key: requiredString().check(
-    z.refine((pem) => /-----BEGIN (RSA )?PRIVATE KEY-----/.test(pem), { error: 'must be a PEM private key' }),
+  private_key: z.requiredString().check(
+    z.refine((pem) => /-----BEGIN (RSA )?PRIVATE KEY-----/.test(pem), {
+      error: 'must be a PEM private key',
+    }),
   ),
   private_key_id: z.optional(z.string().check(z.minLength(1))),
-  project_id: requiredString().check(z.regex(GOOGLE_PROJECT, { error: 'must be a Google Cloud project id' })),
+  project_id: z
+    .requiredString()
+    .check(z.regex(GOOGLE_PROJECT, { error: 'must be a Google Cloud project id' })),
   token_uri: z.optional(z.string().check(z.refine(isTokenUri, { error: 'must be an https:// URL' }))),
 });
 

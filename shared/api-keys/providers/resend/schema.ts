@@ -22,7 +22,7 @@ const optionalText = () =>
 export const resendSecretSchema = z.looseObject({
   /** The Resend API key (`re_…`). */
   api_key: z
-    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+    .requiredString()
     .check(z.startsWith('re_', { error: 'must be a Resend API key (starting with re_)' })),
   /** Resend's id of `api_key`; absent until this product has issued the key. */
   api_key_id: optionalText(),
