@@ -237,8 +237,8 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
     return account;
   };
 
-  /** The key a path names, if the caller may manage it; or the refusal. */
-  const keyFor = (request: FakeRequest): StoredKey | FakeResponse => {
+  /** The number of the project a path names, if the caller holds `permission` there; or the refusal. */
+  const authorizedProject = (request: FakeRequest, permission: string): string | FakeResponse => {
     const account = authenticate(request);
     if (!('email' in account)) return account;
     const number = projectNumber(request.params.project ?? '');
@@ -246,10 +246,17 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
       return googleError(
         403,
         'PERMISSION_DENIED',
-        "Permission 'apikeys.keys.get' denied on resource.",
+        `Permission '${permission}' denied on resource.`,
         'IAM_PERMISSION_DENIED',
       );
     }
+    return number;
+  };
+
+  /** The key a path names, if the caller may manage it; or the refusal. */
+  const keyFor = (request: FakeRequest): StoredKey | FakeResponse => {
+    const number = authorizedProject(request, 'apikeys.keys.get');
+    if (typeof number !== 'string') return number;
     const key = keys.get(`projects/${number}/locations/global/keys/${request.params.keyId ?? ''}`);
     if (!key || key.deleted) return googleError(404, 'NOT_FOUND', 'Requested entity was not found.');
     return key;
@@ -344,17 +351,8 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
   });
 
   route('createKey', 'POST', '/v2/projects/:project/locations/global/keys', (request) => {
-    const account = authenticate(request);
-    if (!('email' in account)) return account;
-    const number = projectNumber(request.params.project ?? '');
-    if (number !== account.projectNumber) {
-      return googleError(
-        403,
-        'PERMISSION_DENIED',
-        "Permission 'apikeys.keys.create' denied on resource.",
-        'IAM_PERMISSION_DENIED',
-      );
-    }
+    const number = authorizedProject(request, 'apikeys.keys.create');
+    if (typeof number !== 'string') return number;
     const keyId = request.query.get('keyId') ?? randomUUID();
     if (request.query.has('keyId') && (!KEY_ID.test(keyId) || UUID_LIKE.test(keyId))) {
       return googleError(400, 'INVALID_ARGUMENT', `The key id ${keyId} is invalid.`);
