@@ -12,6 +12,33 @@ export interface ProviderContext {
   /** Reads another secret's AWSCURRENT value (an admin key, a service account), by name or ARN. */
   readSecret(secretId: string): Promise<SecretFields>;
   readonly now: Date;
+  /**
+   * When the rotation began: the creation date of the token's version (RotateSecret creates
+   * it), or undefined when Secrets Manager does not say. A key created before this moment
+   * cannot be one this rotation created.
+   */
+  rotationStartedAt(): Promise<Date | undefined>;
+  /**
+   * How long another attempt of this step may still be running (the function's timeout):
+   * a key younger than this that no version holds may be on its way to Secrets Manager.
+   */
+  readonly inFlightMs: number;
+}
+
+/** Input of {@link ApiKeyProvider.discard}. */
+export interface DiscardInput<S> {
+  /** The fields this attempt's `issue` returned, which it failed to store. */
+  readonly created: SecretFields;
+  /** The pending value another attempt stored first: none of its keys may be touched. */
+  readonly stored: S;
+  readonly context: ProviderContext;
+}
+
+/** Input of {@link ApiKeyProvider.cleanup}. */
+export interface CleanupInput<S> {
+  /** The stored pending value (final: Secrets Manager never changes a version's value). */
+  readonly value: S;
+  readonly context: ProviderContext;
 }
 
 /** Input of {@link ApiKeyProvider.issue}. */
@@ -76,6 +103,18 @@ export interface ApiKeyProvider<S extends SecretFields = SecretFields> {
    * attempt of this rotation (same token) is reused or deleted, never left behind.
    */
   issue(input: IssueInput<S>): Promise<SecretFields>;
+  /**
+   * Deletes the keys of `created` that `stored` does not hold: this attempt lost the race to
+   * store the pending value. Absent when `issue` creates nothing an attempt could lose
+   * (a staged value, or a key id derived from the secret and token, which both attempts share).
+   */
+  discard?(input: DiscardInput<S>): Promise<void>;
+  /**
+   * Called by testSecret once the pending value is stored: deletes keys that this rotation
+   * provably created (the provider's marker for this secret and token) and that the stored
+   * value does not hold, i.e. leftovers of attempts that crashed or lost the race.
+   */
+  cleanup?(input: CleanupInput<S>): Promise<void>;
   /** Proves every key in the value works; throws {@link KeyTestFailedError} when one does not. */
   test(input: TestInput<S>): Promise<void>;
   /** Revokes the keys of `old` that `current` does not hold. Already revoked counts as done. */

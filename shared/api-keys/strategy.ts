@@ -24,6 +24,8 @@ export interface ApiKeyStrategyOptions {
   readonly scheduler: RevocationScheduler;
   /** How long a superseded key stays valid after finishSecret. */
   readonly gracePeriodMs: number;
+  /** How long another attempt of a step may still be running (the function's timeout). Default 15 minutes. */
+  readonly inFlightMs?: number;
   readonly now?: () => Date;
 }
 
@@ -45,6 +47,7 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
   readonly #store: SecretStore;
   readonly #scheduler: RevocationScheduler;
   readonly #graceMs: number;
+  readonly #inFlightMs: number;
   readonly #now: () => Date;
 
   constructor(options: ApiKeyStrategyOptions) {
@@ -52,6 +55,7 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
     this.#store = options.store;
     this.#scheduler = options.scheduler;
     this.#graceMs = options.gracePeriodMs;
+    this.#inFlightMs = options.inFlightMs ?? 15 * 60_000;
     this.#now = options.now ?? (() => new Date());
     this.kind = `api-key:${options.provider.name}`;
     this.schema = options.provider.schema;
@@ -182,6 +186,8 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
       token: context.token,
       logger: context.logger,
       now: this.#now(),
+      inFlightMs: this.#inFlightMs,
+      rotationStartedAt: () => this.#store.versionCreatedDate(context.secret.arn, context.token),
       readSecret: async (secretId) => {
         const value = await this.#store.getStage(secretId, Stage.CURRENT);
         if (!value) throw new MalformedSecretError(`secret ${secretId} has no AWSCURRENT value`);

@@ -21,6 +21,7 @@ export {
 } from './secret-store.js';
 export type {
   CreateContext,
+  DiscardContext,
   FinishContext,
   RotationLogger,
   RotationStrategy,

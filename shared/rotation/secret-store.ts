@@ -1,6 +1,7 @@
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
@@ -100,6 +101,25 @@ export class SecretStore {
     if (out?.SecretString === undefined || !out.VersionId) return undefined;
     this.#remember([secretId, out.ARN], out.VersionId, out.SecretString);
     return { versionId: out.VersionId, value: out.SecretString };
+  }
+
+  /**
+   * When version `versionId` was created (ListSecretVersionIds), or undefined when Secrets
+   * Manager lists no such version or no date for it.
+   */
+  async versionCreatedDate(secretId: string, versionId: string): Promise<Date | undefined> {
+    let nextToken: string | undefined;
+    do {
+      const page = await this.#call(`list the versions of ${secretId}`, () =>
+        this.#client.send(
+          new ListSecretVersionIdsCommand({ SecretId: secretId, MaxResults: 100, NextToken: nextToken }),
+        ),
+      );
+      const found = page.Versions?.find((version) => version.VersionId === versionId);
+      if (found) return found.CreatedDate;
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return undefined;
   }
 
   /**

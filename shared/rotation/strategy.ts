@@ -58,6 +58,17 @@ export interface FinishContext<T> extends StepContext {
   readonly previous: SecretVersion<T> | undefined;
 }
 
+/**
+ * Input of {@link RotationStrategy.discardPending}: this attempt's createPending made a new
+ * credential, but another attempt of the same step stored a different pending value first.
+ */
+export interface DiscardContext<T> extends StepContext {
+  /** The fields this attempt's createPending returned and failed to store. */
+  readonly created: SecretFields;
+  /** The pending value another attempt stored for the token: its credential is the one that stays. */
+  readonly stored: SecretVersion<T>;
+}
+
 /** How setSecret ended. */
 export type SetOutcome = 'applied' | 'already-applied';
 
@@ -85,6 +96,12 @@ export interface RotationStrategy<T> {
    * The engine carries every other field over and stamps `rotated_at`.
    */
   createPending(context: CreateContext<T>): Promise<SecretFields>;
+  /**
+   * Removes the credential this attempt created when another attempt stored its own pending
+   * value first (two attempts of createSecret at once). Must remove only what `created`
+   * holds and `stored` does not: the stored credential is the one the rotation goes on with.
+   */
+  discardPending?(context: DiscardContext<T>): Promise<void>;
   /** Makes the target system accept the pending credential (AWSCURRENT's must keep working where it can). */
   setPending(context: SetContext<T>): Promise<SetOutcome>;
   /** Proves the pending credential works; throws when it cannot prove it. */

@@ -22,6 +22,10 @@ export interface ProviderContextOptions {
   readonly secrets?: Record<string, SecretFields>;
   /** The logger handed to the provider; a new one unless given. */
   readonly logger?: RecordingLogger;
+  /** When the rotation began (the token's version's creation); unknown unless given. */
+  readonly rotationStartedAt?: Date;
+  /** How long another attempt may still be running; 15 minutes unless given. */
+  readonly inFlightMs?: number;
 }
 
 /** The ARN of the secret named `secretName`, in account 123456789012, as the tests' contexts carry it. */
@@ -56,6 +60,8 @@ export function providerContext(options: ProviderContextOptions): ProviderContex
     token,
     logger,
     now,
+    inFlightMs: options.inFlightMs ?? 15 * 60_000,
+    rotationStartedAt: async () => options.rotationStartedAt,
     async readSecret(secretId) {
       const value = secrets[secretId];
       if (!value) throw new Error(`no secret ${secretId}`);
