@@ -8,7 +8,13 @@ import {
 import type { RotationEvent } from './event.js';
 import { parseSecretVersion } from './parse.js';
 import { type SecretDescription, type SecretStore, versionWithStage } from './secret-store.js';
-import type { RotationLogger, RotationStrategy, SecretFields, SecretVersion } from './strategy.js';
+import type {
+  RotationLogger,
+  RotationStrategy,
+  SecretFields,
+  SecretVersion,
+  StepContext,
+} from './strategy.js';
 
 /** How a step ended. */
 export const StepOutcome = {
@@ -175,12 +181,7 @@ export class RotationEngine<T> {
         };
         const serialized = JSON.stringify(fields);
         parseSecretVersion(strategy, secret.name, token, Stage.PENDING, serialized);
-        if ((await this.#store.putPending(secret.arn, token, serialized, event.RotationToken)) === 'exists') {
-          this.#logger.warn('another attempt stored the pending version first; keeping it');
-          return StepOutcome.ALREADY_DONE;
-        }
-        this.#logger.info('pending version stored', { versionId: token });
-        return StepOutcome.DONE;
+        return this.#storePending(strategy, context, changes, serialized, event.RotationToken);
       }
       case 'setSecret': {
         const [current, pending] = await Promise.all([
@@ -215,6 +216,56 @@ export class RotationEngine<T> {
         throw new Error(`unhandled step ${String(unknown)}`);
       }
     }
+  }
+
+  /**
+   * Stores the pending value. When another attempt of createSecret stored a different value
+   * first (AWS answers ResourceExistsException), or the write failed and a read shows another
+   * value, this attempt's credential is discarded through the strategy and the stored one
+   * stays. A write that failed but took effect (its answer lost) counts as stored. When the
+   * outcome cannot be proven (the version is still empty, or unreadable), nothing is discarded
+   * and the write's error is thrown: the write may still land, and a retry sorts it out.
+   */
+  async #storePending(
+    strategy: RotationStrategy<T>,
+    context: StepContext,
+    created: SecretFields,
+    serialized: string,
+    rotationToken: string | undefined,
+  ): Promise<StepOutcome> {
+    const { secret, token } = context;
+    let failure: unknown;
+    try {
+      if ((await this.#store.putPending(secret.arn, token, serialized, rotationToken)) === 'stored') {
+        this.#logger.info('pending version stored', { versionId: token });
+        return StepOutcome.DONE;
+      }
+    } catch (error) {
+      failure = error;
+    }
+    const stored = await this.#store.getVersion(secret.arn, token).catch(() => undefined);
+    if (stored === serialized) {
+      this.#logger.info('pending version stored (the write failed after it took effect)', {
+        versionId: token,
+      });
+      return StepOutcome.DONE;
+    }
+    if (stored === undefined) {
+      if (failure !== undefined) throw failure;
+      // ResourceExistsException, yet no value readable: cannot tell whose value it is.
+      throw new MissingVersionError(
+        `secret ${secret.name} refused the pending version ${token} as existing, but it holds no readable value; retry createSecret`,
+      );
+    }
+    const winner = parseSecretVersion(strategy, secret.name, token, Stage.PENDING, stored);
+    this.#logger.warn(
+      "another attempt stored the pending version first; discarding this attempt's credential",
+      {
+        versionId: token,
+      },
+    );
+    await strategy.discardPending?.({ ...context, created, stored: winner });
+    return StepOutcome.ALREADY_DONE;
   }
 
   /** The part of finishSecret after AWSCURRENT has moved: strategy work, then AWSPENDING removed. */

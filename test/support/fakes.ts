@@ -1,5 +1,10 @@
 import * as z from 'zod';
-import type { RotationLogger, RotationStrategy, SecretFields } from '../../shared/rotation/index.js';
+import type {
+  DiscardContext,
+  RotationLogger,
+  RotationStrategy,
+  SecretFields,
+} from '../../shared/rotation/index.js';
 
 /** A logger that records every line, for assertions and leak scans. */
 export class RecordingLogger implements RotationLogger {
@@ -37,6 +42,8 @@ export class FakeKeyStrategy implements RotationStrategy<{ api_key: string }> {
   readonly kind = 'fake-key';
   readonly schema = z.looseObject({ api_key: z.string({ error: 'is required' }).min(1) });
   readonly calls: string[] = [];
+  /** What each discardPending call was given: the created fields and the stored value's fields. */
+  readonly discarded: { created: SecretFields; stored: SecretFields }[] = [];
   nextKey = 'key-new';
   async createPending(): Promise<SecretFields> {
     this.calls.push('createPending');
@@ -51,5 +58,9 @@ export class FakeKeyStrategy implements RotationStrategy<{ api_key: string }> {
   }
   async afterFinish() {
     this.calls.push('afterFinish');
+  }
+  async discardPending(context: DiscardContext<{ api_key: string }>) {
+    this.calls.push('discardPending');
+    this.discarded.push({ created: context.created, stored: context.stored.fields });
   }
 }

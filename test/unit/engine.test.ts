@@ -18,6 +18,7 @@ import {
   type RotationEvent,
   RotationNotEnabledError,
   SecretStore,
+  SecretStoreError,
   UnknownVersionError,
   VersionNotPendingError,
 } from '../../shared/rotation/index.js';
@@ -197,20 +198,76 @@ describe('RotationEngine createSecret', () => {
     }
   });
 
-  it('keeps the pending value another attempt stored first (AWS refuses to change a version)', async () => {
-    // moto overwrites a version on a repeated PutSecretValue; AWS answers ResourceExistsException.
+  it('keeps the pending value another attempt stored first and discards its own credential', async () => {
+    // Prepare: moto overwrites a version on a repeated PutSecretValue; AWS answers ResourceExistsException.
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+    currentIs(CURRENT, JSON.stringify({ api_key: 'key-old' }));
+    sm.on(GetSecretValueCommand, { SecretId: ARN, VersionId: TOKEN })
+      .rejectsOnce(new ResourceNotFoundException({ message: 'no value', $metadata: {} }))
+      .resolves({ ARN, VersionId: TOKEN, SecretString: JSON.stringify({ api_key: 'key-winner' }) });
+    sm.on(PutSecretValueCommand).rejects(
+      new ResourceExistsException({ message: 'version exists', $metadata: {} }),
+    );
+    const { engine, logger, strategy } = setup();
+
+    // Act
+    const result = await engine.run(event('createSecret'));
+
+    // Assess
+    expect(result.outcome).toBe('already-done');
+    expect(strategy.discarded).toEqual([
+      { created: { api_key: 'key-new' }, stored: { api_key: 'key-winner' } },
+    ]);
+    expect(logger.lines.map((line) => line.message)).toContain(
+      "another attempt stored the pending version first; discarding this attempt's credential",
+    );
+  });
+
+  it("counts a write whose answer was lost as stored when the version holds this attempt's value", async () => {
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+    currentIs(CURRENT, JSON.stringify({ api_key: 'key-old' }));
+    const stored = JSON.stringify({ api_key: 'key-new', rotated_at: '2026-11-25T12:00:00Z' });
+    sm.on(GetSecretValueCommand, { SecretId: ARN, VersionId: TOKEN })
+      .rejectsOnce(new ResourceNotFoundException({ message: 'no value', $metadata: {} }))
+      .resolves({ ARN, VersionId: TOKEN, SecretString: stored });
+    sm.on(PutSecretValueCommand).rejects(
+      Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }),
+    );
+    const { engine, strategy } = setup();
+
+    expect((await engine.run(event('createSecret'))).outcome).toBe('done');
+    expect(strategy.discarded).toEqual([]);
+  });
+
+  it("throws the write's error and discards nothing when the version is still empty afterwards", async () => {
+    // The write may still land: deleting the new credential now could leave a stored key that no longer exists.
     describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
     currentIs(CURRENT, JSON.stringify({ api_key: 'key-old' }));
     noValue(TOKEN);
     sm.on(PutSecretValueCommand).rejects(
-      new ResourceExistsException({ message: 'version exists', $metadata: {} }),
+      Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }),
     );
-    const { engine, logger } = setup();
+    const { engine, strategy } = setup();
+
+    const error = await engine.run(event('createSecret')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SecretStoreError);
+    expect((error as Error).message).toMatch(/TimeoutError/);
+    expect(strategy.discarded).toEqual([]);
+  });
+
+  it("discards its credential when a failed write is followed by another attempt's value", async () => {
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+    currentIs(CURRENT, JSON.stringify({ api_key: 'key-old' }));
+    sm.on(GetSecretValueCommand, { SecretId: ARN, VersionId: TOKEN })
+      .rejectsOnce(new ResourceNotFoundException({ message: 'no value', $metadata: {} }))
+      .resolves({ ARN, VersionId: TOKEN, SecretString: JSON.stringify({ api_key: 'key-winner' }) });
+    sm.on(PutSecretValueCommand).rejects(
+      Object.assign(new Error('throttled'), { name: 'ThrottlingException' }),
+    );
+    const { engine, strategy } = setup();
 
     expect((await engine.run(event('createSecret'))).outcome).toBe('already-done');
-    expect(logger.lines.map((line) => line.message)).toContain(
-      'another attempt stored the pending version first; keeping it',
-    );
+    expect(strategy.discarded).toHaveLength(1);
   });
 
   it('does nothing when the pending version already holds a value', async () => {
