@@ -98,7 +98,7 @@ interface Case {
   /** Steps that complete before the failing one. */
   before: StepName[];
   /** The step that fails, and how; absent for a crash between steps. */
-  failing?: { step: StepName; fault: () => Fault };
+  failing?: { step: StepName; fault: () => Fault; completes?: boolean };
   /** The stored password that logs in at the failure point. */
   works: 'AWSCURRENT' | 'AWSPENDING';
 }
@@ -126,6 +126,8 @@ const cases: Case[] = [
     failing: {
       step: 'createSecret',
       fault: () => ({ secretsManager: injectFault(secretsManager(), 'PutSecretValueCommand', 'after') }),
+      // The step reads the version back, finds its own value and counts it as stored.
+      completes: true,
     },
     works: 'AWSCURRENT',
   },
@@ -214,7 +216,9 @@ describe('rotateDatabase loses no credential when a step fails', () => {
     if (failing) {
       const fault = failing.fault();
       fault.arm?.();
-      await expect(runSteps(handler(fault), arn, token, [failing.step])).rejects.toThrow();
+      const attempt = runSteps(handler(fault), arn, token, [failing.step]);
+      if (failing.completes) await expect(attempt).resolves.toMatchObject([{ outcome: 'done' }]);
+      else await expect(attempt).rejects.toThrow();
       proxy.setAvailable(true);
     }
 
