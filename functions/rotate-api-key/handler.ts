@@ -63,6 +63,7 @@ export function buildRotateApiKeyHandler(deps: ApiKeyRotationDependencies) {
         store,
         scheduler,
         gracePeriodMs: config.gracePeriodMs,
+        inFlightMs: config.stepTimeoutMs,
         ...(deps.now ? { now: deps.now } : {}),
       });
       strategies.set(provider.name, strategy);

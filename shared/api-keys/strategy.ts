@@ -4,6 +4,7 @@ import { parseJsonObject } from '../rotation/parse.js';
 import { type SecretStore, versionWithStage } from '../rotation/secret-store.js';
 import type {
   CreateContext,
+  DiscardContext,
   FinishContext,
   RotationStrategy,
   SecretFields,
@@ -88,8 +89,20 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
     return 'applied';
   }
 
+  /** Removes keys this rotation left behind (crashed or losing attempts), then proves the stored key works. */
   async testPending(context: TestContext<SecretFields>): Promise<void> {
-    await this.#provider.test({ value: context.pending.value, context: this.#providerContext(context) });
+    const providerContext = this.#providerContext(context);
+    await this.#provider.cleanup?.({ value: context.pending.value, context: providerContext });
+    await this.#provider.test({ value: context.pending.value, context: providerContext });
+  }
+
+  /** Another attempt stored its pending value first: the provider deletes what this attempt created. */
+  async discardPending(context: DiscardContext<SecretFields>): Promise<void> {
+    await this.#provider.discard?.({
+      created: context.created,
+      stored: context.stored.value,
+      context: this.#providerContext(context),
+    });
   }
 
   async afterFinish(context: FinishContext<SecretFields>): Promise<void> {

@@ -77,6 +77,11 @@ export interface ProviderEndpoints {
 export interface ApiKeyRotationConfig {
   /** How long a superseded key stays valid after finishSecret. */
   readonly gracePeriodMs: number;
+  /**
+   * The longest one attempt of a step can run (the function's timeout): a key younger than
+   * this that no version holds may still be on its way to Secrets Manager from another attempt.
+   */
+  readonly stepTimeoutMs: number;
   /** The role and group of scheduled revocations; undefined when not configured (local runs). */
   readonly revocation?: { readonly roleName: string; readonly groupName: string };
   readonly endpoints: ProviderEndpoints;
@@ -86,7 +91,8 @@ export interface ApiKeyRotationConfig {
 
 /**
  * Reads `ROTATION_GRACE_PERIOD_SECONDS` (default 900: three times the applications' 300 s
- * secret cache), `REVOKE_SCHEDULER_ROLE_NAME`, `REVOKE_SCHEDULE_GROUP`,
+ * secret cache), `ROTATION_STEP_TIMEOUT_SECONDS` (default 900, Lambda's longest timeout),
+ * `REVOKE_SCHEDULER_ROLE_NAME`, `REVOKE_SCHEDULE_GROUP`,
  * the provider endpoints (`RESEND_API_URL`, `GOOGLE_API_KEYS_URL`, `GOOGLE_SAFE_BROWSING_URL`,
  * `RECAPTCHA_VERIFY_URL`, `CLERK_API_URL`) and `IAM_PROPAGATION_ATTEMPTS`, `IAM_PROPAGATION_DELAY_MS`.
  */
@@ -103,6 +109,8 @@ export function loadApiKeyRotationConfig(env: Env = process.env): ApiKeyRotation
         max: 30 * 86_400,
         env,
       }) * 1000,
+    stepTimeoutMs:
+      getIntegerFromEnv('ROTATION_STEP_TIMEOUT_SECONDS', { defaultValue: 900, min: 0, max: 900, env }) * 1000,
     ...(roleName
       ? {
           revocation: {
