@@ -5,6 +5,7 @@ export {
   MalformedSecretError,
   MissingVersionError,
   PendingTestFailedError,
+  PendingValueInvalidError,
   RotationError,
   RotationNotEnabledError,
   SecretStoreError,
