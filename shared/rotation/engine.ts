@@ -342,7 +342,7 @@ export class RotationEngine<T> {
       const next =
         error instanceof MissingVersionError
           ? `It is the empty placeholder RotateSecret stages: createSecret has not run for this token, so no step has changed the credential. Run createSecret, setSecret and testSecret with this token first, then finishSecret; or abandon this rotation by removing the label (${unlabel})`
-          : `A version cannot be edited, and no step applies a value that does not parse: remove the label (${unlabel}), fix AWSCURRENT if it is what is broken, then start a new rotation (aws secretsmanager rotate-secret --secret-id ${name})`;
+          : `No step applies a value that does not parse, so nothing was changed with it, and a version cannot be edited: remove the label (${unlabel}), then start a new rotation (aws secretsmanager rotate-secret --secret-id ${name})`;
       throw new PendingValueInvalidError(
         `finishSecret refuses to make version ${token} AWSCURRENT: ${problem}. AWSCURRENT is unchanged. ${next}`,
         { cause: error },

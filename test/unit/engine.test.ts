@@ -418,7 +418,7 @@ describe('RotationEngine finishSecret refuses to promote a version without a val
     expect(error).toBeInstanceOf(PendingValueInvalidError);
     expect((error as Error).message).toMatch(
       new RegExp(
-        `^finishSecret refuses to make version ${TOKEN} AWSCURRENT: version ${TOKEN} \\(AWSPENDING\\) of secret ${NAME} is not a valid fake-key secret: api_key: .*AWSCURRENT is unchanged\\. A version cannot be edited.*--remove-from-version-id ${TOKEN}\\).*aws secretsmanager rotate-secret --secret-id ${NAME}\\)$`,
+        `^finishSecret refuses to make version ${TOKEN} AWSCURRENT: version ${TOKEN} \\(AWSPENDING\\) of secret ${NAME} is not a valid fake-key secret: api_key: .*AWSCURRENT is unchanged\\. No step applies a value that does not parse.*--remove-from-version-id ${TOKEN}\\).*aws secretsmanager rotate-secret --secret-id ${NAME}\\)$`,
       ),
     );
     expect((error as Error).message).not.toContain('hand-written-value');
