@@ -13,13 +13,14 @@ import {
 } from '../../shared/api-keys/index.js';
 import { createProviders } from '../../shared/api-keys/providers/index.js';
 import { type ApiKeyRotationConfig, loadApiKeyRotationConfig } from '../../shared/config/index.js';
-import { createLogger, type Logger } from '../../shared/logging/index.js';
+import type { Logger } from '../../shared/logging/index.js';
 import {
   parseRotationEvent,
   RotationEngine,
   type SecretDescription,
   SecretStore,
 } from '../../shared/rotation/index.js';
+import { lazyHandler } from '../lib/lazy-handler.js';
 import { createLambdaHandler } from '../lib/rotation-handler.js';
 
 /** What the API-key rotation handler is built from; tests pass their own. */
@@ -84,9 +85,11 @@ export function buildRotateApiKeyHandler(deps: ApiKeyRotationDependencies) {
   });
 }
 
-/** The deployed handler; configuration and clients are created once, at cold start. */
-export const handler = buildRotateApiKeyHandler({
-  config: loadApiKeyRotationConfig(),
-  secretsManager: new SecretsManagerClient({}),
-  logger: createLogger(),
-});
+/** The deployed handler; configuration and clients are created once, at the first invocation. */
+export const handler = lazyHandler((logger) =>
+  buildRotateApiKeyHandler({
+    config: loadApiKeyRotationConfig(),
+    secretsManager: new SecretsManagerClient({}),
+    logger,
+  }),
+);

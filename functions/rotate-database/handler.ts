@@ -1,6 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type DatabaseRotationConfig, loadDatabaseRotationConfig } from '../../shared/config/index.js';
-import { createLogger, type Logger } from '../../shared/logging/index.js';
+import type { Logger } from '../../shared/logging/index.js';
 import { SecretsManagerPasswordSource } from '../../shared/password/index.js';
 import {
   createPostgresConnector,
@@ -8,6 +8,7 @@ import {
   PostgresSingleUserStrategy,
 } from '../../shared/postgres/index.js';
 import { RotationEngine, SecretStore } from '../../shared/rotation/index.js';
+import { lazyHandler } from '../lib/lazy-handler.js';
 import { createRotationHandler } from '../lib/rotation-handler.js';
 
 /** What the database rotation handler is built from; tests pass their own. */
@@ -32,9 +33,11 @@ export function buildRotateDatabaseHandler(deps: DatabaseRotationDependencies) {
   return createRotationHandler(engine, deps.logger);
 }
 
-/** The deployed handler; configuration and clients are created once, at cold start. */
-export const handler = buildRotateDatabaseHandler({
-  config: loadDatabaseRotationConfig(),
-  secretsManager: new SecretsManagerClient({}),
-  logger: createLogger(),
-});
+/** The deployed handler; configuration and clients are created once, at the first invocation. */
+export const handler = lazyHandler((logger) =>
+  buildRotateDatabaseHandler({
+    config: loadDatabaseRotationConfig(),
+    secretsManager: new SecretsManagerClient({}),
+    logger,
+  }),
+);

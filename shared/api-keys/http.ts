@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { redactError, summarizeError } from '../logging/redact.js';
 import type * as z from '../zod.js';
 import {
   ProviderAuthError,
@@ -78,13 +79,13 @@ export async function requestJson<T>(
         signal: AbortSignal.timeout(retry.timeoutMs),
       });
     } catch (error) {
-      const reason = error instanceof Error ? error.name : 'Error';
+      // fetch's messages may quote a header (undici's invalid-header message quotes the key):
+      // the cause keeps only names and codes (e.g. `TypeError (ECONNREFUSED)`).
+      const cause = redactError(error);
       lastError = new ProviderUnavailableError(
         provider,
-        `could not ${operation}: ${reason} (${hostOf(request.url)})`,
-        {
-          cause: error instanceof Error ? new Error(error.message) : undefined,
-        },
+        `could not ${operation}: ${summarizeError(cause)} (${hostOf(request.url)})`,
+        { cause },
       );
       await backoff(retry, attempt);
       continue;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConflictException, CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import { RotationError } from '../rotation/errors.js';
+import { notAJsonObject } from '../rotation/parse.js';
 import * as z from '../zod.js';
 
 /**
@@ -31,11 +32,13 @@ export class InvalidRevocationRequestError extends RotationError {
 
 /** True when an invocation asks for a revocation rather than a rotation step. */
 export function isRevocationRequest(input: unknown): boolean {
-  return typeof input === 'object' && input !== null && 'action' in input;
+  return notAJsonObject('input', input) === undefined && 'action' in (input as object);
 }
 
-/** Validates a revoke input. */
+/** Validates a revoke input; the error names what is wrong (the input's type, each field's), never a value. */
 export function parseRevocationRequest(input: unknown): RevocationRequest {
+  const notObject = notAJsonObject('revoke input', input);
+  if (notObject) throw new InvalidRevocationRequestError(`invalid revoke input: ${notObject}`);
   const parsed = revocationSchema.safeParse(input);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'input'} ${issue.message}`);

@@ -12,3 +12,4 @@ export function createLogger(): Logger {
 }
 
 export type { Logger } from '@aws-lambda-powertools/logger';
+export { RedactedError, redactError, summarizeError } from './redact.js';

@@ -34,3 +34,19 @@ export class NoWorkingCredentialError extends DatabaseError {
     this.name = 'NoWorkingCredentialError';
   }
 }
+
+/**
+ * Thrown by setSecret, before it connects, when AWSCURRENT and the pending version disagree on
+ * where or how to connect (host, port, database, username, sslmode): setSecret would change the
+ * password through one connection and testSecret check it through another. The message names
+ * the fields (never their values) and how to start over.
+ */
+export class ConnectionMismatchError extends DatabaseError {
+  /** The fields that differ, e.g. `["sslmode"]`. */
+  readonly fields: readonly string[];
+  constructor(message: string, fields: readonly string[], options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConnectionMismatchError';
+    this.fields = fields;
+  }
+}

@@ -8,6 +8,7 @@ export {
   tlsOptions,
 } from './connection.js';
 export {
+  ConnectionMismatchError,
   DatabaseAuthenticationError,
   DatabaseError,
   DatabaseUnavailableError,

@@ -16,7 +16,7 @@ import {
   type PostgresSession,
   type PostgresTarget,
 } from './connection.js';
-import { DatabaseAuthenticationError, NoWorkingCredentialError } from './errors.js';
+import { ConnectionMismatchError, DatabaseAuthenticationError, NoWorkingCredentialError } from './errors.js';
 import { type PostgresSecret, postgresSecretSchema, withPassword } from './secret.js';
 import { alterRolePasswordSql } from './sql.js';
 
@@ -29,10 +29,12 @@ export interface PostgresSingleUserOptions {
 /**
  * Rotates the password of the one PostgreSQL user a secret holds.
  *
- * setSecret logs in as that user with AWSCURRENT's password (then AWSPREVIOUS's) and sets
- * the pending password; when neither logs in but the pending one does, the step was done
- * already. Between setSecret and finishSecret only the pending password works: the
- * inherent window of single-user rotation.
+ * setSecret first checks that AWSCURRENT and the pending version connect the same way (the
+ * database testSecret checks is the one whose password changed), then logs in as that user
+ * with AWSCURRENT's password and sets the pending password. When AWSCURRENT's is refused, a
+ * pending password that logs in means the step was done already; otherwise AWSPREVIOUS's
+ * password is tried (a failed read of AWSPREVIOUS fails the step). Between setSecret and
+ * finishSecret only the pending password works: the inherent window of single-user rotation.
  */
 export class PostgresSingleUserStrategy implements RotationStrategy<PostgresSecret> {
   readonly kind = 'postgres-single-user';
@@ -64,35 +66,39 @@ export class PostgresSingleUserStrategy implements RotationStrategy<PostgresSecr
     };
   }
 
-  async setPending({ current, pending, readStage, logger }: SetContext<PostgresSecret>): Promise<SetOutcome> {
+  async setPending({
+    secret,
+    token,
+    current,
+    pending,
+    readStage,
+    logger,
+  }: SetContext<PostgresSecret>): Promise<SetOutcome> {
+    assertSameConnection(current.value, pending.value, secret.name, token);
     const target = targetOf(current.value);
-    assertSameUser(current.value, pending.value);
-    const session =
-      (await this.#tryLogin(target, current.value.password, Stage.CURRENT, logger)) ??
-      (await this.#tryPrevious(target, current.value, readStage, logger));
-    if (session) {
-      try {
-        await session.query(alterRolePasswordSql(target.username, pending.value.password));
-      } finally {
-        await session.close();
+    let session = await this.#tryLogin(target, current.value.password, Stage.CURRENT, logger);
+    if (!session) {
+      // AWSCURRENT's is refused: a retry after the password was set, or a change made outside rotation.
+      const pendingSession = await this.#tryLogin(target, pending.value.password, Stage.PENDING, logger);
+      if (pendingSession) {
+        await pendingSession.close();
+        logger.info('database already accepts the pending password');
+        return 'already-applied';
       }
-      logger.info('database password set to the pending value');
-      return 'applied';
+      session = await this.#tryPrevious(target, current.value, readStage, logger);
     }
-    const pendingSession = await this.#tryLogin(
-      targetOf(pending.value),
-      pending.value.password,
-      Stage.PENDING,
-      logger,
-    );
-    if (pendingSession) {
-      await pendingSession.close();
-      logger.info('database already accepts the pending password');
-      return 'already-applied';
+    if (!session) {
+      throw new NoWorkingCredentialError(
+        `none of the AWSCURRENT, AWSPREVIOUS or AWSPENDING passwords logs in to ${describeTarget(target)}: the password was changed outside rotation; put the working password in AWSCURRENT and rotate again`,
+      );
     }
-    throw new NoWorkingCredentialError(
-      `none of the AWSCURRENT, AWSPREVIOUS or AWSPENDING passwords logs in to ${describeTarget(target)}: the password was changed outside rotation; put the working password in AWSCURRENT and rotate again`,
-    );
+    try {
+      await session.query(alterRolePasswordSql(target.username, pending.value.password));
+    } finally {
+      await session.close();
+    }
+    logger.info('database password set to the pending value');
+    return 'applied';
   }
 
   async testPending({ pending }: TestContext<PostgresSecret>): Promise<void> {
@@ -144,10 +150,8 @@ export class PostgresSingleUserStrategy implements RotationStrategy<PostgresSecr
     readStage: SetContext<PostgresSecret>['readStage'],
     logger: RotationLogger,
   ): Promise<PostgresSession | undefined> {
-    const previous = await readStage(Stage.PREVIOUS).catch((error: unknown) => {
-      logger.warn('AWSPREVIOUS is unreadable; skipping it', { error: (error as Error).message });
-      return undefined;
-    });
+    // A failed read fails the step (Secrets Manager retries it): never "no AWSPREVIOUS".
+    const previous = await readStage(Stage.PREVIOUS);
     if (
       !previous ||
       previous.value.username !== current.username ||
@@ -164,14 +168,23 @@ function targetOf(secret: PostgresSecret): PostgresTarget {
   return { host, port, database, username, sslmode };
 }
 
-function assertSameUser(current: PostgresSecret, pending: PostgresSecret): void {
-  if (
-    current.username !== pending.username ||
-    current.host !== pending.host ||
-    current.port !== pending.port
-  ) {
-    throw new NoWorkingCredentialError(
-      'the pending version names another user or host than AWSCURRENT: single-user rotation changes only the password; start a new rotation',
-    );
-  }
+/** The fields that say where and how to connect, in the secret's words. */
+const CONNECTION_FIELDS = ['host', 'port', 'database', 'username', 'sslmode'] as const;
+
+/**
+ * Refuses a pending version that connects differently from AWSCURRENT (sslmode compared as
+ * it takes effect, including one given in `connection_string`).
+ */
+function assertSameConnection(
+  current: PostgresSecret,
+  pending: PostgresSecret,
+  secretName: string,
+  token: string,
+): void {
+  const fields = CONNECTION_FIELDS.filter((field) => current[field] !== pending[field]);
+  if (fields.length === 0) return;
+  throw new ConnectionMismatchError(
+    `setSecret refuses version ${token} of secret ${secretName}: AWSCURRENT and the pending version connect to the database differently (${fields.join(', ')}), so setSecret and testSecret would not reach it the same way. Nothing was changed. Start over: remove AWSPENDING from the pending version (aws secretsmanager update-secret-version-stage --secret-id ${secretName} --version-stage AWSPENDING --remove-from-version-id ${token}), then rotate again (aws secretsmanager rotate-secret --secret-id ${secretName}); the new rotation copies AWSCURRENT's settings`,
+    fields,
+  );
 }

@@ -1,6 +1,8 @@
 import { ROTATED_AT_FIELD, Stage, type StepName } from './constants.js';
 import {
+  MalformedSecretError,
   MissingVersionError,
+  PendingValueInvalidError,
   RotationNotEnabledError,
   UnknownVersionError,
   VersionNotPendingError,
@@ -67,9 +69,14 @@ const LOG_KEYS = ['secretId', 'secretName', 'step', 'clientRequestToken', 'crede
  * - createSecret stores the pending value (every field carried over, `rotated_at` stamped)
  *   unless the token's version already holds one;
  * - setSecret and testSecret hand the parsed versions to the strategy;
- * - finishSecret moves AWSCURRENT to the token's version, runs the strategy's after-finish
- *   work, then removes AWSPENDING. A retried finish whose version still carries AWSPENDING
- *   resumes where the last attempt stopped.
+ * - finishSecret reads the token's version and refuses it when it holds no value or one that
+ *   does not parse ({@link PendingValueInvalidError}), reads the version it replaces (for the
+ *   after-finish work), then moves AWSCURRENT, runs the strategy's after-finish work and
+ *   removes AWSPENDING. A retried finish whose version still carries AWSPENDING resumes
+ *   where the last attempt stopped.
+ *
+ * A read a decision depends on never counts a failure as "absent": the step fails, and
+ * Secrets Manager retries it.
  */
 export class RotationEngine<T> {
   readonly #store: SecretStore;
@@ -112,7 +119,14 @@ export class RotationEngine<T> {
       if (stages.includes(Stage.CURRENT)) {
         if (event.Step === 'finishSecret' && stages.includes(Stage.PENDING)) {
           this.#logger.info('resuming an interrupted finishSecret');
-          await this.#completeFinish(strategy, secret, token, versionWithStage(secret, Stage.PREVIOUS));
+          const previousId = versionWithStage(secret, Stage.PREVIOUS);
+          const [current, previous] = await Promise.all([
+            this.#readPromotable(strategy, secret, token, true),
+            strategy.afterFinish && previousId
+              ? this.#readVersion(strategy, secret, previousId, Stage.PREVIOUS)
+              : undefined,
+          ]);
+          await this.#completeFinish(strategy, secret, token, current, previous);
           return result(StepOutcome.DONE);
         }
         this.#logger.info('version is already AWSCURRENT; nothing to do');
@@ -203,12 +217,19 @@ export class RotationEngine<T> {
       }
       case 'finishSecret': {
         const currentId = versionWithStage(secret, Stage.CURRENT);
+        // Everything the finish decides on is read before AWSCURRENT moves: a failed read changes nothing.
+        const [pending, previous] = await Promise.all([
+          this.#readPromotable(strategy, secret, token, false),
+          strategy.afterFinish && currentId
+            ? this.#readVersion(strategy, secret, currentId, Stage.CURRENT)
+            : undefined,
+        ]);
         await this.#store.moveStage(secret.arn, Stage.CURRENT, token, currentId);
         this.#logger.info('AWSCURRENT moved to the pending version', {
           versionId: token,
           previousVersionId: currentId,
         });
-        await this.#completeFinish(strategy, secret, token, currentId);
+        await this.#completeFinish(strategy, secret, token, pending, previous);
         return StepOutcome.DONE;
       }
       default: {
@@ -268,24 +289,65 @@ export class RotationEngine<T> {
     return StepOutcome.ALREADY_DONE;
   }
 
-  /** The part of finishSecret after AWSCURRENT has moved: strategy work, then AWSPENDING removed. */
+  /**
+   * The part of finishSecret after AWSCURRENT has moved: strategy work, then AWSPENDING
+   * removed. `current` is the token's version; `previous` the one it replaced, read before
+   * (never skipped because its read failed: the step fails instead, and is retried).
+   */
   async #completeFinish(
     strategy: RotationStrategy<T>,
     secret: SecretDescription,
     token: string,
-    previousId: string | undefined,
+    current: SecretVersion<T>,
+    previous: SecretVersion<T> | undefined,
   ): Promise<void> {
-    if (strategy.afterFinish) {
-      const [current, previous] = await Promise.all([
-        this.#readVersion(strategy, secret, token, Stage.CURRENT),
-        previousId
-          ? this.#readVersion(strategy, secret, previousId, Stage.PREVIOUS).catch(() => undefined)
-          : undefined,
-      ]);
-      await strategy.afterFinish({ secret, token, logger: this.#logger, current, previous });
-    }
+    await strategy.afterFinish?.({ secret, token, logger: this.#logger, current, previous });
     await this.#store.removeStage(secret.arn, Stage.PENDING, token);
     this.#logger.info('AWSPENDING removed; rotation complete', { versionId: token });
+  }
+
+  /**
+   * Reads the token's version for finishSecret and refuses, with what to do, when it holds
+   * no value or one that does not parse: AWSCURRENT must never name such a version.
+   * `promoted` says whether AWSCURRENT is already on it (an interrupted finish).
+   * A read that fails for another reason is thrown as it is, and the step is retried.
+   */
+  async #readPromotable(
+    strategy: RotationStrategy<T>,
+    secret: SecretDescription,
+    token: string,
+    promoted: boolean,
+  ): Promise<SecretVersion<T>> {
+    const label = promoted ? Stage.CURRENT : Stage.PENDING;
+    try {
+      return await this.#readVersion(strategy, secret, token, label);
+    } catch (error) {
+      if (!(error instanceof MissingVersionError || error instanceof MalformedSecretError)) throw error;
+      const name = secret.name;
+      const problem =
+        error instanceof MissingVersionError
+          ? `version ${token} of secret ${name} holds no value`
+          : error.message;
+      if (promoted) {
+        const previousId = versionWithStage(secret, Stage.PREVIOUS);
+        const fix = previousId
+          ? `put AWSCURRENT back on the version it replaced: aws secretsmanager update-secret-version-stage --secret-id ${name} --version-stage AWSCURRENT --move-to-version-id ${previousId} --remove-from-version-id ${token}`
+          : `store a valid value: aws secretsmanager put-secret-value --secret-id ${name} --secret-string file://value.json`;
+        throw new PendingValueInvalidError(
+          `${problem}, yet it is AWSCURRENT: applications reading the secret fail. finishSecret stops here; ${fix}`,
+          { cause: error },
+        );
+      }
+      const unlabel = `aws secretsmanager update-secret-version-stage --secret-id ${name} --version-stage AWSPENDING --remove-from-version-id ${token}`;
+      const next =
+        error instanceof MissingVersionError
+          ? `It is the empty placeholder RotateSecret stages: createSecret has not run for this token, so no step has changed the credential. Run createSecret, setSecret and testSecret with this token first, then finishSecret; or abandon this rotation by removing the label (${unlabel})`
+          : `No step applies a value that does not parse, so nothing was changed with it, and a version cannot be edited: remove the label (${unlabel}), then start a new rotation (aws secretsmanager rotate-secret --secret-id ${name})`;
+      throw new PendingValueInvalidError(
+        `finishSecret refuses to make version ${token} AWSCURRENT: ${problem}. AWSCURRENT is unchanged. ${next}`,
+        { cause: error },
+      );
+    }
   }
 
   #guard(secret: SecretDescription, token: string): readonly string[] {
@@ -339,12 +401,14 @@ export class RotationEngine<T> {
     return parseSecretVersion(strategy, secret.name, versionId, label, raw);
   }
 
+  /**
+   * Reads the version carrying `stage`: undefined only when no version carries it. A labelled
+   * version that cannot be read, holds no value or does not parse throws: never "absent".
+   */
   #reader(strategy: RotationStrategy<T>, secret: SecretDescription) {
     return async (stage: string): Promise<SecretVersion<T> | undefined> => {
       const id = versionWithStage(secret, stage);
-      if (!id) return undefined;
-      const raw = await this.#store.getVersion(secret.arn, id);
-      return raw === undefined ? undefined : parseSecretVersion(strategy, secret.name, id, stage, raw);
+      return id ? this.#readVersion(strategy, secret, id, stage) : undefined;
     };
   }
 }

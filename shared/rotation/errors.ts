@@ -52,6 +52,19 @@ export class MissingVersionError extends RotationError {
 }
 
 /**
+ * Thrown by finishSecret, before it moves AWSCURRENT, when the token's version holds no value
+ * (the empty placeholder RotateSecret stages) or one that does not parse for the secret's
+ * kind: promoting it would break every application that reads the secret. The message says
+ * what to run instead; AWSCURRENT is unchanged.
+ */
+export class PendingValueInvalidError extends RotationError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PendingValueInvalidError';
+  }
+}
+
+/**
  * Thrown when a secret value is not JSON or lacks a field the credential kind needs.
  * The message lists field paths and what is wrong with them, never the values.
  */

@@ -1,6 +1,7 @@
 import * as z from '../zod.js';
 import { type StepName, Steps } from './constants.js';
 import { InvalidRotationEventError } from './errors.js';
+import { notAJsonObject } from './parse.js';
 
 /** The event Secrets Manager sends a rotation function for each step. */
 export interface RotationEvent {
@@ -14,30 +15,38 @@ export interface RotationEvent {
 }
 
 const schema = z.object({
-  SecretId: z.string().check(z.trim(), z.minLength(1, 'is required'), z.maxLength(2048)),
+  SecretId: z.requiredString().check(z.trim(), z.minLength(1, 'is required'), z.maxLength(2048)),
   ClientRequestToken: z
-    .string()
+    .requiredString()
     .check(
       z.trim(),
       z.minLength(32, 'must be 32 to 64 characters'),
       z.maxLength(64, 'must be 32 to 64 characters'),
     ),
-  Step: z.enum(Steps, { error: `must be one of ${Steps.join(', ')}` }),
-  RotationToken: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),
+  Step: z.enum(Steps, {
+    error: (issue) =>
+      typeof issue.input === 'string'
+        ? `must be one of ${Steps.join(', ')}`
+        : z.fieldTypeError('string')(issue),
+  }),
+  RotationToken: z.optional(z.requiredString().check(z.minLength(1), z.maxLength(4096))),
 });
 
 /**
  * Validates a rotation event.
- * @throws {InvalidRotationEventError} naming every missing or invalid field.
+ * @throws {InvalidRotationEventError} when the event is not a JSON object (naming what it
+ * is), or naming every missing field and every field of the wrong type; never a value.
  */
 export function parseRotationEvent(input: unknown): RotationEvent {
+  const notObject = notAJsonObject('event', input);
+  if (notObject) throw new InvalidRotationEventError(`invalid rotation event: ${notObject}`);
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
+  // One problem per field: the first (a wrong type, then the checks zod still runs on it).
+  const problems = new Map<string, string>();
+  for (const issue of result.error.issues) {
     const field = issue.path.join('.') || 'event';
-    const message =
-      issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-    return `${field} ${message}`;
-  });
-  throw new InvalidRotationEventError(`invalid rotation event: ${problems.join('; ')}`);
+    if (!problems.has(field)) problems.set(field, `${field} ${issue.message}`);
+  }
+  throw new InvalidRotationEventError(`invalid rotation event: ${[...problems.values()].join('; ')}`);
 }

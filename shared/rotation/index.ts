@@ -5,6 +5,7 @@ export {
   MalformedSecretError,
   MissingVersionError,
   PendingTestFailedError,
+  PendingValueInvalidError,
   RotationError,
   RotationNotEnabledError,
   SecretStoreError,
@@ -12,7 +13,7 @@ export {
   VersionNotPendingError,
 } from './errors.js';
 export { parseRotationEvent, type RotationEvent } from './event.js';
-export { parseJsonObject, parseSecretVersion } from './parse.js';
+export { notAJsonObject, parseJsonObject, parseSecretVersion } from './parse.js';
 export {
   type SecretDescription,
   SecretStore,

@@ -1,3 +1,4 @@
+import { jsonTypeOf } from '../zod.js';
 import { MalformedSecretError } from './errors.js';
 import type { RotationStrategy, SecretFields, SecretVersion } from './strategy.js';
 
@@ -44,4 +45,18 @@ export function parseJsonObject(raw: string, where: string): SecretFields {
     throw new MalformedSecretError(`${where} is not a JSON object`);
   }
   return fields as SecretFields;
+}
+
+/**
+ * Why an invocation input is not a JSON object, e.g. `the event is not a JSON object (got
+ * string)`, or `undefined` when it is one. Names the type, never the value. A string is what
+ * `serverless invoke local --data` passes on when its text is not JSON (single quotes inside,
+ * truncated), so that case says so.
+ */
+export function notAJsonObject(noun: string, input: unknown): string | undefined {
+  const type = jsonTypeOf(input);
+  if (type === 'object') return undefined;
+  const hint =
+    type === 'string' ? ': text that is not valid JSON arrives as a string; check its quoting' : '';
+  return `the ${noun} is not a JSON object (got ${type})${hint}`;
 }

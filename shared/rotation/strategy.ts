@@ -29,7 +29,11 @@ export interface StepContext {
   readonly logger: RotationLogger;
 }
 
-/** Reads and parses another version of the secret by staging label, if it holds a value. */
+/**
+ * Reads and parses the version of the secret that carries a staging label; `undefined` only
+ * when no version carries it. A labelled version that cannot be read, holds no value or does
+ * not parse throws (a step never decides as if it were absent).
+ */
 export type VersionReader<T> = (stage: string) => Promise<SecretVersion<T> | undefined>;
 
 /** Input of {@link RotationStrategy.createPending}. */
@@ -54,7 +58,10 @@ export interface TestContext<T> extends StepContext {
 export interface FinishContext<T> extends StepContext {
   /** The version just made AWSCURRENT (the token's). */
   readonly current: SecretVersion<T>;
-  /** The version that was AWSCURRENT before, now AWSPREVIOUS, if it holds a parsable value. */
+  /**
+   * The version that was AWSCURRENT before, now AWSPREVIOUS; `undefined` only when there was
+   * none. When it cannot be read or parsed, the step fails instead (and is retried).
+   */
   readonly previous: SecretVersion<T> | undefined;
 }
 

@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildRotateDatabaseHandler } from '../../functions/rotate-database/handler.js';
 import { loadDatabaseRotationConfig } from '../../shared/config/index.js';
@@ -23,6 +23,7 @@ import {
   seedDatabaseSecret,
   stack,
   stagesOf,
+  startRotation,
   uniqueName,
   valueAt,
 } from '../support/bed.js';
@@ -63,9 +64,29 @@ interface Fault {
   connector?: PostgresConnector;
   /** Run before the failing step. */
   arm?: () => void;
+  /** How many times the fault fired: the test asserts it did, so an injection that does nothing fails. */
+  fired: () => number;
 }
 
-function handler(fault: Fault = {}) {
+/** A Secrets Manager client whose `nth` call of `command` fails `when`. */
+function secretsManagerFault(command: string, when: 'before' | 'after', nth = 1): Fault {
+  const client = injectFault(secretsManager(), command, when, nth);
+  return { secretsManager: client, fired: () => client.faultsFired };
+}
+
+/** The database becomes unreachable (every connection reset) just before the failing step. */
+function databaseDown(): Fault {
+  let before = 0;
+  return {
+    arm: () => {
+      before = proxy.resets;
+      proxy.setAvailable(false);
+    },
+    fired: () => proxy.resets - before,
+  };
+}
+
+function handler(fault: Partial<Fault> = {}) {
   return buildRotateDatabaseHandler({
     config,
     secretsManager: fault.secretsManager ?? sm,
@@ -75,22 +96,26 @@ function handler(fault: Fault = {}) {
 }
 
 /** A connector whose ALTER ROLE reaches the database but whose reply is lost. */
-function alterThenLoseConnection(): PostgresConnector {
+function alterThenLoseConnection(): Fault {
   const real = createPostgresConnector(config.database);
-  return {
+  let fired = 0;
+  const connector: PostgresConnector = {
     async connect(target, password) {
       const session = await real.connect(target, password);
       return {
         async query(sql) {
           const rows = await session.query(sql);
-          if (sql.startsWith('ALTER ROLE'))
+          if (sql.startsWith('ALTER ROLE')) {
+            fired++;
             throw new DatabaseUnavailableError('injected: connection lost after ALTER ROLE');
+          }
           return rows;
         },
         close: () => session.close(),
       };
     },
   };
+  return { connector, fired: () => fired };
 }
 
 interface Case {
@@ -116,7 +141,7 @@ const cases: Case[] = [
     before: [],
     failing: {
       step: 'createSecret',
-      fault: () => ({ secretsManager: injectFault(secretsManager(), 'GetRandomPasswordCommand', 'before') }),
+      fault: () => secretsManagerFault('GetRandomPasswordCommand', 'before'),
     },
     works: 'AWSCURRENT',
   },
@@ -125,7 +150,7 @@ const cases: Case[] = [
     before: [],
     failing: {
       step: 'createSecret',
-      fault: () => ({ secretsManager: injectFault(secretsManager(), 'PutSecretValueCommand', 'after') }),
+      fault: () => secretsManagerFault('PutSecretValueCommand', 'after'),
       // The step reads the version back, finds its own value and counts it as stored.
       completes: true,
     },
@@ -136,26 +161,26 @@ const cases: Case[] = [
     before: ['createSecret'],
     failing: {
       step: 'setSecret',
-      fault: () => ({ secretsManager: injectFault(secretsManager(), 'GetSecretValueCommand', 'before') }),
+      fault: () => secretsManagerFault('GetSecretValueCommand', 'before'),
     },
     works: 'AWSCURRENT',
   },
   {
     name: 'setSecret: the database is unreachable',
     before: ['createSecret'],
-    failing: { step: 'setSecret', fault: () => ({ arm: () => proxy.setAvailable(false) }) },
+    failing: { step: 'setSecret', fault: databaseDown },
     works: 'AWSCURRENT',
   },
   {
     name: 'setSecret: ALTER ROLE applied but the connection dropped before its reply',
     before: ['createSecret'],
-    failing: { step: 'setSecret', fault: () => ({ connector: alterThenLoseConnection() }) },
+    failing: { step: 'setSecret', fault: alterThenLoseConnection },
     works: 'AWSPENDING',
   },
   {
     name: 'testSecret: the database is unreachable',
     before: ['createSecret', 'setSecret'],
-    failing: { step: 'testSecret', fault: () => ({ arm: () => proxy.setAvailable(false) }) },
+    failing: { step: 'testSecret', fault: databaseDown },
     works: 'AWSPENDING',
   },
   {
@@ -163,9 +188,7 @@ const cases: Case[] = [
     before: ['createSecret', 'setSecret', 'testSecret'],
     failing: {
       step: 'finishSecret',
-      fault: () => ({
-        secretsManager: injectFault(secretsManager(), 'UpdateSecretVersionStageCommand', 'before'),
-      }),
+      fault: () => secretsManagerFault('UpdateSecretVersionStageCommand', 'before'),
     },
     works: 'AWSPENDING',
   },
@@ -174,9 +197,7 @@ const cases: Case[] = [
     before: ['createSecret', 'setSecret', 'testSecret'],
     failing: {
       step: 'finishSecret',
-      fault: () => ({
-        secretsManager: injectFault(secretsManager(), 'UpdateSecretVersionStageCommand', 'after'),
-      }),
+      fault: () => secretsManagerFault('UpdateSecretVersionStageCommand', 'after'),
     },
     works: 'AWSCURRENT',
   },
@@ -185,9 +206,7 @@ const cases: Case[] = [
     before: ['createSecret', 'setSecret', 'testSecret'],
     failing: {
       step: 'finishSecret',
-      fault: () => ({
-        secretsManager: injectFault(secretsManager(), 'UpdateSecretVersionStageCommand', 'before', 2),
-      }),
+      fault: () => secretsManagerFault('UpdateSecretVersionStageCommand', 'before', 2),
     },
     works: 'AWSCURRENT',
   },
@@ -220,6 +239,7 @@ describe('rotateDatabase loses no credential when a step fails', () => {
       if (failing.completes) await expect(attempt).resolves.toMatchObject([{ outcome: 'done' }]);
       else await expect(attempt).rejects.toThrow();
       proxy.setAvailable(true);
+      expect(fault.fired(), 'the injected fault fired').toBeGreaterThan(0);
     }
 
     expect(await workingStage(arn, username)).toBe(works);
@@ -232,5 +252,61 @@ describe('rotateDatabase loses no credential when a step fails', () => {
     expect(Object.values(stages).flat()).not.toContain('AWSPENDING');
     expect(await canLogin(username, password)).toBe(false);
     expect(findLeaks(output.text(), seen)).toEqual([]);
+  });
+});
+
+describe('rotateDatabase fails closed when a version it depends on cannot be read', () => {
+  it('fails setSecret, changing nothing, when AWSPREVIOUS (the password that logs in) cannot be read; a retry completes', async () => {
+    // Prepare: AWSCURRENT holds a password the database refuses; AWSPREVIOUS holds the one it takes.
+    const username = uniqueName('previous_user');
+    const password = hostilePassword();
+    const refused = hostilePassword();
+    seen.push(password, refused);
+    await createRole(username, password);
+    const { arn } = await createRotatingSecret(
+      sm,
+      uniqueName('production/database/previous'),
+      seedDatabaseSecret({ username, password }),
+      { rotate: false },
+    );
+    const previousId = Object.entries(await stagesOf(sm, arn)).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
+    await sm.send(
+      new PutSecretValueCommand({
+        SecretId: arn,
+        SecretString: JSON.stringify(seedDatabaseSecret({ username, password: refused })),
+      }),
+    );
+    const token = await startRotation(sm, arn);
+    await runSteps(handler(), arn, token, ['createSecret']);
+    const pending = (await valueAt(sm, arn, 'AWSPENDING'))?.password ?? '';
+    seen.push(pending);
+    const stagesBefore = await stagesOf(sm, arn);
+    const unreadable = injectFault(
+      secretsManager(),
+      'GetSecretValueCommand',
+      'before',
+      1,
+      (input) => input.VersionId === previousId,
+    );
+
+    // Act
+    const error = await runSteps(handler({ secretsManager: unreadable }), arn, token, ['setSecret']).catch(
+      (e: unknown) => e,
+    );
+
+    // Assess: the read failed the step (not "no AWSPREVIOUS", which would end in NoWorkingCredentialError).
+    expect(unreadable.faultsFired).toBe(1);
+    expect(error).toMatchObject({
+      name: 'SecretStoreError',
+      message: expect.stringContaining(`could not read version ${previousId}`),
+    });
+    expect(await canLogin(username, password)).toBe(true);
+    expect(await canLogin(username, pending)).toBe(false);
+    expect(await stagesOf(sm, arn)).toEqual(stagesBefore);
+
+    // Secrets Manager's retry reads AWSPREVIOUS, logs in with it and completes the rotation.
+    await runSteps(handler(), arn, token, ['setSecret', 'testSecret', 'finishSecret']);
+    expect(await canLogin(username, pending)).toBe(true);
+    expect(await canLogin(username, password)).toBe(false);
   });
 });

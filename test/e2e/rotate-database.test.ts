@@ -1,4 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildRotateDatabaseHandler } from '../../functions/rotate-database/handler.js';
 import { loadConnectorOptions, loadDatabaseRotationConfig } from '../../shared/config/index.js';
@@ -10,10 +15,12 @@ import {
   findLeaks,
   hostilePassword,
   runSteps,
+  STEPS,
   secretsManager,
   seedDatabaseSecret,
   stack,
   stagesOf,
+  startRotation,
   uniqueName,
   valueAt,
 } from '../support/bed.js';
@@ -294,5 +301,160 @@ describe('rotateDatabase over TLS', () => {
     expect(() => loadConnectorOptions({ DB_TLS_CA_FILE: '/nonexistent/ca.pem' })).toThrow(
       /DB_TLS_CA_FILE names a file that cannot be read/,
     );
+  });
+});
+
+/** The id of the version that carries `stage`. */
+async function versionWith(arn: string, stage: string): Promise<string | undefined> {
+  return Object.entries(await stagesOf(sm, arn)).find(([, stages]) => stages.includes(stage))?.[0];
+}
+
+describe('rotateDatabase finishSecret promotes only a version that holds a valid value', () => {
+  it("refuses RotateSecret's empty placeholder (the README's stuck-rotation case): AWSCURRENT unchanged, applications' reads still work", async () => {
+    // Prepare: a rotation started with RotateSecret whose createSecret never ran.
+    const { username, password, arn, token } = await databaseSecret();
+    const currentId = await versionWith(arn, 'AWSCURRENT');
+    const stagesBefore = await stagesOf(sm, arn);
+
+    // Act: an operator runs finishSecret on the stuck rotation's pending version.
+    const error = await runSteps(handlerWith(), arn, token, ['finishSecret']).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'PendingValueInvalidError' });
+    expect((error as Error).message).toContain(
+      `finishSecret refuses to make version ${token} AWSCURRENT: version ${token} of secret`,
+    );
+    expect((error as Error).message).toContain('AWSCURRENT is unchanged');
+    expect(await stagesOf(sm, arn)).toEqual(stagesBefore);
+    const read = await sm.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: 'AWSCURRENT' }));
+    expect(read.VersionId).toBe(currentId);
+    expect(JSON.parse(read.SecretString ?? '{}').password).toBe(password);
+    expect(await canLogin(username, password)).toBe(true);
+
+    // The error's first advice, run the steps from createSecret with this token, completes the rotation.
+    await runSteps(handlerWith(), arn, token, STEPS);
+    const after = await valueAt(sm, arn, 'AWSCURRENT');
+    seen.push(after?.password ?? '');
+    expect(await canLogin(username, after?.password ?? '')).toBe(true);
+  });
+
+  it('refuses a hand-written pending value that does not parse, naming the field and not the value', async () => {
+    const { username, password, arn, token } = await databaseSecret();
+    const stagesBefore = await stagesOf(sm, arn);
+    const handWritten = hostilePassword();
+    seen.push(handWritten);
+    await sm.send(
+      new PutSecretValueCommand({
+        SecretId: arn,
+        ClientRequestToken: token,
+        SecretString: JSON.stringify({ username, passwd: handWritten }),
+        VersionStages: ['AWSPENDING'],
+      }),
+    );
+
+    const error = await runSteps(handlerWith(), arn, token, ['finishSecret']).catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ name: 'PendingValueInvalidError' });
+    expect((error as Error).message).toMatch(/host: is required; password: is required/);
+    expect((error as Error).message).toContain(`--remove-from-version-id ${token}`);
+    expect(await stagesOf(sm, arn)).toEqual(stagesBefore);
+    expect(await canLogin(username, password)).toBe(true);
+  });
+});
+
+describe('rotateDatabase setSecret and testSecret talk to the same database the same way', () => {
+  /** A secret without sslmode (verify-full) on a host whose certificate the function does not trust. */
+  async function untrustedTlsSecret() {
+    const username = uniqueName('tls_user');
+    const password = hostilePassword();
+    seen.push(password);
+    await createRole(username, password);
+    const { sslmode: _none, ...value } = { ...seedDatabaseSecret({ username, password }), host: 'localhost' };
+    const name = uniqueName('production/database/tls-story');
+    const { arn, token } = await createRotatingSecret(sm, name, value);
+    return { username, password, name, arn, token, value };
+  }
+
+  it.each([
+    ['as a field', (value: Record<string, unknown>) => ({ ...value, sslmode: 'require' })],
+    [
+      'inside connection_string',
+      (value: Record<string, unknown>) => {
+        const url = new URL(String(value.connection_string));
+        url.searchParams.set('sslmode', 'require');
+        return { ...value, connection_string: url.toString() };
+      },
+    ],
+  ])(
+    'refuses setSecret when the operator added sslmode to AWSCURRENT %s after createSecret; the password does not change',
+    async (_where, addSslmode) => {
+      // Prepare: the issue's story. setSecret fails on TLS; the operator adds sslmode to AWSCURRENT.
+      const { username, password, name, arn, token, value } = await untrustedTlsSecret();
+      await runSteps(handlerWith(), arn, token, ['createSecret']);
+      const pending = (await valueAt(sm, arn, 'AWSPENDING'))?.password ?? '';
+      seen.push(pending);
+      await expect(runSteps(handlerWith(), arn, token, ['setSecret'])).rejects.toMatchObject({
+        name: 'DatabaseUnavailableError',
+      });
+      await sm.send(
+        new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify(addSslmode(value)) }),
+      );
+
+      // Act: the retried setSecret.
+      const error = await runSteps(handlerWith(), arn, token, ['setSecret']).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toMatchObject({ name: 'ConnectionMismatchError', fields: ['sslmode'] });
+      expect((error as Error).message).toBe(
+        `setSecret refuses version ${token} of secret ${name}: AWSCURRENT and the pending version connect to the database differently (sslmode), so setSecret and testSecret would not reach it the same way. Nothing was changed. Start over: remove AWSPENDING from the pending version (aws secretsmanager update-secret-version-stage --secret-id ${name} --version-stage AWSPENDING --remove-from-version-id ${token}), then rotate again (aws secretsmanager rotate-secret --secret-id ${name}); the new rotation copies AWSCURRENT's settings`,
+      );
+      expect(await canLogin(username, password)).toBe(true);
+      expect(await canLogin(username, pending)).toBe(false);
+
+      // Following the message completes a rotation that keeps the operator's sslmode.
+      await sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: name,
+          VersionStage: 'AWSPENDING',
+          RemoveFromVersionId: token,
+        }),
+      );
+      const retry = await startRotation(sm, arn);
+      await runSteps(handlerWith(), arn, retry, STEPS);
+      const after = await valueAt(sm, arn, 'AWSCURRENT');
+      seen.push(after?.password ?? '');
+      expect(await canLogin(username, after?.password ?? '')).toBe(true);
+      expect(after?.sslmode ?? new URL(after?.connection_string ?? '').searchParams.get('sslmode')).toBe(
+        'require',
+      );
+    },
+  );
+
+  it('refuses a pending version that names another host, port, database or user, naming each field', async () => {
+    const { username, password, arn, token } = await databaseSecret();
+    await runSteps(handlerWith(), arn, token, ['createSecret']);
+    seen.push((await valueAt(sm, arn, 'AWSPENDING'))?.password ?? '');
+    const current = await valueAt(sm, arn, 'AWSCURRENT');
+    await sm.send(
+      new PutSecretValueCommand({
+        SecretId: arn,
+        SecretString: JSON.stringify({
+          ...current,
+          host: 'localhost',
+          port: '5433',
+          database: 'other',
+          username: `${username}_other`,
+        }),
+      }),
+    );
+
+    const error = await runSteps(handlerWith(), arn, token, ['setSecret']).catch((e: unknown) => e);
+
+    expect(error).toMatchObject({
+      name: 'ConnectionMismatchError',
+      fields: ['host', 'port', 'database', 'username'],
+    });
+    expect((error as Error).message).not.toContain('localhost');
+    expect(await canLogin(username, password)).toBe(true);
   });
 });

@@ -230,23 +230,53 @@ interface WithMiddleware {
   readonly middlewareStack: { add: SecretsManagerClient['middlewareStack']['add'] };
 }
 
+/** A client with injected faults: how many of them have fired so far. */
+export interface FaultInjected {
+  /** Incremented each time an injected fault throws (a test asserts it, so a no-op injection fails). */
+  readonly faultsFired: number;
+}
+
+const firings = new WeakMap<object, { count: number }>();
+let injections = 0;
+
 /**
  * Makes the `nth` call of `command` (e.g. `PutSecretValueCommand`) on `client` fail, either
- * before it is sent or after it took effect (a lost response). Returns the client.
+ * before it is sent or after it took effect (a lost response). `match`, when given, picks the
+ * calls that count by their input (e.g. one `VersionId`). Returns the client, which counts
+ * the faults that fired in `faultsFired`.
  */
-export function injectFault<C>(client: C, command: string, when: 'before' | 'after', nth = 1): C {
+export function injectFault<C>(
+  client: C,
+  command: string,
+  when: 'before' | 'after',
+  nth = 1,
+  match: (input: Record<string, unknown>) => boolean = () => true,
+): C & FaultInjected {
+  let fired = firings.get(client as object);
+  if (!fired) {
+    const record = { count: 0 };
+    fired = record;
+    firings.set(client as object, record);
+    Object.defineProperty(client, 'faultsFired', { get: () => record.count });
+  }
+  const record = fired;
   let calls = 0;
   // Clients' stacks differ only in their input and output types, which this middleware ignores.
   (client as unknown as WithMiddleware).middlewareStack.add(
     (next, context) => async (args) => {
-      if (context.commandName === command && ++calls === nth) {
+      if (
+        context.commandName === command &&
+        match(args.input as Record<string, unknown>) &&
+        ++calls === nth
+      ) {
+        record.count++;
         if (when === 'before') throw new Error(`injected: ${command} failed`);
         await next(args);
         throw new Error(`injected: ${command} took effect but its response was lost`);
       }
       return next(args);
     },
-    { step: 'initialize', name: 'injectFault' },
+    { step: 'initialize', name: `injectFault-${++injections}` },
   );
-  return client;
+  return client as C & FaultInjected;
 }

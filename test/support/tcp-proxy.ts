@@ -9,6 +9,8 @@ export interface TcpProxy {
   host: string;
   port: number;
   setAvailable(up: boolean): void;
+  /** Connections reset because the proxy was unavailable (new ones refused, open ones dropped). */
+  readonly resets: number;
   close(): Promise<void>;
 }
 
@@ -26,10 +28,12 @@ function reset(socket: Socket): void {
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let available = true;
+  let resets = 0;
   const pairs = new Set<[Socket, Socket]>();
 
   const server = createServer((client) => {
     if (!available) {
+      resets++;
       client.on('error', () => undefined);
       reset(client);
       return;
@@ -70,6 +74,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
 
   const dropAll = (): void => {
     for (const [client, upstream] of pairs) {
+      resets++;
       reset(client);
       reset(upstream);
     }
@@ -83,6 +88,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     setAvailable(up: boolean): void {
       available = up;
       if (!up) dropAll();
+    },
+    get resets() {
+      return resets;
     },
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {

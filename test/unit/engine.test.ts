@@ -10,15 +10,19 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
+  type CreateContext,
+  type FinishContext,
   InvalidRotationEventError,
   MalformedSecretError,
   MissingVersionError,
+  PendingValueInvalidError,
   parseRotationEvent,
   RotationEngine,
   type RotationEvent,
   RotationNotEnabledError,
   SecretStore,
   SecretStoreError,
+  type SecretVersion,
   UnknownVersionError,
   VersionNotPendingError,
 } from '../../shared/rotation/index.js';
@@ -65,8 +69,13 @@ function noValue(versionId: string) {
   );
 }
 
-function setup() {
-  const strategy = new FakeKeyStrategy();
+function readFails(versionId: string) {
+  sm.on(GetSecretValueCommand, { SecretId: ARN, VersionId: versionId }).rejects(
+    Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }),
+  );
+}
+
+function setup(strategy = new FakeKeyStrategy()) {
   const logger = new RecordingLogger();
   const engine = new RotationEngine({
     store: new SecretStore(new SecretsManagerClient({ region: 'us-east-1' })),
@@ -368,6 +377,186 @@ describe('RotationEngine finishSecret', () => {
       { SecretId: ARN, VersionStage: 'AWSPENDING', RemoveFromVersionId: TOKEN },
     ]);
     expect(strategy.calls).toEqual(['afterFinish']);
+  });
+});
+
+describe('RotationEngine finishSecret refuses to promote a version without a valid value', () => {
+  beforeEach(() => sm.reset());
+
+  it("throws a PendingValueInvalidError and moves nothing when the token's version is RotateSecret's empty placeholder", async () => {
+    // Prepare
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+    storedValue(CURRENT, JSON.stringify({ api_key: 'key-old' }));
+    noValue(TOKEN);
+    sm.on(UpdateSecretVersionStageCommand).resolves({});
+    const { engine, strategy } = setup();
+
+    // Act
+    const error = await engine.run(event('finishSecret')).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(PendingValueInvalidError);
+    expect((error as Error).message).toBe(
+      `finishSecret refuses to make version ${TOKEN} AWSCURRENT: version ${TOKEN} of secret ${NAME} holds no value. ` +
+        'AWSCURRENT is unchanged. It is the empty placeholder RotateSecret stages: createSecret has not run for this token, ' +
+        'so no step has changed the credential. Run createSecret, setSecret and testSecret with this token first, then ' +
+        'finishSecret; or abandon this rotation by removing the label (aws secretsmanager update-secret-version-stage ' +
+        `--secret-id ${NAME} --version-stage AWSPENDING --remove-from-version-id ${TOKEN})`,
+    );
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toEqual([]);
+    expect(strategy.calls).toEqual([]);
+  });
+
+  it('throws a PendingValueInvalidError naming the bad field, never its value, when the pending value does not parse', async () => {
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+    storedValue(CURRENT, JSON.stringify({ api_key: 'key-old' }));
+    storedValue(TOKEN, JSON.stringify({ api_key: '', note: 'hand-written-value' }));
+    const { engine, strategy } = setup();
+
+    const error = await engine.run(event('finishSecret')).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(PendingValueInvalidError);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^finishSecret refuses to make version ${TOKEN} AWSCURRENT: version ${TOKEN} \\(AWSPENDING\\) of secret ${NAME} is not a valid fake-key secret: api_key: .*AWSCURRENT is unchanged\\. No step applies a value that does not parse.*--remove-from-version-id ${TOKEN}\\).*aws secretsmanager rotate-secret --secret-id ${NAME}\\)$`,
+      ),
+    );
+    expect((error as Error).message).not.toContain('hand-written-value');
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toEqual([]);
+    expect(strategy.calls).toEqual([]);
+  });
+
+  it('fails, and moves nothing, when the version it would replace cannot be read', async () => {
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+    readFails(CURRENT);
+    storedValue(TOKEN, JSON.stringify({ api_key: 'key-new' }));
+    sm.on(UpdateSecretVersionStageCommand).resolves({});
+    const { engine, strategy } = setup();
+
+    const error = await engine.run(event('finishSecret')).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(SecretStoreError);
+    expect((error as Error).message).toMatch(
+      new RegExp(`could not read version ${CURRENT}.*ThrottlingException`),
+    );
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toEqual([]);
+    expect(strategy.calls).toEqual([]);
+  });
+
+  it('hands afterFinish the version it replaced, read before AWSCURRENT moved', async () => {
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+    storedValue(CURRENT, JSON.stringify({ api_key: 'key-old' }));
+    storedValue(TOKEN, JSON.stringify({ api_key: 'key-new' }));
+    sm.on(UpdateSecretVersionStageCommand).resolves({});
+    const finished: { current?: string; previous?: string }[] = [];
+    class RecordingFinish extends FakeKeyStrategy {
+      override async afterFinish(context?: FinishContext<{ api_key: string }>) {
+        finished.push({ current: context?.current.versionId, previous: context?.previous?.versionId });
+      }
+    }
+    const { engine } = setup(new RecordingFinish());
+
+    await engine.run(event('finishSecret'));
+
+    expect(finished).toEqual([{ current: TOKEN, previous: CURRENT }]);
+  });
+
+  it('fails an interrupted finish, keeping AWSPENDING for the retry, when AWSPREVIOUS cannot be read', async () => {
+    describeAs({ [TOKEN]: ['AWSCURRENT', 'AWSPENDING'], [CURRENT]: ['AWSPREVIOUS'] });
+    readFails(CURRENT);
+    storedValue(TOKEN, JSON.stringify({ api_key: 'key-new' }));
+    sm.on(UpdateSecretVersionStageCommand).resolves({});
+    const { engine, strategy } = setup();
+
+    await expect(engine.run(event('finishSecret'))).rejects.toBeInstanceOf(SecretStoreError);
+
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toEqual([]);
+    expect(strategy.calls).toEqual([]);
+  });
+
+  it('stops an interrupted finish whose AWSCURRENT holds no value and says how to put AWSCURRENT back', async () => {
+    describeAs({ [TOKEN]: ['AWSCURRENT', 'AWSPENDING'], [CURRENT]: ['AWSPREVIOUS'] });
+    storedValue(CURRENT, JSON.stringify({ api_key: 'key-old' }));
+    noValue(TOKEN);
+    const { engine, strategy } = setup();
+
+    const error = await engine.run(event('finishSecret')).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(PendingValueInvalidError);
+    expect((error as Error).message).toBe(
+      `version ${TOKEN} of secret ${NAME} holds no value, yet it is AWSCURRENT: applications reading the secret fail. ` +
+        'finishSecret stops here; put AWSCURRENT back on the version it replaced: aws secretsmanager ' +
+        `update-secret-version-stage --secret-id ${NAME} --version-stage AWSCURRENT --move-to-version-id ${CURRENT} ` +
+        `--remove-from-version-id ${TOKEN}`,
+    );
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toEqual([]);
+    expect(strategy.calls).toEqual([]);
+  });
+});
+
+describe('RotationEngine readStage', () => {
+  beforeEach(() => sm.reset());
+
+  /** A strategy whose createPending reads AWSPREVIOUS through readStage and records the answer. */
+  function readingStrategy() {
+    const seen: (SecretVersion<{ api_key: string }> | undefined)[] = [];
+    class ReadingStrategy extends FakeKeyStrategy {
+      override async createPending(context?: CreateContext<{ api_key: string }>) {
+        seen.push(await context?.readStage('AWSPREVIOUS'));
+        return { api_key: 'key-new' };
+      }
+    }
+    return { strategy: new ReadingStrategy(), seen };
+  }
+
+  function previousIs(setupPrevious: () => void) {
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'], [OLD]: ['AWSPREVIOUS'] });
+    currentIs(CURRENT, JSON.stringify({ api_key: 'key-old' }));
+    noValue(TOKEN);
+    setupPrevious();
+    sm.on(PutSecretValueCommand).resolves({});
+  }
+
+  it('answers undefined when no version carries the label', async () => {
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+    currentIs(CURRENT, JSON.stringify({ api_key: 'key-old' }));
+    noValue(TOKEN);
+    sm.on(PutSecretValueCommand).resolves({});
+    const { strategy, seen } = readingStrategy();
+
+    await setup(strategy).engine.run(event('createSecret'));
+
+    expect(seen).toEqual([undefined]);
+  });
+
+  it('throws, and the step stores nothing, when the labelled version cannot be read', async () => {
+    previousIs(() => readFails(OLD));
+    const { strategy, seen } = readingStrategy();
+
+    await expect(setup(strategy).engine.run(event('createSecret'))).rejects.toBeInstanceOf(SecretStoreError);
+
+    expect(seen).toEqual([]);
+    expect(sm.commandCalls(PutSecretValueCommand)).toEqual([]);
+  });
+
+  it('throws a MissingVersionError when the labelled version holds no value', async () => {
+    previousIs(() => noValue(OLD));
+    const { strategy } = readingStrategy();
+
+    await expect(setup(strategy).engine.run(event('createSecret'))).rejects.toThrow(
+      new MissingVersionError(`version ${OLD} (AWSPREVIOUS) of secret ${NAME} holds no value`),
+    );
+    expect(sm.commandCalls(PutSecretValueCommand)).toEqual([]);
+  });
+
+  it('throws a MalformedSecretError when the labelled version does not parse', async () => {
+    previousIs(() => storedValue(OLD, '{"api_key":'));
+    const { strategy } = readingStrategy();
+
+    await expect(setup(strategy).engine.run(event('createSecret'))).rejects.toBeInstanceOf(
+      MalformedSecretError,
+    );
+    expect(sm.commandCalls(PutSecretValueCommand)).toEqual([]);
   });
 });
 

@@ -1,0 +1,121 @@
+/**
+ * The documented `npx serverless invoke local` path, run as a person runs it (osls and
+ * serverless-esbuild build the function, then call its handler): a configuration error ends
+ * the invocation promptly with the ConfigurationError (it used to hang until killed), and
+ * rotateDatabase's four steps complete against the moto server and PostgreSQL.
+ *
+ * Each invocation builds the function first, so this file runs its invocations one after the
+ * other (they share `.esbuild/`) and keeps their number small.
+ */
+import { execFile } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import {
+  canLogin,
+  createRole,
+  createRotatingSecret,
+  hostilePassword,
+  secretsManager,
+  seedDatabaseSecret,
+  stack,
+  stagesOf,
+  uniqueName,
+  valueAt,
+} from '../support/bed.js';
+
+/** Long enough for a build on a busy machine; a hang is killed here and fails the test. */
+const INVOKE_TIMEOUT_MS = 60_000;
+
+interface Invocation {
+  /** Exit status; null when it was killed at the timeout. */
+  readonly status: number | null;
+  readonly output: string;
+  readonly ms: number;
+}
+
+/** Runs `serverless invoke local -f <fn> --data <event>` with extra `-e NAME=value` settings. */
+function invokeLocal(fn: string, event: object, env: Record<string, string> = {}): Promise<Invocation> {
+  const args = ['serverless', 'invoke', 'local', '-f', fn, '--data', JSON.stringify(event)];
+  for (const [name, value] of Object.entries(env)) args.push('-e', `${name}=${value}`);
+  const started = Date.now();
+  return new Promise((resolve) => {
+    execFile(
+      'npx',
+      args,
+      {
+        timeout: INVOKE_TIMEOUT_MS,
+        killSignal: 'SIGKILL',
+        env: {
+          ...process.env,
+          // The README's local default: the SDK pointed at the moto server, with moto's dummy keys.
+          AWS_ENDPOINT_URL: stack().awsEndpoint,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+        },
+      },
+      (error, stdout, stderr) => {
+        const status = error ? (error.killed ? null : typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ status, output: `${stdout}\n${stderr}`, ms: Date.now() - started });
+      },
+    );
+  });
+}
+
+const event = (Step: string, SecretId = 'production/database/primary', token = '') => ({
+  SecretId,
+  ClientRequestToken: token || '11111111-1111-4111-8111-111111111111',
+  Step,
+});
+
+describe('serverless invoke local', () => {
+  it.each([
+    [
+      'rotateDatabase',
+      { PASSWORD_LENGTH: '8' },
+      'environment variable PASSWORD_LENGTH must be an integer from 16 to 4096',
+    ],
+    [
+      'rotateApiKey',
+      { ROTATION_GRACE_PERIOD_SECONDS: 'soon' },
+      'environment variable ROTATION_GRACE_PERIOD_SECONDS must be an integer',
+    ],
+  ])('ends %s promptly with the ConfigurationError when a setting is invalid', async (fn, env, message) => {
+    // Act
+    const result = await invokeLocal(fn, event('createSecret'), env);
+
+    // Assess: it exits (not killed at the timeout), with the error as the invocation's result.
+    expect(result.status, `exit status (null: killed after ${INVOKE_TIMEOUT_MS} ms)`).toBe(1);
+    expect(result.output).toContain('"errorType": "ConfigurationError"');
+    expect(result.output).toContain(message);
+    expect(result.output).toContain('"message":"invocation failed"');
+  });
+
+  it("completes rotateDatabase's four steps against the moto server", async () => {
+    // Prepare
+    const sm = secretsManager();
+    const username = uniqueName('invoke_local');
+    const password = hostilePassword();
+    await createRole(username, password);
+    const { arn, token } = await createRotatingSecret(
+      sm,
+      uniqueName('production/database/invoke-local'),
+      seedDatabaseSecret({ username, password }),
+    );
+
+    // Act
+    const outcomes: string[] = [];
+    for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
+      const result = await invokeLocal('rotateDatabase', event(step, arn, token));
+      expect(result.status, result.output.slice(-2000)).toBe(0);
+      outcomes.push(/"outcome": "([\w-]+)"/.exec(result.output)?.[1] ?? 'none');
+      expect(result.output).not.toContain(password);
+    }
+
+    // Assess
+    expect(outcomes).toEqual(['done', 'done', 'done', 'done']);
+    const after = await valueAt(sm, arn, 'AWSCURRENT');
+    expect((await stagesOf(sm, arn))[token]).toEqual(['AWSCURRENT']);
+    expect(await canLogin(username, after?.password ?? '')).toBe(true);
+    expect(await canLogin(username, password)).toBe(false);
+  });
+});
