@@ -230,16 +230,33 @@ interface WithMiddleware {
   readonly middlewareStack: { add: SecretsManagerClient['middlewareStack']['add'] };
 }
 
+const fired = new WeakMap<object, number>();
+
+/** How many faults {@link injectFault} injected on `client` have fired: a fault test asserts its fault happened. */
+export function faultsFired(client: object): number {
+  return fired.get(client) ?? 0;
+}
+
 /**
  * Makes the `nth` call of `command` (e.g. `PutSecretValueCommand`) on `client` fail, either
- * before it is sent or after it took effect (a lost response). Returns the client.
+ * before it is sent or after it took effect (a lost response); or, given a predicate instead
+ * of `nth`, every call whose input it accepts. Returns the client; {@link faultsFired} tells
+ * whether the fault happened.
  */
-export function injectFault<C>(client: C, command: string, when: 'before' | 'after', nth = 1): C {
+export function injectFault<C>(
+  client: C,
+  command: string,
+  when: 'before' | 'after',
+  nth: number | ((input: Record<string, unknown>) => boolean) = 1,
+): C {
   let calls = 0;
+  const matches = (input: Record<string, unknown>) =>
+    typeof nth === 'number' ? ++calls === nth : nth(input);
   // Clients' stacks differ only in their input and output types, which this middleware ignores.
   (client as unknown as WithMiddleware).middlewareStack.add(
     (next, context) => async (args) => {
-      if (context.commandName === command && ++calls === nth) {
+      if (context.commandName === command && matches(args.input as Record<string, unknown>)) {
+        fired.set(client as object, faultsFired(client as object) + 1);
         if (when === 'before') throw new Error(`injected: ${command} failed`);
         await next(args);
         throw new Error(`injected: ${command} took effect but its response was lost`);
