@@ -32,7 +32,6 @@ import {
 } from '../../shared/api-keys/index.js';
 import { createProviders } from '../../shared/api-keys/providers/index.js';
 import { loadApiKeyRotationConfig } from '../../shared/config/index.js';
-import type { StepName } from '../../shared/rotation/index.js';
 import {
   captureOutput,
   faultsFired,
@@ -731,5 +730,232 @@ describe('rotateApiKey from a staged value, interrupted', () => {
     const stages = Object.values(await stagesOf(sm, arn)).flat();
     expect(stages).not.toContain('STAGED');
     expect(stages).not.toContain('AWSPENDING');
+  });
+});
+
+describe('rotateApiKey revocation schedules and the grace period', () => {
+  const rc = cases[0] as ProviderCase; // resend: no two-key limit, so every timing can be shown
+
+  it('schedules through the production wiring: the invoked alias ARN, the scheduler role beside it, the configured group', async () => {
+    // Prepare: the handler as deployed builds its own Scheduler client from the environment
+    // (AWS_ENDPOINT_URL and AWS_REGION point it at moto; the credentials are moto's admin).
+    const group = uniqueName('revocations');
+    await scheduler.send(new CreateScheduleGroupCommand({ Name: group }));
+    vi.stubEnv('AWS_ACCESS_KEY_ID', credentials.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', credentials.secretAccessKey);
+    const cfg = config({ REVOKE_SCHEDULE_GROUP: group });
+    const deployed = buildRotateApiKeyHandler({
+      config: cfg,
+      secretsManager: sm,
+      logger: new Logger({ serviceName: 'rotate-api-key-e2e' }),
+      providers: createProviders(cfg, { retry: FAST_RETRY, iam }),
+      now: () => new Date(clock),
+    });
+    const alias = `${FUNCTION_ARN}:live`;
+    const { arn, token } = await newSecret(rc);
+    const oldVersion = await versionWith(arn, 'AWSCURRENT');
+
+    // Act: Secrets Manager invokes the function through its alias.
+    try {
+      await runSteps((event) => deployed(event, { ...lambdaContext, invokedFunctionArn: alias }), arn, token);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+
+    // Assess
+    const schedule = await scheduleFor(arn, oldVersion, group);
+    expect(schedule?.GroupName).toBe(group);
+    expect(schedule?.Target?.Arn).toBe(alias);
+    expect(schedule?.Target?.RoleArn).toBe('arn:aws:iam::123456789012:role/revoke-scheduler');
+    expect(schedule?.ScheduleExpression).toBe(atExpression(new Date(clock + GRACE_MS)));
+    expect(schedule?.ScheduleExpression).toBe(
+      `at(${new Date(Math.floor(clock / 1000) * 1000 + 1000 + GRACE_MS).toISOString().slice(0, 19)})`,
+    );
+    expect(await scheduleFor(arn, oldVersion)).toBeUndefined();
+  });
+
+  it('completes a local run (no function ARN) with nothing scheduled; the next rotation keeps the key through its grace period, then revokes it', async () => {
+    // Prepare: `serverless invoke local` gives no invokedFunctionArn.
+    const local = { ...lambdaContext, invokedFunctionArn: undefined } as unknown as Context;
+    const { arn, value, token } = await newSecret(rc);
+    const oldVersion = await versionWith(arn, 'AWSCURRENT');
+    const finishedAt = clock;
+
+    // Act
+    const results = await runSteps(handler({ context: local }), arn, token);
+
+    // Assess: done, with a warning saying why nothing was scheduled and what happens instead.
+    expect(results).toMatchObject(STEPS.map(() => ({ outcome: 'done' })));
+    expect(await scheduleFor(arn, oldVersion)).toBeUndefined();
+    expect(output.text()).toContain('revocation not scheduled; the next rotation revokes the key');
+    expect(output.text()).toContain('the invocation names no function ARN (a local run)');
+    expect((await stagesOf(sm, arn))[token]).toEqual(['AWSCURRENT']);
+    // The next rotation starts a millisecond before the grace period ends: the key is kept.
+    clock = finishedAt + GRACE_MS - 1;
+    const token2 = await startRotation(sm, arn);
+    await runSteps(handler({ context: local }), arn, token2, ['createSecret']);
+    expect(await rc.live()).toContain(rc.keyOf(value));
+    // It finishes once the period is over: the key, no longer labelled, is revoked from its record.
+    clock = finishedAt + GRACE_MS;
+    await runSteps(handler({ context: local }), arn, token2, ['setSecret', 'testSecret', 'finishSecret']);
+    expect(await rc.live()).not.toContain(rc.keyOf(value));
+    expect(Object.keys(await tagsOf(arn))).not.toContain(`${SUPERSEDED_TAG_PREFIX}${oldVersion}`);
+  });
+
+  it.each([
+    ['within', 60_000],
+    ['after', GRACE_MS + 60_000],
+  ])(
+    'repairs at the next rotation (%s the grace period) a finishSecret whose scheduling kept failing',
+    async (when, delay) => {
+      // Prepare: every attempt of finishSecret fails to schedule, after AWSCURRENT moved.
+      const { arn, value, token } = await newSecret(rc);
+      const oldVersion = await versionWith(arn, 'AWSCURRENT');
+      const finishedAt = clock;
+      await runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']);
+      const broken = injectFault(aws(SchedulerClient), 'CreateScheduleCommand', 'before', () => true);
+      for (let attempt = 0; attempt < 2; attempt++) {
+        await expect(
+          runSteps(handler({ schedulerClient: broken }), arn, token, ['finishSecret']),
+        ).rejects.toMatchObject({ name: 'RevocationNotScheduledError' });
+      }
+      expect(faultsFired(broken)).toBe(2);
+      expect(await scheduleFor(arn, oldVersion)).toBeUndefined();
+      // On AWS a new rotation may start while AWSPENDING sits on AWSCURRENT's version (the new
+      // version takes the label); moto refuses, so the label is taken off as AWS would.
+      await sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: arn,
+          VersionStage: 'AWSPENDING',
+          RemoveFromVersionId: token,
+        }),
+      );
+      clock += delay;
+
+      // Act: the next rotation, with scheduling working again.
+      const token2 = await startRotation(sm, arn);
+      await runSteps(handler(), arn, token2);
+
+      // Assess
+      if (when === 'within') {
+        // Kept through its grace period, and its lost schedule made again at the recorded time.
+        expect(await rc.live()).toContain(rc.keyOf(value));
+        expect((await scheduleFor(arn, oldVersion))?.ScheduleExpression).toBe(
+          atExpression(new Date(finishedAt + GRACE_MS)),
+        );
+        clock = finishedAt + GRACE_MS;
+        await expect(revokeInput(arn, oldVersion)).resolves.toMatchObject({ revoked: [rc.keyOf(value)] });
+      }
+      expect(await rc.live()).not.toContain(rc.keyOf(value));
+      expect(Object.keys(await tagsOf(arn))).not.toContain(`${SUPERSEDED_TAG_PREFIX}${oldVersion}`);
+    },
+  );
+
+  it('moves a schedule to the later time when a version is superseded again after a rollback, and never to an earlier one', async () => {
+    // Prepare: a rotation, then a rollback (AWSCURRENT moved back by hand).
+    const { arn, value, token } = await newSecret(rc);
+    const oldVersion = await versionWith(arn, 'AWSCURRENT');
+    const firstFinish = clock;
+    await runSteps(handler(), arn, token);
+    await sm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: arn,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: oldVersion,
+        RemoveFromVersionId: token,
+      }),
+    );
+
+    // Act: five minutes later the old version is superseded again.
+    clock += 5 * 60_000;
+    const secondFinish = clock;
+    const token2 = await startRotation(sm, arn);
+    await runSteps(handler(), arn, token2);
+
+    // Assess: one schedule, at the later end; the earlier end no longer revokes the key.
+    const request: RevocationRequest = { action: 'revoke', SecretId: arn, VersionId: oldVersion };
+    expect((await scheduleFor(arn, oldVersion))?.ScheduleExpression).toBe(
+      atExpression(new Date(secondFinish + GRACE_MS)),
+    );
+    clock = firstFinish + GRACE_MS;
+    await expect(handler()(request)).rejects.toMatchObject({ name: 'GracePeriodNotOverError' });
+    expect(await rc.live()).toContain(rc.keyOf(value));
+    // The version rolled back to, superseded by hand, had no record: its period started when first seen.
+    expect(output.text()).toContain('no record of when AWSPREVIOUS stopped being AWSCURRENT');
+    const again = new EventBridgeRevocationScheduler(scheduler, {
+      targetArn: () => FUNCTION_ARN,
+      roleName: 'revoke-scheduler',
+      groupName: 'default',
+      withoutTarget: new UnscheduledRevocations(new Logger()),
+    });
+    await again.schedule(request, new Date(firstFinish + GRACE_MS));
+    expect((await scheduleFor(arn, oldVersion))?.ScheduleExpression).toBe(
+      atExpression(new Date(secondFinish + GRACE_MS)),
+    );
+  });
+
+  it('refuses the revoke input inside the grace period, saying when it ends and how to force; forced, it revokes and warns', async () => {
+    // Prepare
+    const { arn, value, token } = await newSecret(rc);
+    const oldVersion = await versionWith(arn, 'AWSCURRENT');
+    await runSteps(handler(), arn, token);
+    const endsAt = new Date(clock + GRACE_MS).toISOString();
+
+    // Act
+    const refused = await revokeInput(arn, oldVersion).catch((e: Error) => e);
+    const liveAfterRefusal = await rc.live();
+    const forced = await revokeInput(arn, oldVersion, { force: true });
+
+    // Assess
+    expect(refused).toMatchObject({ name: 'GracePeriodNotOverError' });
+    expect((refused as Error).message).toContain(`grace period ends at ${endsAt}`);
+    expect((refused as Error).message).toContain('"force": true');
+    expect(liveAfterRefusal).toContain(rc.keyOf(value));
+    expect(forced).toMatchObject({ revoked: [rc.keyOf(value)] });
+    expect(await rc.live()).not.toContain(rc.keyOf(value));
+    const warning = output
+      .text()
+      .split('\n')
+      .find((line) => line.includes('revoking keys inside their grace period: forced by the revoke input'));
+    expect(JSON.parse(warning ?? '{}')).toMatchObject({
+      level: 'WARN',
+      versionId: oldVersion,
+      graceEndsAt: endsAt,
+    });
+  });
+
+  it('starts the grace period of a version superseded by hand when it first sees it, and keeps its key until it ends', async () => {
+    // Prepare: an operator replaced the key by hand (put-secret-value): no record of when.
+    const { arn, value } = await newSecret(rc);
+    const oldVersion = await versionWith(arn, 'AWSCURRENT');
+    const replacement = resend.seedKey({ name: `${resendName} (by hand)` });
+    await sm.send(
+      new PutSecretValueCommand({
+        SecretId: arn,
+        SecretString: JSON.stringify({ ...value, api_key: replacement.token, api_key_id: replacement.id }),
+      }),
+    );
+    const handVersion = await versionWith(arn, 'AWSCURRENT');
+    const unknown = await revokeInput(arn, oldVersion).catch((e: Error) => e);
+    const token = await startRotation(sm, arn);
+    const firstSeen = clock;
+
+    // Act
+    await runSteps(handler(), arn, token);
+
+    // Assess: kept, the start recorded, the revocation scheduled from that start.
+    expect(unknown).toMatchObject({ name: 'GracePeriodNotOverError' });
+    expect((unknown as Error).message).toContain('there is no record of when version');
+    expect(output.text()).toContain('its grace period starts now');
+    expect(await rc.live()).toContain(rc.keyOf(value));
+    expect((await tagsOf(arn))[`${SUPERSEDED_TAG_PREFIX}${oldVersion}`]).toBe(
+      `${new Date(firstSeen).toISOString()} ${handVersion}`,
+    );
+    expect((await scheduleFor(arn, oldVersion))?.ScheduleExpression).toBe(
+      atExpression(new Date(firstSeen + GRACE_MS)),
+    );
+    clock = firstSeen + GRACE_MS;
+    await expect(revokeInput(arn, oldVersion)).resolves.toMatchObject({ revoked: [rc.keyOf(value)] });
+    expect(Object.keys(await tagsOf(arn))).not.toContain(`${SUPERSEDED_TAG_PREFIX}${oldVersion}`);
   });
 });
