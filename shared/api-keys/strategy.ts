@@ -324,7 +324,12 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
     const id = versionWithStage(context.secret, STAGED_LABEL);
     if (!id) return undefined;
     const raw = await this.#store.getVersion(context.secret.arn, id);
-    if (raw === undefined) return undefined;
+    if (raw === undefined) {
+      // Labelled but unreadable: never rotate as if nothing were staged.
+      throw new MissingVersionError(
+        `the ${STAGED_LABEL} version ${id} of secret ${context.secret.name} holds no value: stage the new value again`,
+      );
+    }
     const staged = parseJsonObject(raw, `the ${STAGED_LABEL} version ${id} of secret ${context.secret.name}`);
     const changed = Object.fromEntries(
       Object.entries(staged).filter(([field, value]) => value !== current[field]),
