@@ -23,6 +23,8 @@ import {
 import { enableMotoAuth } from '../test/support/moto-auth.js';
 
 const REGION = 'us-east-1';
+/** The API keys' grace period: short, so that the demo can wait it out. */
+const GRACE_SECONDS = 1;
 const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 const context = {
   functionName: 'secrets-rotation-production-rotateApiKey',
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
       RECAPTCHA_VERIFY_URL: google.recaptchaVerifyUrl,
       CLERK_API_URL: clerk.url,
       REVOKE_SCHEDULER_ROLE_NAME: 'secrets-rotation-production-revoke-scheduler',
+      ROTATION_GRACE_PERIOD_SECONDS: String(GRACE_SECONDS),
       IAM_PROPAGATION_DELAY_MS: '200',
     });
     // Imported once the environment is set: handlers read it at cold start, as on Lambda.
@@ -182,13 +185,14 @@ async function main(): Promise<void> {
     check('the old password is refused', !(await login(dbPassword)));
     check(`rotated_at stamped: ${database.current.rotated_at}`, Boolean(database.current.rotated_at));
 
-    // 2. API keys. Each old key stays valid for its grace period; the revocation that
-    // EventBridge Scheduler would run then is run here at once, with the same input.
-    const revoke = async (arn: string, previous: string) =>
-      (await rotateApiKey(
-        { action: 'revoke', SecretId: arn, VersionId: previous },
-        context,
-      )) as RevocationResult;
+    // 2. API keys. Each old key stays valid for its grace period (here GRACE_SECONDS); the
+    // revocation that EventBridge Scheduler runs when it ends is run here, with the same input.
+    const revokeInput = (arn: string, previous: string) =>
+      rotateApiKey({ action: 'revoke', SecretId: arn, VersionId: previous }, context);
+    const revoke = async (arn: string, previous: string) => {
+      await new Promise((resolve) => setTimeout(resolve, GRACE_SECONDS * 1000));
+      return (await revokeInput(arn, previous)) as RevocationResult;
+    };
 
     await iam.send(new CreateUserCommand({ UserName: 'muejam-s3', Path: '/app/' }));
     const s3Key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'muejam-s3' }))).AccessKey;
@@ -202,6 +206,11 @@ async function main(): Promise<void> {
       rotateApiKey,
     );
     check('a new IAM access key, tested with STS', awsKeys.current.access_key_id !== s3Key?.AccessKeyId);
+    const early = await revokeInput(awsKeys.arn, awsKeys.previous).catch((error: Error) => error);
+    check(
+      'inside its grace period the old key is not revoked (GracePeriodNotOverError)',
+      early instanceof Error && early.name === 'GracePeriodNotOverError',
+    );
     const awsRevoked = await revoke(awsKeys.arn, awsKeys.previous);
     check('after the grace period the old key is deactivated', awsRevoked.revoked.length === 1);
 

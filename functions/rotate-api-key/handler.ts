@@ -7,8 +7,8 @@ import {
   isRevocationRequest,
   parseRevocationRequest,
   providerFor,
-  type RevocationScheduler,
   revokeSupersededVersion,
+  SupersessionRecords,
   UnscheduledRevocations,
 } from '../../shared/api-keys/index.js';
 import { createProviders } from '../../shared/api-keys/providers/index.js';
@@ -30,30 +30,35 @@ export interface ApiKeyRotationDependencies {
   readonly logger: Logger;
   /** The providers by name; defaults to every built-in provider, configured from `config`. */
   readonly providers?: ReadonlyMap<string, ApiKeyProvider>;
-  /** Defaults to EventBridge Scheduler when `config.revocation` is set. */
-  readonly scheduler?: RevocationScheduler;
+  /** The EventBridge Scheduler client used when `config.revocation` is set; one from the environment by default. */
+  readonly schedulerClient?: SchedulerClient;
   readonly now?: () => Date;
 }
 
 /**
  * Builds the `rotateApiKey` handler. It takes a rotation step from Secrets Manager, or the
- * revoke input `{"action": "revoke", "SecretId", "VersionId"}` that a scheduled revocation
- * sends, and picks the provider from the secret's `rotation-provider` tag or its name.
+ * revoke input `{"action": "revoke", "SecretId", "VersionId"[, "force": true]}` that a
+ * scheduled revocation (or a person) sends, and picks the provider from the secret's
+ * `rotation-provider` tag or its name.
  */
 export function buildRotateApiKeyHandler(deps: ApiKeyRotationDependencies) {
   const { config, logger } = deps;
   const store = new SecretStore(deps.secretsManager);
+  const records = new SupersessionRecords(deps.secretsManager);
   const providers = deps.providers ?? createProviders(config);
-  // Revocations are scheduled to invoke this very function, as it was invoked.
+  // Revocations are scheduled to invoke this very function, as it was invoked; an invocation
+  // without a function ARN (serverless invoke local) leaves them to the next rotation.
   let invokedArn: string | undefined;
-  const scheduler =
-    deps.scheduler ??
-    (config.revocation
-      ? new EventBridgeRevocationScheduler(new SchedulerClient({}), {
-          ...config.revocation,
-          targetArn: () => invokedArn,
-        })
-      : new UnscheduledRevocations(logger));
+  const scheduler = config.revocation
+    ? new EventBridgeRevocationScheduler(deps.schedulerClient ?? new SchedulerClient({}), {
+        ...config.revocation,
+        targetArn: () => invokedArn,
+        withoutTarget: new UnscheduledRevocations(
+          logger,
+          'the invocation names no function ARN (a local run)',
+        ),
+      })
+    : new UnscheduledRevocations(logger);
   const strategies = new Map<string, ApiKeyStrategy>();
   const strategyFor = (secret: SecretDescription): ApiKeyStrategy => {
     const provider = providerFor(secret, providers);
@@ -62,6 +67,7 @@ export function buildRotateApiKeyHandler(deps: ApiKeyRotationDependencies) {
       strategy = new ApiKeyStrategy({
         provider,
         store,
+        records,
         scheduler,
         gracePeriodMs: config.gracePeriodMs,
         inFlightMs: config.stepTimeoutMs,
@@ -78,7 +84,7 @@ export function buildRotateApiKeyHandler(deps: ApiKeyRotationDependencies) {
     ...(deps.now ? { now: deps.now } : {}),
   });
   return createLambdaHandler(logger, async (event, context) => {
-    invokedArn = context.invokedFunctionArn;
+    invokedArn = context.invokedFunctionArn || undefined;
     return isRevocationRequest(event)
       ? revokeSupersededVersion({ store, strategyFor, logger }, parseRevocationRequest(event))
       : engine.run(parseRotationEvent(event));

@@ -80,3 +80,26 @@ export class UnknownProviderError extends RotationError {
     this.name = 'UnknownProviderError';
   }
 }
+
+/**
+ * The revoke input named a version whose grace period is not over, or whose start is not
+ * recorded: its keys may still be in use. The message says when the period ends and how to
+ * force the revocation.
+ */
+export class GracePeriodNotOverError extends RevokeRefusedError {
+  /** When the grace period ends; undefined when its start is not recorded. */
+  readonly endsAt: Date | undefined;
+  constructor(message: string, options?: ErrorOptions & { endsAt?: Date }) {
+    super(message, options);
+    this.name = 'GracePeriodNotOverError';
+    this.endsAt = options?.endsAt;
+  }
+}
+
+/** A revocation could not be scheduled (EventBridge Scheduler refused or failed). */
+export class RevocationNotScheduledError extends RotationError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RevocationNotScheduledError';
+  }
+}

@@ -1,10 +1,12 @@
 export {
+  GracePeriodNotOverError,
   KeyTestFailedError,
   ProviderAuthError,
   ProviderError,
   ProviderRateLimitError,
   ProviderResponseError,
   ProviderUnavailableError,
+  RevocationNotScheduledError,
   RevokeRefusedError,
   StagedValueMissingError,
   UnknownProviderError,
@@ -20,6 +22,7 @@ export type {
 } from './provider.js';
 export { PROVIDER_TAG, providerFor } from './registry.js';
 export {
+  atExpression,
   EventBridgeRevocationScheduler,
   type EventBridgeSchedulerOptions,
   InvalidRevocationRequestError,
@@ -34,3 +37,10 @@ export {
 export { type RevocationResult, type RevokeDependencies, revokeSupersededVersion } from './revoke.js';
 export { STAGED_LABEL, stagedValueMissing } from './staged.js';
 export { ApiKeyStrategy, type ApiKeyStrategyOptions } from './strategy.js';
+export {
+  SUPERSEDED_TAG_PREFIX,
+  type Supersession,
+  SupersessionRecords,
+  supersessions,
+  supersessionTag,
+} from './superseded.js';

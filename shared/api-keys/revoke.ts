@@ -24,9 +24,13 @@ export interface RevokeDependencies {
 }
 
 /**
- * Revokes the keys of one superseded version (the input a scheduled revocation sends).
- * Idempotent: keys already revoked count as done.
+ * Revokes the keys of one superseded version (the input a scheduled revocation sends, or a
+ * person's). Idempotent: keys already revoked count as done. The version's grace period must
+ * be over by its record on the secret, unless the input says `"force": true`.
+ * A version without staging labels is found by id: Secrets Manager's DescribeSecret lists
+ * only labelled versions, and a version superseded twice has none.
  * @throws {RevokeRefusedError} when the version is AWSCURRENT's or AWSPENDING's.
+ * @throws {GracePeriodNotOverError} inside the grace period, or when its start is not recorded.
  */
 export async function revokeSupersededVersion(
   deps: RevokeDependencies,
@@ -37,10 +41,7 @@ export async function revokeSupersededVersion(
   try {
     const secret = await store.describe(request.SecretId);
     logger.appendKeys({ secretName: secret.name });
-    const stages = secret.versions[request.VersionId];
-    if (!stages) {
-      throw new UnknownVersionError(`version ${request.VersionId} is not a version of secret ${secret.name}`);
-    }
+    const stages = secret.versions[request.VersionId] ?? [];
     if (stages.includes(Stage.CURRENT) || stages.includes(Stage.PENDING)) {
       throw new RevokeRefusedError(
         `version ${request.VersionId} of secret ${secret.name} is ${stages.join(', ')}: only a superseded version's keys are revoked`,
@@ -53,6 +54,9 @@ export async function revokeSupersededVersion(
       store.getVersion(secret.arn, request.VersionId),
       store.getVersion(secret.arn, currentId),
     ]);
+    if (oldRaw === undefined && !(request.VersionId in secret.versions)) {
+      throw new UnknownVersionError(`version ${request.VersionId} is not a version of secret ${secret.name}`);
+    }
     if (oldRaw === undefined || currentRaw === undefined) {
       throw new MissingVersionError(
         `a version of secret ${secret.name} needed for the revocation holds no value`,
@@ -66,11 +70,9 @@ export async function revokeSupersededVersion(
       oldRaw,
     );
     const current = parseSecretVersion(strategy, secret.name, currentId, Stage.CURRENT, currentRaw);
-    const outcome = await strategy.revokeVersion(
-      { secret, token: request.VersionId, logger },
-      { versionId: old.versionId, value: old.value },
-      current.value,
-    );
+    const outcome = await strategy.revokeVersion({ secret, token: request.VersionId, logger }, old, current, {
+      force: request.force === true,
+    });
     return {
       action: 'revoke',
       secretName: secret.name,

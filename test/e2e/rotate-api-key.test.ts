@@ -5,20 +5,36 @@ import {
   IAMClient,
   ListAccessKeysCommand,
 } from '@aws-sdk/client-iam';
-import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  CreateScheduleGroupCommand,
+  GetScheduleCommand,
+  type GetScheduleCommandOutput,
+  SchedulerClient,
+} from '@aws-sdk/client-scheduler';
 import {
   CreateSecretCommand,
+  DescribeSecretCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
   SecretsManagerClient as SMClient,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Context } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildRotateApiKeyHandler } from '../../functions/rotate-api-key/handler.js';
-import { EventBridgeRevocationScheduler, scheduleName } from '../../shared/api-keys/index.js';
+import {
+  atExpression,
+  EventBridgeRevocationScheduler,
+  type RevocationRequest,
+  SUPERSEDED_TAG_PREFIX,
+  scheduleName,
+  UnscheduledRevocations,
+} from '../../shared/api-keys/index.js';
 import { createProviders } from '../../shared/api-keys/providers/index.js';
 import { loadApiKeyRotationConfig } from '../../shared/config/index.js';
 import {
   captureOutput,
+  faultsFired,
   findLeaks,
   injectFault,
   lambdaContext,
@@ -45,6 +61,7 @@ const REGION = 'us-east-1';
 const FUNCTION_ARN =
   'arn:aws:lambda:us-east-1:123456789012:function:secrets-rotation-production-rotateApiKey';
 const GRACE_SECONDS = 900;
+const GRACE_MS = GRACE_SECONDS * 1000;
 const FAST_RETRY = { attempts: 2, baseDelayMs: 1, maxDelayMs: 2, timeoutMs: 2000 };
 
 let moto: { endpoint: string; stop(): Promise<void> };
@@ -62,7 +79,7 @@ let clock = Date.now();
 const aws = <T>(Client: new (config: object) => T): T =>
   new Client({ region: REGION, endpoint: moto.endpoint, credentials });
 
-function config() {
+function config(env: Record<string, string> = {}) {
   return loadApiKeyRotationConfig({
     ROTATION_GRACE_PERIOD_SECONDS: String(GRACE_SECONDS),
     REVOKE_SCHEDULER_ROLE_NAME: 'revoke-scheduler',
@@ -73,25 +90,69 @@ function config() {
     RECAPTCHA_VERIFY_URL: google.recaptchaVerifyUrl,
     IAM_PROPAGATION_ATTEMPTS: '2',
     IAM_PROPAGATION_DELAY_MS: '10',
+    ...env,
   });
 }
 
-/** A handler as deployed, on a fresh "container"; clients may be swapped to inject faults. */
-function handler(overrides: { secretsManager?: SecretsManagerClient; scheduler?: SchedulerClient } = {}) {
-  const cfg = config();
-  return buildRotateApiKeyHandler({
+/** The Lambda context of `rotateApiKey` invoked by its unqualified ARN. */
+const apiKeyContext = { ...lambdaContext, invokedFunctionArn: FUNCTION_ARN } as Context;
+
+/**
+ * A handler as deployed (revocations scheduled through EventBridge Scheduler, targeting the
+ * ARN in the Lambda context), on a fresh "container". Clients may be swapped to inject
+ * faults; `env` adds configuration; `context` replaces the Lambda context of every call.
+ */
+function handler(
+  overrides: {
+    secretsManager?: SecretsManagerClient;
+    schedulerClient?: SchedulerClient;
+    env?: Record<string, string>;
+    context?: Context;
+  } = {},
+) {
+  const cfg = config(overrides.env);
+  const built = buildRotateApiKeyHandler({
     config: cfg,
     secretsManager: overrides.secretsManager ?? sm,
     logger: new Logger({ serviceName: 'rotate-api-key-e2e', logLevel: 'DEBUG' }),
     providers: createProviders(cfg, { retry: FAST_RETRY, iam }),
-    scheduler: new EventBridgeRevocationScheduler(overrides.scheduler ?? scheduler, {
-      targetArn: () => FUNCTION_ARN,
-      roleName: 'revoke-scheduler',
-      groupName: 'default',
-    }),
+    schedulerClient: overrides.schedulerClient ?? scheduler,
     now: () => new Date(clock),
   });
+  return (event: unknown, _context?: Context) => built(event, overrides.context ?? apiKeyContext);
 }
+
+/**
+ * The handler a retry runs after a crashed or failed attempt. The earlier attempt is dead
+ * (these tests run them one after the other), so no attempt can still be in flight:
+ * ROTATION_STEP_TIMEOUT_SECONDS=0 lets the retry clean up its unstored keys at once.
+ */
+const retryHandler = () => handler({ env: { ROTATION_STEP_TIMEOUT_SECONDS: '0' } });
+
+/** The schedule that revokes `versionId` of secret `arn`, or undefined. */
+async function scheduleFor(
+  arn: string,
+  versionId: string,
+  groupName = 'default',
+): Promise<GetScheduleCommandOutput | undefined> {
+  const request = { action: 'revoke' as const, SecretId: arn, VersionId: versionId };
+  return scheduler
+    .send(new GetScheduleCommand({ Name: scheduleName(request), GroupName: groupName }))
+    .catch((error: Error) => {
+      if (error.name === 'ResourceNotFoundException') return undefined;
+      throw error;
+    });
+}
+
+/** The secret's tags. */
+async function tagsOf(arn: string): Promise<Record<string, string>> {
+  const out = await sm.send(new DescribeSecretCommand({ SecretId: arn }));
+  return Object.fromEntries((out.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
+}
+
+/** Runs the revoke input for `versionId` of `arn`. */
+const revokeInput = (arn: string, versionId: string, extra: object = {}) =>
+  handler()({ action: 'revoke', SecretId: arn, VersionId: versionId, ...extra });
 
 /** One provider under test: how to make its starting secret and see which keys are live. */
 interface ProviderCase {
@@ -104,8 +165,11 @@ interface ProviderCase {
   keyOf(value: Record<string, unknown>): string;
   /** Secret strings in a value, for the leak scan. */
   secretsOf(value: Record<string, unknown>): string[];
-  /** Makes the provider fail its next calls. */
-  failProvider(): void;
+  /**
+   * Makes the provider fail its next calls; returns a check that the failed attempt's error
+   * came from that injected failure.
+   */
+  failProvider(): (error: unknown) => void;
 }
 
 let appUser = '';
@@ -134,8 +198,11 @@ const cases: ProviderCase[] = [
     },
     keyOf: (value) => String(value.api_key_id),
     secretsOf: (value) => [String(value.api_key ?? '')],
-    failProvider: () =>
-      resend.failNext({ status: 500, body: { name: 'internal_server_error' } }, FAST_RETRY.attempts),
+    failProvider: () => {
+      resend.failNext({ status: 500, body: { name: 'internal_server_error' } }, FAST_RETRY.attempts);
+      // Only the injected answers are 5xx: the fake answers nothing else with one.
+      return (error) => expect(error).toMatchObject({ name: 'ProviderUnavailableError' });
+    },
   },
   {
     name: 'aws',
@@ -158,7 +225,11 @@ const cases: ProviderCase[] = [
     keyOf: (value) => String(value.access_key_id),
     secretsOf: (value) => [String(value.secret_access_key ?? '')],
     failProvider: () => {
-      injectFault(iam, 'CreateAccessKeyCommand', 'before');
+      const faulty = injectFault(iam, 'CreateAccessKeyCommand', 'before');
+      return (error) => {
+        expect(faultsFired(faulty)).toBe(1);
+        expect(error).toBeInstanceOf(Error);
+      };
     },
   },
   {
@@ -187,8 +258,10 @@ const cases: ProviderCase[] = [
       String(value.safe_browsing_api_key ?? ''),
       String(value.recaptcha_secret_key ?? ''),
     ],
-    failProvider: () =>
-      google.failNext('createKey', { status: 503, body: { error: { status: 'UNAVAILABLE' } } }, 2),
+    failProvider: () => {
+      google.failNext('createKey', { status: 503, body: { error: { status: 'UNAVAILABLE' } } }, 2);
+      return (error) => expect(error).toMatchObject({ name: 'ProviderUnavailableError' });
+    },
   },
 ];
 
@@ -213,39 +286,60 @@ async function versionWith(arn: string, stage: string): Promise<string> {
 /** Where a rotation attempt is interrupted. */
 type Fault = 'provider' | 'put-before' | 'put-after' | 'after-create' | 'after-test' | 'schedule';
 
-/** Runs a rotation attempt that fails or stops at `fault`, as a crashed or failing Lambda would. */
+/**
+ * Runs a rotation attempt that fails or stops at `fault`, as a crashed or failing Lambda
+ * would, and asserts that it ended the way the fault makes it end, with the fault fired.
+ */
 async function interrupt(
   fault: Fault,
   arn: string,
   token: string,
-  failProvider?: () => void,
-): Promise<unknown> {
-  const storing = (when: 'before' | 'after') =>
-    runSteps(
-      handler({ secretsManager: injectFault(aws(SMClient), 'PutSecretValueCommand', when) }),
-      arn,
-      token,
-      ['createSecret'],
-    );
+  failProvider?: () => (error: unknown) => void,
+): Promise<void> {
+  const outcomes = (results: unknown[]) => results.map((result) => (result as { outcome: string }).outcome);
   switch (fault) {
-    case 'provider':
-      failProvider?.();
-      return runSteps(handler(), arn, token, ['createSecret']);
-    case 'put-before':
-    case 'put-after':
-      return storing(fault === 'put-before' ? 'before' : 'after');
+    case 'provider': {
+      const assess = failProvider?.();
+      const error = await runSteps(handler(), arn, token, ['createSecret']).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      assess?.(error);
+      return;
+    }
+    case 'put-before': {
+      const faulty = injectFault(aws(SMClient), 'PutSecretValueCommand', 'before');
+      await expect(
+        runSteps(handler({ secretsManager: faulty }), arn, token, ['createSecret']),
+      ).rejects.toThrow('injected: PutSecretValueCommand failed');
+      expect(faultsFired(faulty)).toBe(1);
+      return;
+    }
+    case 'put-after': {
+      // The write took effect: the step reads its own value back and counts it as stored.
+      const faulty = injectFault(aws(SMClient), 'PutSecretValueCommand', 'after');
+      const results = await runSteps(handler({ secretsManager: faulty }), arn, token, ['createSecret']);
+      expect(faultsFired(faulty)).toBe(1);
+      expect(outcomes(results)).toEqual(['done']);
+      return;
+    }
     case 'after-create':
-      return runSteps(handler(), arn, token, ['createSecret']);
+      expect(outcomes(await runSteps(handler(), arn, token, ['createSecret']))).toEqual(['done']);
+      return;
     case 'after-test':
-      return runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']);
-    case 'schedule':
+      expect(
+        outcomes(await runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret'])),
+      ).toEqual(['done', 'done', 'done']);
+      return;
+    case 'schedule': {
       await runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']);
-      return runSteps(
-        handler({ scheduler: injectFault(aws(SchedulerClient), 'CreateScheduleCommand', 'before') }),
-        arn,
-        token,
-        ['finishSecret'],
-      );
+      const faulty = injectFault(aws(SchedulerClient), 'CreateScheduleCommand', 'before');
+      await expect(
+        runSteps(handler({ schedulerClient: faulty }), arn, token, ['finishSecret']),
+      ).rejects.toMatchObject({ name: 'RevocationNotScheduledError' });
+      expect(faultsFired(faulty)).toBe(1);
+      // AWSCURRENT moved before the failure; AWSPENDING stays for the retry to finish.
+      expect((await stagesOf(sm, arn))[token]?.sort()).toEqual(['AWSCURRENT', 'AWSPENDING']);
+      return;
+    }
   }
 }
 
@@ -290,7 +384,8 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  clock = Date.now();
+  // A time between two whole seconds: schedules must round the grace period's end up.
+  clock = Math.floor(Date.now() / 1000) * 1000 + 250;
   iam = aws(IAMClient);
   output = captureOutput();
 });
@@ -303,11 +398,15 @@ afterEach(() => {
 
 describe.each(cases)('rotateApiKey with the $name provider', (c) => {
   it('rotates: the new key works, the old one stays live through its grace period, then the scheduled revoke input revokes it', async () => {
+    // Prepare
     const { arn, value, token } = await newSecret(c);
     const oldVersion = await versionWith(arn, 'AWSCURRENT');
+    const finishedAt = clock;
 
+    // Act
     const results = await runSteps(handler(), arn, token);
 
+    // Assess: the new key is current, both keys live, the moment of the move recorded.
     const next = await current(arn);
     expect(results.map((r) => (r as { outcome: string }).outcome)).toEqual(['done', 'done', 'done', 'done']);
     expect(c.keyOf(next)).not.toBe(c.keyOf(value));
@@ -315,27 +414,32 @@ describe.each(cases)('rotateApiKey with the $name provider', (c) => {
     expect(next.rotated_at).toBe(new Date(clock).toISOString().replace(/\.\d{3}Z$/, 'Z'));
     expect(await stagesOf(sm, arn)).toEqual({ [token]: ['AWSCURRENT'], [oldVersion]: ['AWSPREVIOUS'] });
     expect(JSON.stringify(results)).not.toContain(c.secretsOf(next)[0]);
+    expect((await tagsOf(arn))[`${SUPERSEDED_TAG_PREFIX}${oldVersion}`]).toBe(
+      `${new Date(finishedAt).toISOString()} ${token}`,
+    );
 
+    // The schedule: this function, its role, the grace period's end rounded UP to the second.
     const request = { action: 'revoke' as const, SecretId: arn, VersionId: oldVersion };
-    const schedule = await scheduler.send(
-      new GetScheduleCommand({ Name: scheduleName(request), GroupName: 'default' }),
-    );
-    expect(JSON.parse(schedule.Target?.Input ?? '{}')).toEqual(request);
-    expect(schedule.Target?.Arn).toBe(FUNCTION_ARN);
-    expect(schedule.Target?.RoleArn).toBe('arn:aws:iam::123456789012:role/revoke-scheduler');
-    expect(schedule.ActionAfterCompletion).toBe('DELETE');
-    expect(schedule.ScheduleExpression).toBe(
-      `at(${new Date(clock + GRACE_SECONDS * 1000).toISOString().slice(0, 19)})`,
+    const schedule = await scheduleFor(arn, oldVersion);
+    expect(JSON.parse(schedule?.Target?.Input ?? '{}')).toEqual(request);
+    expect(schedule?.Target?.Arn).toBe(FUNCTION_ARN);
+    expect(schedule?.Target?.RoleArn).toBe('arn:aws:iam::123456789012:role/revoke-scheduler');
+    expect(schedule?.ActionAfterCompletion).toBe('DELETE');
+    const endsAt = finishedAt + GRACE_MS;
+    expect(schedule?.ScheduleExpression).toBe(
+      `at(${new Date(Math.ceil(endsAt / 1000) * 1000).toISOString().slice(0, 19)})`,
     );
 
-    await expect(handler()(request, lambdaContext)).resolves.toMatchObject({
-      revoked: [c.keyOf(value)],
-      manual: [],
-    });
+    // A millisecond before the grace period ends the revoke input is refused; at its end it revokes.
+    clock = endsAt - 1;
+    await expect(handler()(request)).rejects.toMatchObject({ name: 'GracePeriodNotOverError' });
+    expect(await c.live()).toContain(c.keyOf(value));
+    clock = endsAt;
+    await expect(handler()(request)).resolves.toMatchObject({ revoked: [c.keyOf(value)], manual: [] });
     expect(await c.live()).not.toContain(c.keyOf(value));
     expect(await c.live()).toContain(c.keyOf(next));
-    await expect(handler()(request, lambdaContext)).resolves.toMatchObject({ action: 'revoke' });
-    await expect(handler()({ ...request, VersionId: token }, lambdaContext)).rejects.toMatchObject({
+    await expect(handler()(request)).resolves.toMatchObject({ action: 'revoke' });
+    await expect(handler()({ ...request, VersionId: token })).rejects.toMatchObject({
       name: 'RevokeRefusedError',
     });
   });
@@ -344,7 +448,7 @@ describe.each(cases)('rotateApiKey with the $name provider', (c) => {
     const { arn, value, token } = await newSecret(c);
     await runSteps(handler(), arn, token);
     const second = await current(arn);
-    clock += (GRACE_SECONDS + 60) * 1000;
+    clock += GRACE_MS + 60_000;
     const token2 = await startRotation(sm, arn);
 
     await runSteps(handler(), arn, token2, ['createSecret']);
@@ -356,6 +460,122 @@ describe.each(cases)('rotateApiKey with the $name provider', (c) => {
     expect((await c.live()).sort()).toEqual([c.keyOf(second), c.keyOf(third)].sort());
   });
 
+  it('keeps the key that was current a minute ago when a rotation stuck for two days was finished by hand', async () => {
+    // Prepare: a rotation stuck after testSecret, finished by hand two days later.
+    const { arn, value, token } = await newSecret(c);
+    const oldVersion = await versionWith(arn, 'AWSCURRENT');
+    await runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']);
+    clock += 2 * 86_400_000;
+    const finishedAt = clock;
+    await runSteps(handler(), arn, token, ['finishSecret']);
+    const second = await current(arn);
+
+    // Act: the next rotation, a minute later.
+    clock += 60_000;
+    const token2 = await startRotation(sm, arn);
+    const attempt = await runSteps(handler(), arn, token2, ['createSecret']).catch((e: Error) => e);
+
+    // Assess: the key superseded 60 s ago is live (aws has no room for a third key and says so).
+    expect(await c.live()).toEqual(expect.arrayContaining([c.keyOf(value), c.keyOf(second)]));
+    if (c.name === 'aws') expect(attempt).toMatchObject({ name: 'ProviderError' });
+    else expect(attempt).toMatchObject([{ outcome: 'done' }]);
+    expect(output.text()).toContain('previous key kept: its grace period is not over');
+    // Its schedule runs at the end of the grace period counted from the finish, not from rotated_at.
+    expect((await scheduleFor(arn, oldVersion))?.ScheduleExpression).toBe(
+      atExpression(new Date(finishedAt + GRACE_MS)),
+    );
+    clock = finishedAt + GRACE_MS - 1;
+    await expect(revokeInput(arn, oldVersion)).rejects.toMatchObject({
+      name: 'GracePeriodNotOverError',
+      message: expect.stringContaining(`ends at ${new Date(finishedAt + GRACE_MS).toISOString()}`),
+    });
+    expect(await c.live()).toContain(c.keyOf(value));
+  });
+
+  it('fails createSecret, revoking and deleting nothing, when AWSPREVIOUS cannot be read', async () => {
+    // Prepare: a rotation a minute after the last, its previous key still in its grace period.
+    const { arn, value, token } = await newSecret(c);
+    await runSteps(handler(), arn, token);
+    const second = await current(arn);
+    const previousVersion = await versionWith(arn, 'AWSPREVIOUS');
+    clock += 60_000;
+    const token2 = await startRotation(sm, arn);
+    const liveBefore = (await c.live()).sort();
+    const faulty = injectFault(
+      aws(SMClient),
+      'GetSecretValueCommand',
+      'before',
+      (input) => input.VersionId === previousVersion,
+    );
+
+    // Act
+    const error = await runSteps(handler({ secretsManager: faulty }), arn, token2, ['createSecret']).catch(
+      (e: Error) => e,
+    );
+
+    // Assess: the read failed, the step failed with it, and every key is as it was.
+    expect(faultsFired(faulty)).toBeGreaterThan(0);
+    expect(error).toMatchObject({ name: 'SecretStoreError' });
+    expect((error as Error).message).toContain(previousVersion);
+    expect((await c.live()).sort()).toEqual(liveBefore);
+    expect(liveBefore).toEqual(expect.arrayContaining([c.keyOf(value), c.keyOf(second)]));
+    expect(await valueAt(sm, arn, 'AWSPENDING')).toBeUndefined();
+  });
+
+  it('fails the revoke input, revoking nothing, when the version cannot be read', async () => {
+    const { arn, value, token } = await newSecret(c);
+    await runSteps(handler(), arn, token);
+    const oldVersion = await versionWith(arn, 'AWSPREVIOUS');
+    clock += GRACE_MS;
+    const faulty = injectFault(
+      aws(SMClient),
+      'GetSecretValueCommand',
+      'before',
+      (input) => input.VersionId === oldVersion,
+    );
+    const revoke = handler({ secretsManager: faulty });
+
+    const error = await revoke({ action: 'revoke', SecretId: arn, VersionId: oldVersion }).catch(
+      (e: Error) => e,
+    );
+
+    expect(faultsFired(faulty)).toBe(1);
+    expect(error).toMatchObject({ name: 'SecretStoreError' });
+    expect(await c.live()).toContain(c.keyOf(value));
+  });
+
+  it('fails finishSecret, scheduling nothing, when the superseded version cannot be read; the retry schedules it', async () => {
+    // Prepare
+    const { arn, value, token } = await newSecret(c);
+    const oldVersion = await versionWith(arn, 'AWSCURRENT');
+    await runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']);
+    const faulty = injectFault(
+      aws(SMClient),
+      'GetSecretValueCommand',
+      'before',
+      (input) => input.VersionId === oldVersion,
+    );
+
+    // Act
+    const error = await runSteps(handler({ secretsManager: faulty }), arn, token, ['finishSecret']).catch(
+      (e: Error) => e,
+    );
+
+    // Assess: no schedule, nothing revoked, AWSPENDING left for the retry, which completes.
+    expect(faultsFired(faulty)).toBeGreaterThan(0);
+    expect(error).toMatchObject({ name: 'MissingVersionError' });
+    expect(await scheduleFor(arn, oldVersion)).toBeUndefined();
+    expect(await c.live()).toContain(c.keyOf(value));
+    expect((await stagesOf(sm, arn))[token]?.sort()).toEqual(['AWSCURRENT', 'AWSPENDING']);
+    await expect(runSteps(handler(), arn, token, ['finishSecret'])).resolves.toMatchObject([
+      { outcome: 'done' },
+    ]);
+    expect((await scheduleFor(arn, oldVersion))?.ScheduleExpression).toBe(
+      atExpression(new Date(clock + GRACE_MS)),
+    );
+    expect((await stagesOf(sm, arn))[token]).toEqual(['AWSCURRENT']);
+  });
+
   it.each([
     ['the provider fails while issuing', 'provider'],
     ['the key was issued but storing it failed', 'put-before'],
@@ -364,23 +584,25 @@ describe.each(cases)('rotateApiKey with the $name provider', (c) => {
     ['a crash after testSecret', 'after-test'],
     ['scheduling the revocation fails in finishSecret', 'schedule'],
   ])('loses no key and leaves none behind when %s, and the retry completes', async (_label, fault) => {
+    // Prepare
     const { arn, value, token } = await newSecret(c);
-    await interrupt(fault as Fault, arn, token, c.failProvider).catch(() => undefined);
+    await interrupt(fault as Fault, arn, token, c.failProvider);
     iam = aws(IAMClient);
     expect(await c.live()).toContain(c.keyOf(await current(arn)));
 
-    await runSteps(handler(), arn, token, STEPS);
+    // Act
+    await runSteps(retryHandler(), arn, token, STEPS);
 
+    // Assess
     const next = await current(arn);
     expect(c.keyOf(next)).not.toBe(c.keyOf(value));
     expect((await c.live()).sort()).toEqual([c.keyOf(value), c.keyOf(next)].sort());
     const stages = await stagesOf(sm, arn);
     expect(stages[token]).toEqual(['AWSCURRENT']);
     const oldVersion = Object.entries(stages).find(([, s]) => s.includes('AWSPREVIOUS'))?.[0] ?? '';
-    const request = { action: 'revoke' as const, SecretId: arn, VersionId: oldVersion };
-    await expect(
-      scheduler.send(new GetScheduleCommand({ Name: scheduleName(request) })),
-    ).resolves.toBeDefined();
+    expect((await scheduleFor(arn, oldVersion))?.ScheduleExpression).toBe(
+      atExpression(new Date(clock + GRACE_MS)),
+    );
   });
 });
 
@@ -434,10 +656,8 @@ describe('rotateApiKey from staged values (keys no API issues)', () => {
     expect(output.text()).toContain('previous key needs revoking by hand when its grace period ends');
     expect(output.text()).toContain('in the Clerk dashboard');
     const oldVersion = await versionWith(arn, 'AWSPREVIOUS');
-    const revoked = await handler()(
-      { action: 'revoke', SecretId: arn, VersionId: oldVersion },
-      lambdaContext,
-    );
+    clock += GRACE_MS;
+    const revoked = await revokeInput(arn, oldVersion);
     expect(revoked).toMatchObject({ revoked: [], manual: [expect.stringContaining('Clerk dashboard')] });
     expect(JSON.stringify(revoked)).not.toContain(oldKey);
   });
@@ -471,7 +691,8 @@ describe('rotateApiKey from staged values (keys no API issues)', () => {
         .map((key) => key.name);
     expect(live()).toEqual(expect.arrayContaining([oldKey.name, next.safe_browsing_api_key_id]));
     const oldVersion = await versionWith(arn, 'AWSPREVIOUS');
-    await handler()({ action: 'revoke', SecretId: arn, VersionId: oldVersion }, lambdaContext);
+    clock += GRACE_MS;
+    await revokeInput(arn, oldVersion);
     expect(live()).not.toContain(oldKey.name);
     expect(live()).toContain(next.safe_browsing_api_key_id);
   });
@@ -500,14 +721,241 @@ describe('rotateApiKey from a staged value, interrupted', () => {
       }),
     );
     const token = await startRotation(sm, arn);
-    await interrupt(fault as Fault, arn, token).catch(() => undefined);
+    await interrupt(fault as Fault, arn, token);
     expect(fault === 'schedule' ? newKey : oldKey).toBe((await current(arn)).secret_key);
 
-    await runSteps(handler(), arn, token, STEPS);
+    await runSteps(retryHandler(), arn, token, STEPS);
 
     expect(await current(arn)).toMatchObject({ secret_key: newKey, publishable_key: publishable });
     const stages = Object.values(await stagesOf(sm, arn)).flat();
     expect(stages).not.toContain('STAGED');
     expect(stages).not.toContain('AWSPENDING');
+  });
+});
+
+describe('rotateApiKey revocation schedules and the grace period', () => {
+  const rc = cases[0] as ProviderCase; // resend: no two-key limit, so every timing can be shown
+
+  it('schedules through the production wiring: the invoked alias ARN, the scheduler role beside it, the configured group', async () => {
+    // Prepare: the handler as deployed builds its own Scheduler client from the environment
+    // (AWS_ENDPOINT_URL and AWS_REGION point it at moto; the credentials are moto's admin).
+    const group = uniqueName('revocations');
+    await scheduler.send(new CreateScheduleGroupCommand({ Name: group }));
+    vi.stubEnv('AWS_ACCESS_KEY_ID', credentials.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', credentials.secretAccessKey);
+    const cfg = config({ REVOKE_SCHEDULE_GROUP: group });
+    const deployed = buildRotateApiKeyHandler({
+      config: cfg,
+      secretsManager: sm,
+      logger: new Logger({ serviceName: 'rotate-api-key-e2e' }),
+      providers: createProviders(cfg, { retry: FAST_RETRY, iam }),
+      now: () => new Date(clock),
+    });
+    const alias = `${FUNCTION_ARN}:live`;
+    const { arn, token } = await newSecret(rc);
+    const oldVersion = await versionWith(arn, 'AWSCURRENT');
+
+    // Act: Secrets Manager invokes the function through its alias.
+    try {
+      await runSteps((event) => deployed(event, { ...lambdaContext, invokedFunctionArn: alias }), arn, token);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+
+    // Assess
+    const schedule = await scheduleFor(arn, oldVersion, group);
+    expect(schedule?.GroupName).toBe(group);
+    expect(schedule?.Target?.Arn).toBe(alias);
+    expect(schedule?.Target?.RoleArn).toBe('arn:aws:iam::123456789012:role/revoke-scheduler');
+    expect(schedule?.ScheduleExpression).toBe(atExpression(new Date(clock + GRACE_MS)));
+    expect(schedule?.ScheduleExpression).toBe(
+      `at(${new Date(Math.floor(clock / 1000) * 1000 + 1000 + GRACE_MS).toISOString().slice(0, 19)})`,
+    );
+    expect(await scheduleFor(arn, oldVersion)).toBeUndefined();
+  });
+
+  it('completes a local run (no function ARN) with nothing scheduled; the next rotation keeps the key through its grace period, then revokes it', async () => {
+    // Prepare: `serverless invoke local` gives no invokedFunctionArn.
+    const local = { ...lambdaContext, invokedFunctionArn: undefined } as unknown as Context;
+    const { arn, value, token } = await newSecret(rc);
+    const oldVersion = await versionWith(arn, 'AWSCURRENT');
+    const finishedAt = clock;
+
+    // Act
+    const results = await runSteps(handler({ context: local }), arn, token);
+
+    // Assess: done, with a warning saying why nothing was scheduled and what happens instead.
+    expect(results).toMatchObject(STEPS.map(() => ({ outcome: 'done' })));
+    expect(await scheduleFor(arn, oldVersion)).toBeUndefined();
+    expect(output.text()).toContain('revocation not scheduled; the next rotation revokes the key');
+    expect(output.text()).toContain('the invocation names no function ARN (a local run)');
+    expect((await stagesOf(sm, arn))[token]).toEqual(['AWSCURRENT']);
+    // The next rotation starts a millisecond before the grace period ends: the key is kept.
+    clock = finishedAt + GRACE_MS - 1;
+    const token2 = await startRotation(sm, arn);
+    await runSteps(handler({ context: local }), arn, token2, ['createSecret']);
+    expect(await rc.live()).toContain(rc.keyOf(value));
+    // It finishes once the period is over: the key, no longer labelled, is revoked from its record.
+    clock = finishedAt + GRACE_MS;
+    await runSteps(handler({ context: local }), arn, token2, ['setSecret', 'testSecret', 'finishSecret']);
+    expect(await rc.live()).not.toContain(rc.keyOf(value));
+    expect(Object.keys(await tagsOf(arn))).not.toContain(`${SUPERSEDED_TAG_PREFIX}${oldVersion}`);
+  });
+
+  it.each([
+    ['within', 60_000],
+    ['after', GRACE_MS + 60_000],
+  ])(
+    'repairs at the next rotation (%s the grace period) a finishSecret whose scheduling kept failing',
+    async (when, delay) => {
+      // Prepare: every attempt of finishSecret fails to schedule, after AWSCURRENT moved.
+      const { arn, value, token } = await newSecret(rc);
+      const oldVersion = await versionWith(arn, 'AWSCURRENT');
+      const finishedAt = clock;
+      await runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']);
+      const broken = injectFault(aws(SchedulerClient), 'CreateScheduleCommand', 'before', () => true);
+      for (let attempt = 0; attempt < 2; attempt++) {
+        await expect(
+          runSteps(handler({ schedulerClient: broken }), arn, token, ['finishSecret']),
+        ).rejects.toMatchObject({ name: 'RevocationNotScheduledError' });
+      }
+      expect(faultsFired(broken)).toBe(2);
+      expect(await scheduleFor(arn, oldVersion)).toBeUndefined();
+      // On AWS a new rotation may start while AWSPENDING sits on AWSCURRENT's version (the new
+      // version takes the label); moto refuses, so the label is taken off as AWS would.
+      await sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: arn,
+          VersionStage: 'AWSPENDING',
+          RemoveFromVersionId: token,
+        }),
+      );
+      clock += delay;
+
+      // Act: the next rotation, with scheduling working again.
+      const token2 = await startRotation(sm, arn);
+      await runSteps(handler(), arn, token2);
+
+      // Assess
+      if (when === 'within') {
+        // Kept through its grace period, and its lost schedule made again at the recorded time.
+        expect(await rc.live()).toContain(rc.keyOf(value));
+        expect((await scheduleFor(arn, oldVersion))?.ScheduleExpression).toBe(
+          atExpression(new Date(finishedAt + GRACE_MS)),
+        );
+        clock = finishedAt + GRACE_MS;
+        await expect(revokeInput(arn, oldVersion)).resolves.toMatchObject({ revoked: [rc.keyOf(value)] });
+      }
+      expect(await rc.live()).not.toContain(rc.keyOf(value));
+      expect(Object.keys(await tagsOf(arn))).not.toContain(`${SUPERSEDED_TAG_PREFIX}${oldVersion}`);
+    },
+  );
+
+  it('moves a schedule to the later time when a version is superseded again after a rollback, and never to an earlier one', async () => {
+    // Prepare: a rotation, then a rollback (AWSCURRENT moved back by hand).
+    const { arn, value, token } = await newSecret(rc);
+    const oldVersion = await versionWith(arn, 'AWSCURRENT');
+    const firstFinish = clock;
+    await runSteps(handler(), arn, token);
+    await sm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: arn,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: oldVersion,
+        RemoveFromVersionId: token,
+      }),
+    );
+
+    // Act: five minutes later the old version is superseded again.
+    clock += 5 * 60_000;
+    const secondFinish = clock;
+    const token2 = await startRotation(sm, arn);
+    await runSteps(handler(), arn, token2);
+
+    // Assess: one schedule, at the later end; the earlier end no longer revokes the key.
+    const request: RevocationRequest = { action: 'revoke', SecretId: arn, VersionId: oldVersion };
+    expect((await scheduleFor(arn, oldVersion))?.ScheduleExpression).toBe(
+      atExpression(new Date(secondFinish + GRACE_MS)),
+    );
+    clock = firstFinish + GRACE_MS;
+    await expect(handler()(request)).rejects.toMatchObject({ name: 'GracePeriodNotOverError' });
+    expect(await rc.live()).toContain(rc.keyOf(value));
+    // The version rolled back to, superseded by hand, had no record: its period started when first seen.
+    expect(output.text()).toContain('no record of when AWSPREVIOUS stopped being AWSCURRENT');
+    const again = new EventBridgeRevocationScheduler(scheduler, {
+      targetArn: () => FUNCTION_ARN,
+      roleName: 'revoke-scheduler',
+      groupName: 'default',
+      withoutTarget: new UnscheduledRevocations(new Logger()),
+    });
+    await again.schedule(request, new Date(firstFinish + GRACE_MS));
+    expect((await scheduleFor(arn, oldVersion))?.ScheduleExpression).toBe(
+      atExpression(new Date(secondFinish + GRACE_MS)),
+    );
+  });
+
+  it('refuses the revoke input inside the grace period, saying when it ends and how to force; forced, it revokes and warns', async () => {
+    // Prepare
+    const { arn, value, token } = await newSecret(rc);
+    const oldVersion = await versionWith(arn, 'AWSCURRENT');
+    await runSteps(handler(), arn, token);
+    const endsAt = new Date(clock + GRACE_MS).toISOString();
+
+    // Act
+    const refused = await revokeInput(arn, oldVersion).catch((e: Error) => e);
+    const liveAfterRefusal = await rc.live();
+    const forced = await revokeInput(arn, oldVersion, { force: true });
+
+    // Assess
+    expect(refused).toMatchObject({ name: 'GracePeriodNotOverError' });
+    expect((refused as Error).message).toContain(`grace period ends at ${endsAt}`);
+    expect((refused as Error).message).toContain('"force": true');
+    expect(liveAfterRefusal).toContain(rc.keyOf(value));
+    expect(forced).toMatchObject({ revoked: [rc.keyOf(value)] });
+    expect(await rc.live()).not.toContain(rc.keyOf(value));
+    const warning = output
+      .text()
+      .split('\n')
+      .find((line) => line.includes('revoking keys inside their grace period: forced by the revoke input'));
+    expect(JSON.parse(warning ?? '{}')).toMatchObject({
+      level: 'WARN',
+      versionId: oldVersion,
+      graceEndsAt: endsAt,
+    });
+  });
+
+  it('starts the grace period of a version superseded by hand when it first sees it, and keeps its key until it ends', async () => {
+    // Prepare: an operator replaced the key by hand (put-secret-value): no record of when.
+    const { arn, value } = await newSecret(rc);
+    const oldVersion = await versionWith(arn, 'AWSCURRENT');
+    const replacement = resend.seedKey({ name: `${resendName} (by hand)` });
+    await sm.send(
+      new PutSecretValueCommand({
+        SecretId: arn,
+        SecretString: JSON.stringify({ ...value, api_key: replacement.token, api_key_id: replacement.id }),
+      }),
+    );
+    const handVersion = await versionWith(arn, 'AWSCURRENT');
+    const unknown = await revokeInput(arn, oldVersion).catch((e: Error) => e);
+    const token = await startRotation(sm, arn);
+    const firstSeen = clock;
+
+    // Act
+    await runSteps(handler(), arn, token);
+
+    // Assess: kept, the start recorded, the revocation scheduled from that start.
+    expect(unknown).toMatchObject({ name: 'GracePeriodNotOverError' });
+    expect((unknown as Error).message).toContain('there is no record of when version');
+    expect(output.text()).toContain('its grace period starts now');
+    expect(await rc.live()).toContain(rc.keyOf(value));
+    expect((await tagsOf(arn))[`${SUPERSEDED_TAG_PREFIX}${oldVersion}`]).toBe(
+      `${new Date(firstSeen).toISOString()} ${handVersion}`,
+    );
+    expect((await scheduleFor(arn, oldVersion))?.ScheduleExpression).toBe(
+      atExpression(new Date(firstSeen + GRACE_MS)),
+    );
+    clock = firstSeen + GRACE_MS;
+    await expect(revokeInput(arn, oldVersion)).resolves.toMatchObject({ revoked: [rc.keyOf(value)] });
+    expect(Object.keys(await tagsOf(arn))).not.toContain(`${SUPERSEDED_TAG_PREFIX}${oldVersion}`);
   });
 });

@@ -239,37 +239,41 @@ export interface FaultInjected {
 const firings = new WeakMap<object, { count: number }>();
 let injections = 0;
 
+/** How many faults {@link injectFault} injected on `client` have fired: a fault test asserts its fault happened. */
+export function faultsFired(client: object): number {
+  return firings.get(client)?.count ?? 0;
+}
+
 /**
  * Makes the `nth` call of `command` (e.g. `PutSecretValueCommand`) on `client` fail, either
- * before it is sent or after it took effect (a lost response). `match`, when given, picks the
+ * before it is sent or after it took effect (a lost response); or, given a predicate instead
+ * of `nth`, every call whose input it accepts. `match`, when given with a number, picks the
  * calls that count by their input (e.g. one `VersionId`). Returns the client, which counts
- * the faults that fired in `faultsFired`.
+ * the faults that fired in `faultsFired` (also {@link faultsFired}).
  */
 export function injectFault<C>(
   client: C,
   command: string,
   when: 'before' | 'after',
-  nth = 1,
+  nth: number | ((input: Record<string, unknown>) => boolean) = 1,
   match: (input: Record<string, unknown>) => boolean = () => true,
 ): C & FaultInjected {
-  let fired = firings.get(client as object);
-  if (!fired) {
-    const record = { count: 0 };
-    fired = record;
-    firings.set(client as object, record);
-    Object.defineProperty(client, 'faultsFired', { get: () => record.count });
+  let record = firings.get(client as object);
+  if (!record) {
+    const created = { count: 0 };
+    record = created;
+    firings.set(client as object, created);
+    Object.defineProperty(client, 'faultsFired', { get: () => created.count });
   }
-  const record = fired;
+  const counter = record;
   let calls = 0;
+  const matches = (input: Record<string, unknown>) =>
+    typeof nth === 'number' ? match(input) && ++calls === nth : nth(input);
   // Clients' stacks differ only in their input and output types, which this middleware ignores.
   (client as unknown as WithMiddleware).middlewareStack.add(
     (next, context) => async (args) => {
-      if (
-        context.commandName === command &&
-        match(args.input as Record<string, unknown>) &&
-        ++calls === nth
-      ) {
-        record.count++;
+      if (context.commandName === command && matches(args.input as Record<string, unknown>)) {
+        counter.count++;
         if (when === 'before') throw new Error(`injected: ${command} failed`);
         await next(args);
         throw new Error(`injected: ${command} took effect but its response was lost`);

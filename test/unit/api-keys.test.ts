@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
+  atExpression,
   InvalidRevocationRequestError,
   PROVIDER_TAG,
   parseRevocationRequest,
   providerFor,
   roleArnBeside,
+  SUPERSEDED_TAG_PREFIX,
   scheduleName,
   stagedValueMissing,
+  supersessions,
+  supersessionTag,
   UnknownProviderError,
 } from '../../shared/api-keys/index.js';
 import { createProviders } from '../../shared/api-keys/providers/index.js';
@@ -52,6 +56,12 @@ describe('the revoke input', () => {
     expect(parseRevocationRequest(input)).toEqual(input);
   });
 
+  it('takes "force": true, and refuses a force that is not a boolean', () => {
+    const input = { action: 'revoke', SecretId: 's', VersionId: 'v1' };
+    expect(parseRevocationRequest({ ...input, force: true })).toEqual({ ...input, force: true });
+    expect(() => parseRevocationRequest({ ...input, force: 'yes' })).toThrow('force must be true or false');
+  });
+
   it('names every missing field', () => {
     expect(() => parseRevocationRequest({ action: 'revoke' })).toThrow(InvalidRevocationRequestError);
     expect(() => parseRevocationRequest({ action: 'revoke' })).toThrow(
@@ -73,6 +83,46 @@ describe('the revoke input', () => {
   });
 });
 
+describe('atExpression', () => {
+  it('rounds the time UP to the whole second: a schedule never fires before it', () => {
+    expect(atExpression(new Date('2026-11-30T12:00:00.000Z'))).toBe('at(2026-11-30T12:00:00)');
+    expect(atExpression(new Date('2026-11-30T12:00:00.001Z'))).toBe('at(2026-11-30T12:00:01)');
+    expect(atExpression(new Date('2026-11-30T23:59:59.999Z'))).toBe('at(2026-12-01T00:00:00)');
+  });
+});
+
+describe('supersession records', () => {
+  const withTags = (tags: Record<string, string>) => ({ ...secret('production/api-keys/resend'), tags });
+
+  it('reads back what it writes, to the millisecond, including version ids no tag may hold', () => {
+    const records = [
+      {
+        versionId: 'a1b2c3d4-0000-4000-8000-000000000001',
+        at: new Date('2026-11-30T12:00:00.123Z'),
+        by: 'b2',
+      },
+      { versionId: 'token with spaces & ünïcode-0123456789', at: new Date(1), by: 'b64.looks-encoded' },
+    ];
+    const tags = Object.fromEntries(records.map((r) => [supersessionTag(r).Key, supersessionTag(r).Value]));
+    expect([...supersessions(withTags(tags)).values()]).toEqual(records);
+    for (const [key, value] of Object.entries(tags)) {
+      expect(key).toMatch(/^[A-Za-z0-9+\-=._:/@]{1,127}$/);
+      expect(value).toMatch(/^[A-Za-z0-9+\-=._:/@ ]{1,255}$/);
+    }
+  });
+
+  it('takes a tag that does not parse as no record, and ignores other tags', () => {
+    const records = supersessions(
+      withTags({
+        [`${SUPERSEDED_TAG_PREFIX}v1`]: 'yesterday v2',
+        [`${SUPERSEDED_TAG_PREFIX}v3`]: '2026-11-30T12:00:00.000Z',
+        [PROVIDER_TAG]: 'resend',
+      }),
+    );
+    expect(records.size).toBe(0);
+  });
+});
+
 describe('stagedValueMissing', () => {
   it('says exactly what to run, through a file', () => {
     const error = stagedValueMissing('production/api-keys/clerk', ['secret_key']);
@@ -91,11 +141,15 @@ describe('API-key rotation configuration', () => {
     expect(config.endpoints.resend).toBe('https://api.resend.com');
   });
 
-  it('schedules revocations when the scheduler role is named', () => {
+  it('schedules revocations when the scheduler role is named, in the group named', () => {
     expect(loadApiKeyRotationConfig({ REVOKE_SCHEDULER_ROLE_NAME: 'revoker' }).revocation).toEqual({
       roleName: 'revoker',
       groupName: 'default',
     });
+    expect(
+      loadApiKeyRotationConfig({ REVOKE_SCHEDULER_ROLE_NAME: 'revoker', REVOKE_SCHEDULE_GROUP: 'rotation' })
+        .revocation?.groupName,
+    ).toBe('rotation');
   });
 
   it('refuses a bad grace period or role name, naming the variable', () => {
