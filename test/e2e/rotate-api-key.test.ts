@@ -561,12 +561,14 @@ describe.each(cases)('rotateApiKey with the $name provider', (c) => {
       (e: Error) => e,
     );
 
-    // Assess: no schedule, nothing revoked, AWSPENDING left for the retry, which completes.
+    // Assess: the engine reads the version it replaces before moving AWSCURRENT, so the failed read
+    // changes nothing: no schedule, nothing revoked, AWSPENDING left for the retry, which completes.
     expect(faultsFired(faulty)).toBeGreaterThan(0);
-    expect(error).toMatchObject({ name: 'MissingVersionError' });
+    expect(error).toMatchObject({ name: 'SecretStoreError' });
     expect(await scheduleFor(arn, oldVersion)).toBeUndefined();
     expect(await c.live()).toContain(c.keyOf(value));
-    expect((await stagesOf(sm, arn))[token]?.sort()).toEqual(['AWSCURRENT', 'AWSPENDING']);
+    expect((await stagesOf(sm, arn))[token]).toEqual(['AWSPENDING']);
+    expect((await stagesOf(sm, arn))[oldVersion]).toEqual(['AWSCURRENT']);
     await expect(runSteps(handler(), arn, token, ['finishSecret'])).resolves.toMatchObject([
       { outcome: 'done' },
     ]);
