@@ -1,0 +1,82 @@
+/**
+ * "Authentication error", defined per kind of credential: the answers that mean "this
+ * credential is not (or no longer) valid", after which a fresh read of the secret may help.
+ * Refusals of a valid credential (HTTP 403, AccessDenied, SQLSTATE 42501) are not among them.
+ * Each test walks the error's `cause` chain, so a wrapped error (e.g. the rotation's
+ * DatabaseAuthenticationError around node-postgres's) is recognised.
+ */
+
+/** PostgreSQL's invalid_password: the server refused the password. */
+export const POSTGRES_AUTH_SQLSTATES: ReadonlySet<string> = new Set(['28P01']);
+
+/** HTTP's "the credentials are missing or not valid". */
+export const HTTP_AUTH_STATUSES: ReadonlySet<number> = new Set([401]);
+
+/**
+ * AWS's codes for an access key it does not accept: unknown or deleted
+ * (InvalidClientTokenId in STS/IAM and query APIs, UnrecognizedClientException in JSON APIs,
+ * InvalidAccessKeyId in S3, AuthFailure in EC2), or a secret that does not match the key id
+ * (SignatureDoesNotMatch, InvalidSignatureException).
+ */
+export const AWS_AUTH_ERROR_CODES: ReadonlySet<string> = new Set([
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'InvalidAccessKeyId',
+  'AuthFailure',
+  'SignatureDoesNotMatch',
+  'InvalidSignatureException',
+]);
+
+const MAX_CAUSES = 8;
+
+/** The error and its causes, outermost first. */
+function* chain(error: unknown): Generator<Record<string, unknown>> {
+  const seen = new Set<unknown>();
+  let current = error;
+  for (let depth = 0; depth < MAX_CAUSES && typeof current === 'object' && current !== null; depth++) {
+    if (seen.has(current)) return;
+    seen.add(current);
+    yield current as Record<string, unknown>;
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
+/** PostgreSQL refused the password: SQLSTATE 28P01 (node-postgres's `code`). */
+export function isPostgresAuthError(error: unknown): boolean {
+  for (const link of chain(error)) {
+    if (typeof link.code === 'string' && POSTGRES_AUTH_SQLSTATES.has(link.code)) return true;
+  }
+  return false;
+}
+
+/**
+ * An HTTP provider answered 401: the `status` of a ProviderAuthError (or any error with a
+ * `status` or `statusCode`), or the `status`/`statusCode` of its `response` (fetch- or
+ * axios-style application clients).
+ */
+export function isHttpAuthError(error: unknown): boolean {
+  for (const link of chain(error)) {
+    const response = (
+      typeof link.response === 'object' && link.response !== null ? link.response : {}
+    ) as Record<string, unknown>;
+    for (const status of [link.status, link.statusCode, response.status, response.statusCode]) {
+      if (typeof status === 'number' && HTTP_AUTH_STATUSES.has(status)) return true;
+    }
+  }
+  return false;
+}
+
+/** AWS did not accept the access key: one of {@link AWS_AUTH_ERROR_CODES} as the SDK error's `name` or `Code`. */
+export function isAwsAuthError(error: unknown): boolean {
+  for (const link of chain(error)) {
+    for (const code of [link.name, link.Code]) {
+      if (typeof code === 'string' && AWS_AUTH_ERROR_CODES.has(code)) return true;
+    }
+  }
+  return false;
+}
+
+/** Any of the three: PostgreSQL 28P01, HTTP 401, or an AWS key refusal. */
+export function isAuthenticationError(error: unknown): boolean {
+  return isPostgresAuthError(error) || isHttpAuthError(error) || isAwsAuthError(error);
+}
