@@ -41,12 +41,55 @@ function* chain(error: unknown): Generator<Record<string, unknown>> {
   }
 }
 
+/** Which kind of credential was refused, and the code that says so (a SQLSTATE, an HTTP status, an AWS code). */
+export interface AuthenticationFailure {
+  readonly kind: 'postgres' | 'http' | 'aws';
+  readonly code: string;
+}
+
+function postgresCode(link: Record<string, unknown>): string | undefined {
+  return typeof link.code === 'string' && POSTGRES_AUTH_SQLSTATES.has(link.code) ? link.code : undefined;
+}
+
+function httpStatus(link: Record<string, unknown>): string | undefined {
+  const response = (
+    typeof link.response === 'object' && link.response !== null ? link.response : {}
+  ) as Record<string, unknown>;
+  const status = [link.status, link.statusCode, response.status, response.statusCode].find(
+    (value) => typeof value === 'number' && HTTP_AUTH_STATUSES.has(value),
+  );
+  return status === undefined ? undefined : String(status);
+}
+
+function awsCode(link: Record<string, unknown>): string | undefined {
+  return [link.name, link.Code].find(
+    (value): value is string => typeof value === 'string' && AWS_AUTH_ERROR_CODES.has(value),
+  );
+}
+
+const TESTS = [
+  ['postgres', postgresCode],
+  ['http', httpStatus],
+  ['aws', awsCode],
+] as const;
+
+/**
+ * The authentication failure `error` (or one of its causes) reports: PostgreSQL 28P01,
+ * HTTP 401, or an AWS key refusal; undefined for any other error.
+ */
+export function authenticationFailure(error: unknown): AuthenticationFailure | undefined {
+  for (const link of chain(error)) {
+    for (const [kind, test] of TESTS) {
+      const code = test(link);
+      if (code !== undefined) return { kind, code };
+    }
+  }
+  return undefined;
+}
+
 /** PostgreSQL refused the password: SQLSTATE 28P01 (node-postgres's `code`). */
 export function isPostgresAuthError(error: unknown): boolean {
-  for (const link of chain(error)) {
-    if (typeof link.code === 'string' && POSTGRES_AUTH_SQLSTATES.has(link.code)) return true;
-  }
-  return false;
+  return authenticationFailure(error)?.kind === 'postgres';
 }
 
 /**
@@ -55,28 +98,15 @@ export function isPostgresAuthError(error: unknown): boolean {
  * axios-style application clients).
  */
 export function isHttpAuthError(error: unknown): boolean {
-  for (const link of chain(error)) {
-    const response = (
-      typeof link.response === 'object' && link.response !== null ? link.response : {}
-    ) as Record<string, unknown>;
-    for (const status of [link.status, link.statusCode, response.status, response.statusCode]) {
-      if (typeof status === 'number' && HTTP_AUTH_STATUSES.has(status)) return true;
-    }
-  }
-  return false;
+  return authenticationFailure(error)?.kind === 'http';
 }
 
 /** AWS did not accept the access key: one of {@link AWS_AUTH_ERROR_CODES} as the SDK error's `name` or `Code`. */
 export function isAwsAuthError(error: unknown): boolean {
-  for (const link of chain(error)) {
-    for (const code of [link.name, link.Code]) {
-      if (typeof code === 'string' && AWS_AUTH_ERROR_CODES.has(code)) return true;
-    }
-  }
-  return false;
+  return authenticationFailure(error)?.kind === 'aws';
 }
 
 /** Any of the three: PostgreSQL 28P01, HTTP 401, or an AWS key refusal. */
 export function isAuthenticationError(error: unknown): boolean {
-  return isPostgresAuthError(error) || isHttpAuthError(error) || isAwsAuthError(error);
+  return authenticationFailure(error) !== undefined;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { isAuthenticationError } from './auth-errors.js';
+import { authenticationFailure } from './auth-errors.js';
 
 /** What each run of the operation is told; pass it to the getters (`secrets.database(attempt)`). */
 export interface FreshAttempt {
@@ -11,7 +11,7 @@ export interface FreshAttempt {
 
 /** Options of {@link withFreshCredentials}. */
 export interface FreshOptions {
-  /** Which failures are worth a fresh read; {@link isAuthenticationError} by default. */
+  /** Which failures are worth a fresh read; PostgreSQL 28P01, HTTP 401 and AWS key refusals by default. */
   readonly isAuthenticationError?: (error: unknown) => boolean;
 }
 
@@ -26,14 +26,21 @@ export async function withFreshCredentials<T>(
   operation: (attempt: FreshAttempt) => Promise<T>,
   options: FreshOptions = {},
 ): Promise<T> {
-  const isAuthError = options.isAuthenticationError ?? isAuthenticationError;
   try {
     return await operation({ refresh: false, attempt: 1 });
   } catch (error) {
-    if (!isAuthError(error)) throw error;
+    const failure = classify(error, options);
+    if (!failure) throw error;
     logger.warn('credentials refused; reading the secrets again and retrying once', {
       errorName: error instanceof Error ? error.name : 'Error',
+      ...failure,
     });
     return operation({ refresh: true, attempt: 2 });
   }
+}
+
+/** What the log line says of the failure: the default classification's kind and code, or nothing for a caller's own test. */
+function classify(error: unknown, options: FreshOptions): object | undefined {
+  if (!options.isAuthenticationError) return authenticationFailure(error);
+  return options.isAuthenticationError(error) ? {} : undefined;
 }

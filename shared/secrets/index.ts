@@ -5,7 +5,9 @@ export {
   SecretSource,
 } from './audit.js';
 export {
+  type AuthenticationFailure,
   AWS_AUTH_ERROR_CODES,
+  authenticationFailure,
   HTTP_AUTH_STATUSES,
   isAuthenticationError,
   isAwsAuthError,

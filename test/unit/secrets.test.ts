@@ -14,6 +14,7 @@ import { DatabaseAuthenticationError } from '../../shared/postgres/errors.js';
 import type { PostgresSecret } from '../../shared/postgres/secret.js';
 import {
   AccessDeniedError,
+  authenticationFailure,
   createSecrets,
   databaseCredentials,
   ENVIRONMENT_VARIABLES,
@@ -420,6 +421,20 @@ describe('authentication errors', () => {
     const error = new STSServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: 403 } });
     expect(isAwsAuthError(error)).toBe(true);
     expect(isAuthenticationError(error)).toBe(true);
+  });
+
+  it('reports the kind and code of the failure it recognised', () => {
+    expect(
+      authenticationFailure(new DatabaseAuthenticationError('login refused', { cause: pgAuth() })),
+    ).toEqual({
+      kind: 'postgres',
+      code: '28P01',
+    });
+    expect(authenticationFailure(new ProviderAuthError('clerk', 'HTTP 401', { status: 401 }))).toEqual({
+      kind: 'http',
+      code: '401',
+    });
+    expect(authenticationFailure(new Error('other'))).toBeUndefined();
   });
 
   it('does not count an authorization refusal (AccessDenied) as an authentication error', () => {
