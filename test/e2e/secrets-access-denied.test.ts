@@ -16,7 +16,8 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AccessDeniedError, createSecrets, createWorkerSecretReader } from '../../shared/secrets/index.js';
 import { auditLines } from '../support/audit-lines.js';
-import { captureOutput, findLeaks, uniqueName } from '../support/bed.js';
+import { uniqueName } from '../support/bed.js';
+import { LeakWatch } from '../support/leak-watch.js';
 import { startMoto } from '../support/local-stack.js';
 import { enableMotoAuth, type MotoCredentials } from '../support/moto-auth.js';
 import { rewrittenRefusals, withAwsJsonErrors } from '../support/moto-json-errors.js';
@@ -31,8 +32,9 @@ let admin: MotoCredentials;
 /** The application user's key: may describe secrets, may not read their values. */
 let denied: MotoCredentials;
 let secretArn: string;
-let output: ReturnType<typeof captureOutput>;
-const seen: string[] = [];
+let watch: LeakWatch;
+/** Keys made before the tests (the admin's, the application user's, the stored value), for every scan. */
+const made: string[] = [];
 
 const client = (credentials: MotoCredentials) =>
   withAwsJsonErrors(new SecretsManagerClient({ region: REGION, endpoint: moto.endpoint, credentials }));
@@ -40,14 +42,14 @@ const client = (credentials: MotoCredentials) =>
 /** Every fallback allowed, every variable set: none of it may hide the refusal. */
 const fallbackEverywhere = () => {
   const value = `re_${uniqueName('env')}`;
-  seen.push(value);
+  watch.values.push(value);
   return { ENVIRONMENT, SECRETS_ENV_FALLBACK: 'all', RESEND_API_KEY: value };
 };
 
 beforeAll(async () => {
   moto = await startMoto();
   admin = await enableMotoAuth(moto.endpoint, REGION);
-  seen.push(admin.secretAccessKey);
+  made.push(admin.secretAccessKey);
   const iam = new IAMClient({ region: REGION, endpoint: moto.endpoint, credentials: admin });
   await iam.send(new CreateUserCommand({ UserName: 'muejam-app' }));
   await iam.send(
@@ -65,10 +67,10 @@ beforeAll(async () => {
   );
   const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'muejam-app' }))).AccessKey;
   denied = { accessKeyId: key?.AccessKeyId ?? '', secretAccessKey: key?.SecretAccessKey ?? '' };
-  seen.push(denied.secretAccessKey);
+  made.push(denied.secretAccessKey);
   iam.destroy();
   const value = `re_${uniqueName('stored')}`;
-  seen.push(value);
+  made.push(value);
   const created = await client(admin).send(
     new CreateSecretCommand({ Name: RESEND_NAME, SecretString: JSON.stringify({ api_key: value }) }),
   );
@@ -80,22 +82,13 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  output = captureOutput();
+  watch = new LeakWatch();
+  watch.values.push(...made);
 });
 
 afterEach(() => {
-  output.stop();
-  expect(findLeaks(output.text(), seen), 'secret values in captured output').toEqual([]);
+  expect(watch.stop(), 'secret values in captured output or errors').toEqual([]);
 });
-
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('access denied', () => {
   it('throws "Access denied" with the action and the resource ARN to check in IAM, despite an allowed fallback', async () => {
@@ -104,7 +97,7 @@ describe('access denied', () => {
     const calls = countCommands(app);
     const secrets = createSecrets({ client: app, env: fallbackEverywhere(), logger: new Logger() });
 
-    const error = await rejectionOf(secrets.resend());
+    const error = await watch.rejectionOf(secrets.resend());
 
     expect(rewrittenRefusals.count).toBe(before + 1);
     expect(calls.count('GetSecretValueCommand')).toBe(1);
@@ -127,7 +120,7 @@ describe('access denied', () => {
       logger: new Logger(),
     });
 
-    const error = await rejectionOf(secrets.resend({ name: secretArn }));
+    const error = await watch.rejectionOf(secrets.resend({ name: secretArn }));
 
     expect(error).toMatchObject({ name: 'AccessDeniedError', resource: secretArn });
   });
@@ -139,10 +132,10 @@ describe('access denied', () => {
       logger: new Logger(),
     });
 
-    await rejectionOf(secrets.resend());
+    await watch.rejectionOf(secrets.resend());
 
     // The README's filter: { $.audit = "secret-access" && $.outcome = "access-denied" }
-    expect(auditLines(output.text())).toEqual([
+    expect(auditLines(watch.text())).toEqual([
       expect.objectContaining({
         level: 'ERROR',
         message: 'secret access denied',
@@ -158,14 +151,14 @@ describe('access denied', () => {
 
   it('treats an unknown access key as access denied (check the credentials), not as an outage', async () => {
     const stranger = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: `unknown-${uniqueName('k')}` };
-    seen.push(stranger.secretAccessKey);
+    watch.values.push(stranger.secretAccessKey);
     const secrets = createSecrets({
       client: client(stranger),
       env: fallbackEverywhere(),
       logger: new Logger(),
     });
 
-    const error = await rejectionOf(secrets.resend());
+    const error = await watch.rejectionOf(secrets.resend());
 
     expect(error).toMatchObject({ name: 'AccessDeniedError', code: 'UnrecognizedClientException' });
     expect(error.message).toMatch(/check the AWS credentials are configured correctly/);
@@ -175,7 +168,7 @@ describe('access denied', () => {
     const raw = new SecretsManagerClient({ region: REGION, endpoint: moto.endpoint, credentials: denied });
     const secrets = createSecrets({ client: raw, env: fallbackEverywhere(), logger: new Logger() });
 
-    const error = await rejectionOf(secrets.resend());
+    const error = await watch.rejectionOf(secrets.resend());
 
     expect(error).toBeInstanceOf(AccessDeniedError);
     expect((error as AccessDeniedError).action).toBe('secretsmanager:GetSecretValue');
@@ -184,7 +177,7 @@ describe('access denied', () => {
   it('reaches the worker reader as the same typed error', async () => {
     const read = createWorkerSecretReader({ client: client(denied), logger: new Logger() });
 
-    expect(await rejectionOf(read(secretArn))).toBeInstanceOf(AccessDeniedError);
+    expect(await watch.rejectionOf(read(secretArn))).toBeInstanceOf(AccessDeniedError);
   });
 
   it('lets a permitted principal read the same secret', async () => {

@@ -15,10 +15,8 @@ import { loadApiKeyRotationConfig, loadDatabaseRotationConfig } from '../../shar
 import { createSecrets, type FreshAttempt, type Secrets } from '../../shared/secrets/index.js';
 import { auditLines, logLines } from '../support/audit-lines.js';
 import {
-  captureOutput,
   createRole,
   createRotatingSecret,
-  findLeaks,
   hostilePassword,
   runSteps,
   secretsManager,
@@ -29,6 +27,7 @@ import {
   valueAt,
 } from '../support/bed.js';
 import { type FakeResend, startFakeResend } from '../support/fakes/resend-server.js';
+import { LeakWatch } from '../support/leak-watch.js';
 import { countCommands } from '../support/sdk-calls.js';
 
 const GET = 'GetSecretValueCommand';
@@ -36,8 +35,7 @@ const FAST_RETRY = { attempts: 2, baseDelayMs: 1, maxDelayMs: 2, timeoutMs: 2000
 
 /** The rotation functions' client (Secrets Manager's side); the application has its own. */
 const sm = secretsManager();
-let output: ReturnType<typeof captureOutput>;
-let seen: string[];
+let watch: LeakWatch;
 
 /** The application: its own counted client, and the library configured as a deployment would be. */
 function application(env: Record<string, string>) {
@@ -53,24 +51,22 @@ function application(env: Record<string, string>) {
 
 /** The version ids of the audit lines so far, with their sources. */
 function reads(): [unknown, unknown][] {
-  return auditLines(output.text()).map((line) => [line.source, line.versionId]);
+  return auditLines(watch.text()).map((line) => [line.source, line.versionId]);
 }
 
 /** The warnings withFreshCredentials wrote before its retries: the kind and code of each failure. */
 function retries(): { kind: unknown; code: unknown }[] {
-  return logLines(output.text())
+  return logLines(watch.text())
     .filter((line) => line.message.startsWith('credentials refused'))
     .map((line) => ({ kind: line.kind, code: line.code }));
 }
 
 beforeEach(() => {
-  seen = [];
-  output = captureOutput();
+  watch = new LeakWatch();
 });
 
 afterEach(() => {
-  output.stop();
-  expect(findLeaks(output.text(), seen), 'secret values in captured output').toEqual([]);
+  expect(watch.stop(), 'secret values in captured output or errors').toEqual([]);
 });
 
 describe('a PostgreSQL connection across a rotation by rotateDatabase', () => {
@@ -91,7 +87,7 @@ describe('a PostgreSQL connection across a rotation by rotateDatabase', () => {
     const environment = uniqueName('prod');
     const username = uniqueName('app_user');
     const password = hostilePassword();
-    seen.push(password);
+    watch.values.push(password);
     await createRole(username, password);
     const caFile = stack().postgres.caFile;
     const { arn, token } = await createRotatingSecret(
@@ -115,7 +111,7 @@ describe('a PostgreSQL connection across a rotation by rotateDatabase', () => {
       token,
     );
     const newPassword = (await valueAt(sm, arn, 'AWSCURRENT'))?.password ?? '';
-    seen.push(newPassword);
+    watch.values.push(newPassword);
     const afterRotation = await use();
     const later = await use();
 
@@ -188,7 +184,7 @@ describe('a Resend call across a rotation by rotateApiKey', () => {
   it('fails once with 401 on the cached (revoked) key, reads the new key and sends', async () => {
     const environment = uniqueName('prod');
     const { id, token: oldKey } = resend.seedKey({ name: uniqueName('muejam'), permission: 'full_access' });
-    seen.push(oldKey);
+    watch.values.push(oldKey);
     const created = await sm.send(
       new CreateSecretCommand({
         Name: `${environment}/api-keys/resend`,
@@ -215,7 +211,7 @@ describe('a Resend call across a rotation by rotateApiKey', () => {
     const token = await startRotation(sm, arn);
     await runSteps(handler, arn, token);
     const newKey = (await valueAt(sm, arn, 'AWSCURRENT'))?.api_key ?? '';
-    seen.push(newKey);
+    watch.values.push(newKey);
     const sent = await use();
 
     expect(resend.keys().map((key) => key.token)).not.toContain(oldKey);
@@ -238,7 +234,7 @@ describe('a Resend call across a rotation by rotateApiKey', () => {
   it('does not retry a refusal that is not an authentication error', async () => {
     const environment = uniqueName('prod');
     const { token: key } = resend.seedKey({ name: uniqueName('muejam') });
-    seen.push(key);
+    watch.values.push(key);
     await sm.send(
       new CreateSecretCommand({
         Name: `${environment}/api-keys/resend`,

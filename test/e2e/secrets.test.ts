@@ -22,16 +22,9 @@ import {
   SecretsManagerUnavailableError,
 } from '../../shared/secrets/index.js';
 import { auditLines } from '../support/audit-lines.js';
-import {
-  captureOutput,
-  createRole,
-  findLeaks,
-  hostilePassword,
-  seedDatabaseSecret,
-  stack,
-  uniqueName,
-} from '../support/bed.js';
+import { createRole, hostilePassword, seedDatabaseSecret, stack, uniqueName } from '../support/bed.js';
 import { type FakeResend, startFakeResend } from '../support/fakes/resend-server.js';
+import { LeakWatch } from '../support/leak-watch.js';
 import { providerContext } from '../support/provider-tests.js';
 import { countCommands } from '../support/sdk-calls.js';
 
@@ -47,8 +40,7 @@ const awsConfig = () => ({
 /** The administrator's client: creates and changes secrets; never counted. */
 const sm = new SecretsManagerClient(awsConfig());
 
-let output: ReturnType<typeof captureOutput>;
-let seen: string[];
+let watch: LeakWatch;
 
 /** A client as an application builds it, with every command it sends counted. */
 function appClient() {
@@ -88,29 +80,18 @@ function resendValue(prefix = 'app') {
     api_key: `re_${uniqueName(prefix)}_${uniqueName('k')}`,
     rotated_at: '2024-01-01T00:00:00Z',
   };
-  seen.push(value.api_key);
+  watch.values.push(value.api_key);
   return value;
 }
 
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
-
 beforeEach(() => {
-  seen = [];
-  output = captureOutput();
+  watch = new LeakWatch();
 });
 
 afterEach(() => {
   vi.useRealTimers();
   vi.unstubAllEnvs();
-  output.stop();
-  expect(findLeaks(output.text(), seen), 'secret values in captured output').toEqual([]);
+  expect(watch.stop(), 'secret values in captured output or errors').toEqual([]);
 });
 
 describe('Secrets on Secrets Manager', () => {
@@ -127,7 +108,7 @@ describe('Secrets on Secrets Manager', () => {
         recaptcha_secret_key: `6Le${uniqueName('rc')}`,
       },
     };
-    seen.push(
+    watch.values.push(
       password,
       values.clerk.secret_key,
       values.aws.secret_access_key,
@@ -151,12 +132,12 @@ describe('Secrets on Secrets Manager', () => {
     expect(aws.credentials.secretAccessKey).toBe(values.aws.secret_access_key);
     expect(resend).toMatchObject({ api_key: values.resend.api_key, permission: 'full_access' });
     expect(google.recaptcha_secret_key).toBe(values.google.recaptcha_secret_key);
-    expect(auditLines(output.text()).map((line) => [line.secretName, line.source, line.outcome])).toEqual(
+    expect(auditLines(watch.text()).map((line) => [line.secretName, line.source, line.outcome])).toEqual(
       ['database/primary', 'api-keys/clerk', 'api-keys/aws', 'api-keys/resend', 'api-keys/google'].map(
         (name) => [`${environment}/${name}`, 'secrets-manager', 'success'],
       ),
     );
-    expect(auditLines(output.text()).every((line) => typeof line.versionId === 'string')).toBe(true);
+    expect(auditLines(watch.text()).every((line) => typeof line.versionId === 'string')).toBe(true);
   });
 
   it('accepts a full name and an ARN as they are, and builds a {category, name} from ENVIRONMENT', async () => {
@@ -170,7 +151,7 @@ describe('Secrets on Secrets Manager', () => {
 
     const byName = await secrets.resend({ name });
     const byArn = await secrets.get(arn);
-    const built = await rejectionOf(secrets.get({ category: 'api-keys', name: 'resend' }));
+    const built = await watch.rejectionOf(secrets.get({ category: 'api-keys', name: 'resend' }));
 
     expect(byName.api_key).toBe(value.api_key);
     expect(byArn.api_key).toBe(value.api_key);
@@ -182,7 +163,7 @@ describe('Secrets on Secrets Manager', () => {
     const { client } = appClient();
     const secrets = createSecrets({ client, env: { ENVIRONMENT: environment }, logger: logger() });
 
-    const error = await rejectionOf(secrets.clerk());
+    const error = await watch.rejectionOf(secrets.clerk());
 
     expect(error).toBeInstanceOf(SecretNotFoundError);
     expect(error).toMatchObject({
@@ -192,7 +173,7 @@ describe('Secrets on Secrets Manager', () => {
     expect(error.message).toMatch(
       new RegExp(`^Secret not found: ${environment}/api-keys/clerk in us-east-1`),
     );
-    expect(auditLines(output.text())).toEqual([
+    expect(auditLines(watch.text())).toEqual([
       expect.objectContaining({ level: 'WARN', source: 'secrets-manager', outcome: 'not-found' }),
     ]);
   });
@@ -200,14 +181,14 @@ describe('Secrets on Secrets Manager', () => {
   it('names the fields of a value that is not of its shape, never the values', async () => {
     const environment = uniqueName('prod');
     const password = hostilePassword();
-    seen.push(password);
+    watch.values.push(password);
     await createSecret(`${environment}/database/primary`, { host: 'db', password, port: 'five' });
     await createSecret(`${environment}/api-keys/resend`, `{"api_key": "${password}`);
     const { client } = appClient();
     const secrets = createSecrets({ client, env: { ENVIRONMENT: environment }, logger: logger() });
 
-    const invalid = await rejectionOf(secrets.database());
-    const notJson = await rejectionOf(secrets.resend());
+    const invalid = await watch.rejectionOf(secrets.database());
+    const notJson = await watch.rejectionOf(secrets.resend());
 
     expect(invalid).toBeInstanceOf(InvalidSecretValueError);
     expect((invalid as InvalidSecretValueError).fields).toEqual(['port', 'username']);
@@ -215,7 +196,31 @@ describe('Secrets on Secrets Manager', () => {
       `secret ${environment}/database/primary is not valid: port: must be a port number; username: is required`,
     );
     expect(notJson.message).toBe(`secret ${environment}/api-keys/resend is not valid JSON`);
-    expect(auditLines(output.text()).map((line) => line.outcome)).toEqual(['invalid', 'invalid']);
+    expect(auditLines(watch.text()).map((line) => line.outcome)).toEqual(['invalid', 'invalid']);
+  });
+  it('keeps values with control characters out of the logs and the errors', async () => {
+    const environment = uniqueName('prod');
+    const valid = `re_${uniqueName('c')}\u0001\u001b[31m\n\t"\\end`;
+    const invalid = `\u0000\u0007${uniqueName('bad')}\r\n`;
+    watch.values.push(valid, invalid);
+    await createSecret(`${environment}/api-keys/resend`, { api_key: valid });
+    await createSecret(`${environment}/api-keys/clerk`, { secret_key: invalid, publishable_key: invalid });
+    const { client } = appClient();
+    const secrets = createSecrets({ client, env: { ENVIRONMENT: environment }, logger: logger() });
+    const development = createSecrets({
+      client,
+      env: { USE_SECRETS_MANAGER: 'False', ENVIRONMENT: environment, RESEND_API_KEY: invalid },
+      logger: logger(),
+    });
+
+    const read = await secrets.resend();
+    const refused = await watch.rejectionOf(secrets.clerk());
+    const refusedFromEnvironment = await watch.rejectionOf(development.resend());
+
+    expect(read.api_key).toBe(valid);
+    expect(refused).toBeInstanceOf(InvalidSecretValueError);
+    expect((refused as InvalidSecretValueError).fields).toEqual(['secret_key', 'publishable_key']);
+    expect(refusedFromEnvironment.message).toMatch(/RESEND_API_KEY: must be a Resend API key/);
   });
 });
 
@@ -237,7 +242,7 @@ describe('the cache (Powertools SecretsProvider)', () => {
 
     expect(new Set(keys)).toEqual(new Set([value.api_key]));
     expect(calls.count(GET)).toBe(1);
-    expect(auditLines(output.text()).map((line) => line.source)).toEqual([
+    expect(auditLines(watch.text()).map((line) => line.source)).toEqual([
       'secrets-manager',
       ...Array(9).fill('cache'),
     ]);
@@ -257,7 +262,7 @@ describe('the cache (Powertools SecretsProvider)', () => {
     expect(refreshed.api_key).toBe(next.api_key);
     expect(after.api_key).toBe(next.api_key);
     expect(calls.count(GET)).toBe(2);
-    expect(auditLines(output.text()).slice(-2)).toEqual([
+    expect(auditLines(watch.text()).slice(-2)).toEqual([
       expect.objectContaining({ source: 'secrets-manager', versionId: nextVersion }),
       expect.objectContaining({ source: 'cache', versionId: nextVersion }),
     ]);
@@ -422,7 +427,7 @@ describe('the environment fallback', () => {
 
     const result = await secrets.resend().catch((error: Error) => error);
 
-    const audit = auditLines(output.text());
+    const audit = auditLines(watch.text());
     if (typeof row.expected === 'function') {
       expect(result).toBeInstanceOf(row.expected);
       expect(audit.at(-1)).toMatchObject({ outcome: expect.not.stringMatching(/^success$/) });
@@ -459,7 +464,7 @@ describe('the environment fallback', () => {
       logger: logger(),
     });
 
-    const error = await rejectionOf(secrets.database());
+    const error = await watch.rejectionOf(secrets.database());
 
     expect(error.message).toMatch(
       /^Secrets Manager is unavailable: could not read production\/database\/primary in us-east-1: .*; the environment fallback cannot stand in: environment variable DATABASE_URL is not set$/,
@@ -472,7 +477,7 @@ describe('the database getter', () => {
     const environment = uniqueName('prod');
     const username = uniqueName('app_user');
     const password = hostilePassword();
-    seen.push(password);
+    watch.values.push(password);
     await createRole(username, password);
     await createSecret(
       `${environment}/database/primary`,
@@ -545,17 +550,17 @@ describe('createWorkerSecretReader', () => {
     expect(first.api_key).toBe(value.api_key);
     expect(second.api_key).toBe(next.api_key);
     expect(calls.count(GET)).toBe(2);
-    expect(auditLines(output.text()).map((line) => line.source)).toEqual([
+    expect(auditLines(watch.text()).map((line) => line.source)).toEqual([
       'secrets-manager',
       'secrets-manager',
     ]);
-    expect(await rejectionOf(read(`${name}-missing`))).toBeInstanceOf(SecretNotFoundError);
+    expect(await watch.rejectionOf(read(`${name}-missing`))).toBeInstanceOf(SecretNotFoundError);
   });
 
   it("serves as a provider's readSecret: Resend manages a sending key with the admin key it reads", async () => {
     const admin = resend.seedKey({ name: uniqueName('admin'), permission: 'full_access' });
     const sending = resend.seedKey({ name: uniqueName('sending'), permission: 'sending_access' });
-    seen.push(admin.token, sending.token);
+    watch.values.push(admin.token, sending.token);
     const adminName = `${uniqueName('prod')}/api-keys/resend-admin`;
     await createSecret(adminName, { api_key: admin.token, api_key_id: admin.id });
     const { client } = appClient();
@@ -578,10 +583,10 @@ describe('createWorkerSecretReader', () => {
       keep: [current],
       context,
     });
-    seen.push(String(issued.api_key));
+    watch.values.push(String(issued.api_key));
 
     expect(resend.keys().find((key) => key.id === issued.api_key_id)?.permission).toBe('sending_access');
-    expect(auditLines(output.text())).toEqual([
+    expect(auditLines(watch.text())).toEqual([
       expect.objectContaining({ secretName: adminName, source: 'secrets-manager', outcome: 'success' }),
     ]);
   });

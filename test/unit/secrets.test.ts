@@ -35,7 +35,7 @@ import {
 import { secretResourceArn } from '../../shared/secrets/names.js';
 import { toSecretsError } from '../../shared/secrets/sdk-errors.js';
 import { auditLines } from '../support/audit-lines.js';
-import { captureOutput, findLeaks } from '../support/bed.js';
+import { LeakWatch } from '../support/leak-watch.js';
 
 const CLERK_PUBLISHABLE = `pk_test_${Buffer.from('clerk.example.com$').toString('base64')}`;
 
@@ -71,27 +71,17 @@ const unreachable = () => new SecretsManagerClient({ region: 'us-east-1', endpoi
 
 const logger = () => new Logger({ serviceName: 'secrets-unit' });
 
-let output: ReturnType<typeof captureOutput>;
+let watch: LeakWatch;
 
 beforeEach(() => {
-  output = captureOutput();
+  watch = new LeakWatch();
+  watch.values.push(...DEVELOPMENT_VALUES);
 });
 
 afterEach(() => {
-  output.stop();
   vi.unstubAllEnvs();
-  expect(findLeaks(output.text(), DEVELOPMENT_VALUES), 'secret values in captured output').toEqual([]);
+  expect(watch.stop(), 'secret values in captured output or errors').toEqual([]);
 });
-
-/** The rejection of `promise`; fails the test when it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('secret names', () => {
   it('builds {environment}/{category}/{name} from ENVIRONMENT', () => {
@@ -214,7 +204,7 @@ describe('Secrets with USE_SECRETS_MANAGER=False (development)', () => {
 
     await secrets.resend();
 
-    expect(auditLines(output.text())).toEqual([
+    expect(auditLines(watch.text())).toEqual([
       expect.objectContaining({
         level: 'INFO',
         audit: 'secret-access',
@@ -244,7 +234,7 @@ describe('Secrets with USE_SECRETS_MANAGER=False (development)', () => {
     const { CLERK_PUBLISHABLE_KEY: _omitted, ...env } = developmentEnv();
     const secrets = createSecrets({ env, logger: logger(), client: unreachable() });
 
-    const error = await rejectionOf(secrets.clerk());
+    const error = await watch.rejectionOf(secrets.clerk());
 
     expect(error).toBeInstanceOf(SecretNotFoundError);
     expect(error.message).toMatch(
@@ -252,7 +242,7 @@ describe('Secrets with USE_SECRETS_MANAGER=False (development)', () => {
     );
     expect((error as SecretNotFoundError).variables).toEqual(['CLERK_PUBLISHABLE_KEY']);
     expect((error as SecretNotFoundError).expectedFormat).toBe('{environment}/{category}/{name}');
-    expect(auditLines(output.text())).toEqual([
+    expect(auditLines(watch.text())).toEqual([
       expect.objectContaining({ level: 'WARN', source: 'environment', outcome: 'not-found' }),
     ]);
   });
@@ -261,7 +251,7 @@ describe('Secrets with USE_SECRETS_MANAGER=False (development)', () => {
     const env = { ...developmentEnv(), RESEND_API_KEY: 'not-a-resend-key-p@ss:wörd' };
     const secrets = createSecrets({ env, logger: logger(), client: unreachable() });
 
-    const error = await rejectionOf(secrets.resend());
+    const error = await watch.rejectionOf(secrets.resend());
 
     expect(error).toBeInstanceOf(InvalidSecretValueError);
     expect(error.message).toBe(
@@ -274,7 +264,7 @@ describe('Secrets with USE_SECRETS_MANAGER=False (development)', () => {
     const env = { ...developmentEnv(), DATABASE_URL: 'postgresql://muejam_user@localhost/muejam' };
     const secrets = createSecrets({ env, logger: logger(), client: unreachable() });
 
-    const error = await rejectionOf(secrets.database());
+    const error = await watch.rejectionOf(secrets.database());
 
     expect(error.message).toMatch(/DATABASE_URL \(password\): is required/);
   });
@@ -283,7 +273,7 @@ describe('Secrets with USE_SECRETS_MANAGER=False (development)', () => {
     const env = { ...developmentEnv(), DATABASE_URL: 'p@ss:wörd' };
     const secrets = createSecrets({ env, logger: logger(), client: unreachable() });
 
-    const error = await rejectionOf(secrets.database());
+    const error = await watch.rejectionOf(secrets.database());
 
     expect(error).toBeInstanceOf(InvalidSecretValueError);
     expect(error.message).toMatch(/DATABASE_URL: must be a postgresql:\/\/ URL/);
@@ -293,7 +283,7 @@ describe('Secrets with USE_SECRETS_MANAGER=False (development)', () => {
     const env = { ...developmentEnv(), AWS_SESSION_TOKEN: 'token' };
     const secrets = createSecrets({ env, logger: logger(), client: unreachable() });
 
-    const error = await rejectionOf(secrets.aws());
+    const error = await watch.rejectionOf(secrets.aws());
 
     expect(error).toBeInstanceOf(SecretNotFoundError);
     expect(error.message).toMatch(/AWS_SESSION_TOKEN is set/);
@@ -302,8 +292,8 @@ describe('Secrets with USE_SECRETS_MANAGER=False (development)', () => {
   it('has no environment variables for a secret other than the seed five', async () => {
     const secrets = createSecrets({ env: developmentEnv(), logger: logger(), client: unreachable() });
 
-    const byName = await rejectionOf(secrets.database({ name: 'replica' }));
-    const generic = await rejectionOf(secrets.get('production/api-keys/stripe'));
+    const byName = await watch.rejectionOf(secrets.database({ name: 'replica' }));
+    const generic = await watch.rejectionOf(secrets.get('production/api-keys/stripe'));
 
     expect(byName).toBeInstanceOf(SecretNotFoundError);
     expect(byName.message).toMatch(
@@ -463,7 +453,7 @@ describe('withFreshCredentials', () => {
   it('does not retry other failures', async () => {
     let calls = 0;
 
-    const error = await rejectionOf(
+    const error = await watch.rejectionOf(
       withFreshCredentials(logger(), async () => {
         calls++;
         throw Object.assign(new Error('server error'), { status: 500 });
@@ -477,7 +467,7 @@ describe('withFreshCredentials', () => {
   it('retries only once: a second authentication failure reaches the caller', async () => {
     let calls = 0;
 
-    const error = await rejectionOf(
+    const error = await watch.rejectionOf(
       withFreshCredentials(logger(), async () => {
         calls++;
         throw Object.assign(new Error(`refused ${calls}`), { code: '28P01' });
