@@ -20,6 +20,7 @@ import {
   type SecretDescription,
   SecretStore,
 } from '../../shared/rotation/index.js';
+import { createWorkerSecretReader } from '../../shared/secrets/index.js';
 import { lazyHandler } from '../lib/lazy-handler.js';
 import { createLambdaHandler } from '../lib/rotation-handler.js';
 
@@ -59,6 +60,8 @@ export function buildRotateApiKeyHandler(deps: ApiKeyRotationDependencies) {
         ),
       })
     : new UnscheduledRevocations(logger);
+  // Admin keys and service accounts: always AWSCURRENT, uncached, audited (shared/secrets).
+  const readSecret = createWorkerSecretReader({ client: deps.secretsManager, logger });
   const strategies = new Map<string, ApiKeyStrategy>();
   const strategyFor = (secret: SecretDescription): ApiKeyStrategy => {
     const provider = providerFor(secret, providers);
@@ -70,6 +73,7 @@ export function buildRotateApiKeyHandler(deps: ApiKeyRotationDependencies) {
         records,
         scheduler,
         gracePeriodMs: config.gracePeriodMs,
+        readSecret,
         inFlightMs: config.stepTimeoutMs,
         ...(deps.now ? { now: deps.now } : {}),
       });

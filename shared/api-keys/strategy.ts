@@ -13,6 +13,7 @@ import type {
   StepContext,
   TestContext,
 } from '../rotation/strategy.js';
+import type { SecretReader } from '../secrets/reader.js';
 import { GracePeriodNotOverError } from './errors.js';
 import type { ApiKeyProvider, ProviderContext, RevokeOutcome } from './provider.js';
 import type { RevocationScheduler } from './revocation.js';
@@ -30,6 +31,11 @@ export interface ApiKeyStrategyOptions {
   readonly scheduler: RevocationScheduler;
   /** How long a superseded key stays valid after it stopped being AWSCURRENT. */
   readonly gracePeriodMs: number;
+  /**
+   * Reads another secret (an admin key, a service account) by name or ARN: AWSCURRENT,
+   * uncached, audited; `createWorkerSecretReader` from `shared/secrets` in production.
+   */
+  readonly readSecret: SecretReader;
   /** How long another attempt of a step may still be running (the function's timeout). Default 15 minutes. */
   readonly inFlightMs?: number;
   readonly now?: () => Date;
@@ -59,6 +65,7 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
   readonly #records: SupersessionRecords;
   readonly #scheduler: RevocationScheduler;
   readonly #graceMs: number;
+  readonly #readSecret: SecretReader;
   readonly #inFlightMs: number;
   readonly #now: () => Date;
 
@@ -68,6 +75,7 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
     this.#records = options.records;
     this.#scheduler = options.scheduler;
     this.#graceMs = options.gracePeriodMs;
+    this.#readSecret = options.readSecret;
     this.#inFlightMs = options.inFlightMs ?? 15 * 60_000;
     this.#now = options.now ?? (() => new Date());
     this.kind = `api-key:${options.provider.name}`;
@@ -349,11 +357,7 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
       now: this.#now(),
       inFlightMs: this.#inFlightMs,
       rotationStartedAt: () => this.#store.versionCreatedDate(context.secret.arn, context.token),
-      readSecret: async (secretId) => {
-        const value = await this.#store.getStage(secretId, Stage.CURRENT);
-        if (!value) throw new MalformedSecretError(`secret ${secretId} has no AWSCURRENT value`);
-        return parseJsonObject(value.value, `the AWSCURRENT version of secret ${secretId}`);
-      },
+      readSecret: this.#readSecret,
     };
   }
 }

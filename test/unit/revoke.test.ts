@@ -57,6 +57,9 @@ function setup(now: Date) {
     records: new SupersessionRecords(client),
     scheduler: { schedule: async () => undefined },
     gracePeriodMs: GRACE_MS,
+    readSecret: async (secretId) => {
+      throw new Error(`this test reads no other secret (${secretId})`);
+    },
     now: () => now,
   });
   const revoke = (VersionId: string) =>
