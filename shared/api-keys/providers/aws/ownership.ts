@@ -18,7 +18,8 @@ import {
  * - `orphan`: created by this rotation and never stored, on IAM's own evidence (created after
  *   the rotation began, never used, and older than the step timeout, so no attempt can still
  *   be storing it): deletable;
- * - `in-flight`: like an orphan, but young enough that another attempt may still store it;
+ * - `in-flight`: never used and younger than the step timeout: another attempt may still be
+ *   storing it, so it is waited for;
  * - `foreign`: anything else (another application's key, another secret's): never touched;
  * - `gone`: deleted since it was listed.
  */
@@ -59,6 +60,7 @@ export async function judgeKeys(
   owned: SecretKeys,
   context: ProviderContext,
 ): Promise<JudgedKey[]> {
+  // When the rotation began: read at most once, and only when a key's verdict depends on it.
   let started: Promise<Date | undefined> | undefined;
   const rotationStart = () => {
     started ??= context.rotationStartedAt();
@@ -71,31 +73,42 @@ export async function judgeKeys(
     if (id === owned.current) verdict = { kind: 'current' };
     else if (owned.kept.has(id)) verdict = { kind: 'previous' };
     else if (owned.superseded.has(id)) verdict = { kind: 'superseded' };
-    else verdict = await judgeUnnamed(iam, key, id, await rotationStart(), context);
+    else verdict = await judgeUnnamed(iam, key, id, rotationStart, context);
     judged.push({ key, id, verdict });
   }
   return judged;
 }
 
-/** The verdict on a key no version of this secret names: an orphan of this rotation, or not. */
+/**
+ * The verdict on a key no version of this secret names. A key younger than the step timeout
+ * that was never used may be another attempt's, about to be stored (whatever the dates say:
+ * the version's date may move when that attempt stores it), so it is only ever waited for.
+ * An older one is this rotation's orphan only if it was created after the rotation began and
+ * never used.
+ */
 async function judgeUnnamed(
   iam: IAMClient,
   key: AccessKeyMetadata,
   id: string,
-  rotationStart: Date | undefined,
+  rotationStart: () => Promise<Date | undefined>,
   context: ProviderContext,
 ): Promise<KeyVerdict> {
   const created = key.CreateDate;
   if (!created) return { kind: 'foreign', why: 'IAM lists no creation date for it' };
-  if (!rotationStart) {
-    return {
-      kind: 'foreign',
-      why: "Secrets Manager gives no creation date for this rotation's version, so no key can be proven to be this rotation's",
-    };
-  }
-  // IAM dates have whole seconds: a key created in the second the rotation began may be its own.
-  if (created.getTime() < Math.floor(rotationStart.getTime() / 1000) * 1000) {
-    return { kind: 'foreign', why: 'created before this rotation began' };
+  const retryAfter = new Date(created.getTime() + context.inFlightMs);
+  const young = context.inFlightMs > 0 && context.now < retryAfter;
+  if (!young) {
+    const start = await rotationStart();
+    if (!start) {
+      return {
+        kind: 'foreign',
+        why: "Secrets Manager gives no creation date for this rotation's version, so no key can be proven to be this rotation's",
+      };
+    }
+    // IAM dates have whole seconds: a key created in the second the rotation began may be its own.
+    if (created.getTime() < Math.floor(start.getTime() / 1000) * 1000) {
+      return { kind: 'foreign', why: 'created before this rotation began' };
+    }
   }
   let lastUsed: Date | undefined;
   try {
@@ -108,12 +121,10 @@ async function judgeUnnamed(
   if (lastUsed) {
     return {
       kind: 'foreign',
-      why: `created after this rotation began, but used (${lastUsed.toISOString()}), so not an orphan of this rotation`,
+      why: `used (${lastUsed.toISOString()}), so not an orphan of this rotation`,
     };
   }
-  const retryAfter = new Date(created.getTime() + context.inFlightMs);
-  if (context.inFlightMs > 0 && context.now < retryAfter) return { kind: 'in-flight', retryAfter };
-  return { kind: 'orphan' };
+  return young ? { kind: 'in-flight', retryAfter } : { kind: 'orphan' };
 }
 
 /** `…abcd (Active, what it is)`: how a key appears in messages. Never the whole id. */
@@ -130,7 +141,7 @@ export function describeKey({ key, id, verdict }: JudgedKey): string {
       case 'orphan':
         return `${created}, never used: an orphan of this rotation`;
       case 'in-flight':
-        return `${created} after this rotation began, never used: another attempt of this step may still be storing it`;
+        return `${created}, never used, younger than ROTATION_STEP_TIMEOUT_SECONDS: another attempt of this step may still be storing it`;
       case 'foreign':
         return `${created}, held by no version of this secret: ${verdict.why}`;
       case 'gone':
