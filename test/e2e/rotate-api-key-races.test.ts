@@ -4,6 +4,9 @@
  * STS on a private moto with authentication on, Secrets Manager given AWS's PutSecretValue
  * semantics (`withAwsPutSemantics`), the third-party providers on their fakes.
  *
+ * moto dates every version at the time of the call; `withAwsVersionDates` answers when it was
+ * created, as AWS does (the `aws` provider's orphan proof compares it with IAM's key dates).
+ *
  * The race is arranged, not hoped for: each attempt's PutSecretValue is held until the other
  * attempt has reached its own (or ended without one), so both have created their credential
  * before either stores it. The rest of the rotation then runs, and it must end with exactly
@@ -33,6 +36,7 @@ import { refusedWrites, withAwsPutSemantics } from '../support/aws-put-semantics
 import {
   captureOutput,
   findLeaks,
+  injectFault,
   lambdaContext,
   runSteps,
   stagesOf,
@@ -43,6 +47,7 @@ import {
 import { type FakeClerk, startFakeClerk } from '../support/fakes/clerk-server.js';
 import { type FakeGoogle, startFakeGoogle } from '../support/fakes/google-server.js';
 import { type FakeResend, startFakeResend } from '../support/fakes/resend-server.js';
+import { withAwsVersionDates } from '../support/fakes/version-dates.js';
 import { startMoto } from '../support/local-stack.js';
 import { enableMotoAuth } from '../support/moto-auth.js';
 
@@ -132,7 +137,7 @@ class Rendezvous {
  * other attempt's write takes the version first.
  */
 function attemptClient(arrive: () => Promise<void>, second: boolean): SecretsManagerClient {
-  const client = withAwsPutSemantics(awsClient(SecretsManagerClient));
+  const client = withAwsVersionDates(withAwsPutSemantics(awsClient(SecretsManagerClient)));
   client.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === 'PutSecretValueCommand') {
@@ -330,7 +335,7 @@ beforeAll(async () => {
   credentials = await enableMotoAuth(moto.endpoint, REGION);
   process.env.AWS_ENDPOINT_URL = moto.endpoint;
   process.env.AWS_REGION = REGION;
-  sm = awsClient(SecretsManagerClient);
+  sm = withAwsVersionDates(awsClient(SecretsManagerClient));
   iam = awsClient(IAMClient);
   [resend, clerk, google] = await Promise.all([startFakeResend(), startFakeClerk(), startFakeGoogle()]);
   googleAccountSecret = 'production/rotation/google-service-account';
@@ -462,5 +467,75 @@ describe('a losing attempt that dies before discarding its key', () => {
 
     const current = await valueWith(arn, 'AWSCURRENT');
     expect((await c.live()).sort()).toEqual([c.keyOf(value), c.keyOf(current), bystander.id].sort());
+  });
+});
+
+describe('an attempt that died after creating its IAM key (aws)', () => {
+  const c = cases[1] as RaceCase;
+  const STEP_TIMEOUT_MS = 900_000;
+
+  /** An attempt of createSecret whose PutSecretValue fails before it is sent: the key stays behind. */
+  async function dyingAttempt(arn: string, token: string): Promise<Error> {
+    const client = withAwsVersionDates(
+      injectFault(awsClient(SecretsManagerClient), 'PutSecretValueCommand', 'before'),
+    );
+    const error = await runSteps(handler({ secretsManager: client }), arn, token, ['createSecret']).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    client.destroy();
+    expect(error).toBeInstanceOf(Error);
+    return error as Error;
+  }
+
+  it('leaves a key that is waited for within the step timeout, then deleted as an orphan', async () => {
+    const { arn, value, token } = await newSecret(c);
+    const died = await dyingAttempt(arn, token);
+    expect(`${died.message} ${String(died.cause)}`).toContain('injected: PutSecretValueCommand failed');
+    const orphan = (await c.live()).find((id) => id !== c.keyOf(value)) ?? '';
+    expect(orphan).not.toBe('');
+
+    // Secrets Manager retries at once: the key may still be on its way from another attempt.
+    const early = await runSteps(handler(), arn, token, ['createSecret']).catch((e: unknown) => e as Error);
+    expect(early).toMatchObject({ name: 'AccessKeyInFlightError' });
+    expect((await c.live()).sort()).toEqual([c.keyOf(value), orphan].sort());
+
+    // A retry once the step timeout has passed: no attempt can still be storing it.
+    const later = () => new Date(Date.now() + STEP_TIMEOUT_MS + 60_000);
+    await runSteps(handler({ now: later }), arn, token);
+
+    const current = await valueWith(arn, 'AWSCURRENT');
+    expect((await c.live()).sort()).toEqual([c.keyOf(value), c.keyOf(current)].sort());
+    expect(c.keyOf(current)).not.toBe(orphan);
+    expect(output.text()).toContain('aws: deleted an access key this rotation created and never stored');
+  });
+
+  it('never deletes a key made before the rotation began, however old and unused: the step fails naming it', async () => {
+    const value = await c.initial();
+    seen.push(...c.secretsOf(value));
+    const handMade = await iam.send(new CreateAccessKeyCommand({ UserName: appUser }));
+    seen.push(handMade.AccessKey?.SecretAccessKey ?? '');
+    // IAM and Secrets Manager date to the second: the rotation begins in a later second.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const out = await sm.send(
+      new CreateSecretCommand({
+        Name: `production/api-keys/aws-${uniqueName('hand')}`,
+        SecretString: JSON.stringify(value),
+        Tags: [{ Key: 'rotation-provider', Value: 'aws' }],
+      }),
+    );
+    const arn = out.ARN ?? '';
+    const token = await startRotation(sm, arn);
+    const before = (await c.live()).sort();
+
+    const error = await runSteps(handler({ now: () => new Date(Date.now() + 86_400_000) }), arn, token, [
+      'createSecret',
+    ]).catch((e: unknown) => e as Error);
+
+    expect(error).toMatchObject({ name: 'ForeignAccessKeyError' });
+    expect((error as Error).message).toContain(
+      'held by no version of this secret: created before this rotation began',
+    );
+    expect((await c.live()).sort()).toEqual(before);
   });
 });
