@@ -171,6 +171,19 @@ async function signInWith(key: AwsKeySecret): Promise<void> {
   sts.destroy();
 }
 
+/** The IAM client of a rotator that may manage keys but not call GetAccessKeyLastUsed. */
+async function rotatorWithoutLastUsed(): Promise<IAMClient> {
+  const rotatorName = await createUser('rotator', {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: 'iam:*', Resource: '*' },
+      { Effect: 'Deny', Action: 'iam:GetAccessKeyLastUsed', Resource: '*' },
+    ],
+  });
+  const rotatorKey = await createKey(rotatorName);
+  return iamClient({ accessKeyId: rotatorKey.access_key_id, secretAccessKey: rotatorKey.secret_access_key });
+}
+
 /** A user with its first (current) key. */
 async function userWithKey(): Promise<{ userName: string; current: AwsKeySecret }> {
   const userName = await createUser('app');
@@ -285,19 +298,7 @@ describe('issue', () => {
 
   it('uses user_name when the secret has one, without GetAccessKeyLastUsed', async () => {
     const { userName, current } = await userWithKey();
-    // A rotator that may manage keys but not look up a key's owner.
-    const rotatorName = await createUser('rotator', {
-      Version: '2012-10-17',
-      Statement: [
-        { Effect: 'Allow', Action: 'iam:*', Resource: '*' },
-        { Effect: 'Deny', Action: 'iam:GetAccessKeyLastUsed', Resource: '*' },
-      ],
-    });
-    const rotatorKey = await createKey(rotatorName);
-    const rotator = iamClient({
-      accessKeyId: rotatorKey.access_key_id,
-      secretAccessKey: rotatorKey.secret_access_key,
-    });
+    const rotator = await rotatorWithoutLastUsed();
     const aws = provider({ iam: rotator });
 
     const refused = await rejectionOf(aws.issue(issueInput(current)));
@@ -503,18 +504,7 @@ describe('issue', () => {
   it('fails closed when GetAccessKeyLastUsed is refused: nothing is deleted', async () => {
     const { userName, current } = await userWithKey();
     const unknown = await createKey(userName);
-    const rotatorName = await createUser('rotator', {
-      Version: '2012-10-17',
-      Statement: [
-        { Effect: 'Allow', Action: 'iam:*', Resource: '*' },
-        { Effect: 'Deny', Action: 'iam:GetAccessKeyLastUsed', Resource: '*' },
-      ],
-    });
-    const rotatorKey = await createKey(rotatorName);
-    const rotator = iamClient({
-      accessKeyId: rotatorKey.access_key_id,
-      secretAccessKey: rotatorKey.secret_access_key,
-    });
+    const rotator = await rotatorWithoutLastUsed();
     const ctx = context({ now: new Date(Date.now() + 3_600_000) });
 
     const error = await rejectionOf(
