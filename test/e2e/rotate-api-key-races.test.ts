@@ -377,9 +377,7 @@ describe.each(cases)('two createSecret attempts at once with the $name provider'
         // IAM allows one new key beside the current one: the second attempt finds the first's
         // key, unused and young, and leaves it alone.
         expect(endings, String(errors[0])).toEqual(['AccessKeyInFlightError', 'done']);
-        expect((errors[0] as Error).message, (errors[0] as Error).message).toContain(
-          'may be another attempt',
-        );
+        expect((errors[0] as Error).message).toContain('may be another attempt');
         expect(refused).toBe(0);
         // Secrets Manager retries the failed attempt: the pending value is there.
         await expect(runSteps(handler(), arn, token, ['createSecret'])).resolves.toEqual([
