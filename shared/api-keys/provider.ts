@@ -52,6 +52,13 @@ export interface IssueInput<S> {
   readonly staged: SecretFields | undefined;
   /** Versions whose keys must stay valid: AWSCURRENT's, and AWSPREVIOUS's while its grace period runs. */
   readonly keep: readonly S[];
+  /**
+   * Versions of this secret superseded for longer than the grace period (AWSPREVIOUS's once
+   * its grace period is over, or any labelled version the strategy knows of): their keys were
+   * this secret's, so a provider that must make room may delete them. A key that `keep` also
+   * holds is never deleted. Absent: none.
+   */
+  readonly superseded?: readonly S[];
   readonly context: ProviderContext;
 }
 

@@ -1,5 +1,5 @@
 import { Stage } from '../rotation/constants.js';
-import { MalformedSecretError, MissingVersionError } from '../rotation/errors.js';
+import { MissingVersionError } from '../rotation/errors.js';
 import { parseJsonObject, parseSecretVersion } from '../rotation/parse.js';
 import { type SecretDescription, type SecretStore, versionWithStage } from '../rotation/secret-store.js';
 import type {
@@ -105,6 +105,8 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
       current: current.value,
       staged,
       keep: keepPrevious && previous ? [current.value, previous.value] : [current.value],
+      // Past its grace period (and revoked just above): the provider may delete its key to make room.
+      superseded: previous && !keepPrevious ? [previous.value] : [],
       context: providerContext,
     });
   }

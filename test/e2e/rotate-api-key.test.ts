@@ -48,6 +48,7 @@ import {
 import { type FakeClerk, startFakeClerk } from '../support/fakes/clerk-server.js';
 import { type FakeGoogle, startFakeGoogle } from '../support/fakes/google-server.js';
 import { type FakeResend, startFakeResend } from '../support/fakes/resend-server.js';
+import { withAwsVersionDates } from '../support/fakes/version-dates.js';
 import { startMoto } from '../support/local-stack.js';
 import { enableMotoAuth } from '../support/moto-auth.js';
 
@@ -65,6 +66,11 @@ const GRACE_MS = GRACE_SECONDS * 1000;
 const FAST_RETRY = { attempts: 2, baseDelayMs: 1, maxDelayMs: 2, timeoutMs: 2000 };
 
 let moto: { endpoint: string; stop(): Promise<void> };
+/**
+ * A Secrets Manager client on this file's moto, answering versions' creation dates as AWS does
+ * (the aws provider proves an orphan key by them; moto dates every version "now").
+ */
+const smClient = () => withAwsVersionDates(aws(SMClient));
 let credentials: { accessKeyId: string; secretAccessKey: string };
 let resend: FakeResend;
 let clerk: FakeClerk;
@@ -306,7 +312,7 @@ async function interrupt(
       return;
     }
     case 'put-before': {
-      const faulty = injectFault(aws(SMClient), 'PutSecretValueCommand', 'before');
+      const faulty = injectFault(smClient(), 'PutSecretValueCommand', 'before');
       await expect(
         runSteps(handler({ secretsManager: faulty }), arn, token, ['createSecret']),
       ).rejects.toThrow('injected: PutSecretValueCommand failed');
@@ -315,7 +321,7 @@ async function interrupt(
     }
     case 'put-after': {
       // The write took effect: the step reads its own value back and counts it as stored.
-      const faulty = injectFault(aws(SMClient), 'PutSecretValueCommand', 'after');
+      const faulty = injectFault(smClient(), 'PutSecretValueCommand', 'after');
       const results = await runSteps(handler({ secretsManager: faulty }), arn, token, ['createSecret']);
       expect(faultsFired(faulty)).toBe(1);
       expect(outcomes(results)).toEqual(['done']);
@@ -361,7 +367,7 @@ beforeAll(async () => {
   credentials = await enableMotoAuth(moto.endpoint, REGION);
   process.env.AWS_ENDPOINT_URL = moto.endpoint;
   process.env.AWS_REGION = REGION;
-  sm = aws(SMClient);
+  sm = smClient();
   iam = aws(IAMClient);
   scheduler = aws(SchedulerClient);
   resend = await startFakeResend();
@@ -502,7 +508,7 @@ describe.each(cases)('rotateApiKey with the $name provider', (c) => {
     const token2 = await startRotation(sm, arn);
     const liveBefore = (await c.live()).sort();
     const faulty = injectFault(
-      aws(SMClient),
+      smClient(),
       'GetSecretValueCommand',
       'before',
       (input) => input.VersionId === previousVersion,
@@ -528,7 +534,7 @@ describe.each(cases)('rotateApiKey with the $name provider', (c) => {
     const oldVersion = await versionWith(arn, 'AWSPREVIOUS');
     clock += GRACE_MS;
     const faulty = injectFault(
-      aws(SMClient),
+      smClient(),
       'GetSecretValueCommand',
       'before',
       (input) => input.VersionId === oldVersion,
@@ -550,7 +556,7 @@ describe.each(cases)('rotateApiKey with the $name provider', (c) => {
     const oldVersion = await versionWith(arn, 'AWSCURRENT');
     await runSteps(handler(), arn, token, ['createSecret', 'setSecret', 'testSecret']);
     const faulty = injectFault(
-      aws(SMClient),
+      smClient(),
       'GetSecretValueCommand',
       'before',
       (input) => input.VersionId === oldVersion,

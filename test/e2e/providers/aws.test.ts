@@ -15,7 +15,7 @@ import {
   PutUserPolicyCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
-import { STSClient } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   KeyTestFailedError,
@@ -24,11 +24,15 @@ import {
   ProviderRateLimitError,
   ProviderUnavailableError,
 } from '../../../shared/api-keys/errors.js';
+import { keyHint } from '../../../shared/api-keys/http.js';
 import type { ApiKeyProvider, IssueInput, ProviderContext } from '../../../shared/api-keys/provider.js';
 import {
+  AccessKeyInFlightError,
+  AccessKeyLimitError,
   type AwsKeySecret,
   awsKeySecretSchema,
   createAwsProvider,
+  ForeignAccessKeyError,
 } from '../../../shared/api-keys/providers/aws/index.js';
 import { findLeaks, uniqueName } from '../../support/bed.js';
 import type { RecordingLogger } from '../../support/fakes.js';
@@ -64,25 +68,39 @@ const stsFor = (credentials: Credentials) =>
 const provider = (options: { iam?: IAMClient } = {}) =>
   createAwsProvider({ iam: options.iam ?? admin, stsFor, propagation: FAST });
 
-/** A context for one provider call, with a logger of its own that the leak scan reads. */
-function context(): ProviderContext & { logger: RecordingLogger } {
+const TOKEN = '6f1a1c52-0c4e-4b8a-9d38-6f3f1d2b7c11';
+
+/**
+ * A context for one provider call, with a logger of its own that the leak scan reads. The
+ * rotation began an hour ago unless `rotationStartedAt` says otherwise (`null`: unknown).
+ */
+function context(
+  options: { rotationStartedAt?: Date | null; now?: Date; inFlightMs?: number } = {},
+): ProviderContext & { logger: RecordingLogger } {
+  const { rotationStartedAt = new Date(Date.now() - 3_600_000), ...rest } = options;
   // No secrets to read: the aws provider reads none.
   const ctx = providerContext({
     secretName: SECRET_NAME,
     region: REGION,
-    token: '6f1a1c52-0c4e-4b8a-9d38-6f3f1d2b7c11',
+    token: TOKEN,
+    ...(rotationStartedAt ? { rotationStartedAt } : {}),
+    ...rest,
   });
   loggers.push(ctx.logger);
   return ctx;
 }
 
-/** The input of an issue for `current`, with the versions to `keep` (`current` alone unless given). */
+/**
+ * The input of an issue for `current`, with the versions to `keep` (`current` alone unless
+ * given) and the `superseded` ones past their grace period (none unless given).
+ */
 function issueInput(
   current: AwsKeySecret,
   keep: AwsKeySecret[] = [current],
   ctx: ProviderContext = context(),
+  superseded: AwsKeySecret[] = [],
 ): IssueInput<AwsKeySecret> {
-  return { current, staged: undefined, keep, context: ctx };
+  return { current, staged: undefined, keep, superseded, context: ctx };
 }
 
 /** Issues a key for `current` (keeping only it) and remembers its secret for the leak scan. */
@@ -138,6 +156,32 @@ async function keysOf(userName: string): Promise<Record<string, string>> {
 /** Key id → `Active` for each of `keys`: what {@link keysOf} lists when they are all active. */
 function allActive(...keys: AwsKeySecret[]): Record<string, string> {
   return Object.fromEntries(keys.map((key) => [key.access_key_id, 'Active']));
+}
+
+/** The hint of a key, as messages and log lines name it. */
+const hint = (key: AwsKeySecret) => keyHint(key.access_key_id);
+
+/** `text` with the characters special in a regular expression escaped. */
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Signs a request with `key`, so that IAM records it as used (as an application's key is). */
+async function signInWith(key: AwsKeySecret): Promise<void> {
+  const sts = stsFor({ accessKeyId: key.access_key_id, secretAccessKey: key.secret_access_key });
+  await sts.send(new GetCallerIdentityCommand({}));
+  sts.destroy();
+}
+
+/** The IAM client of a rotator that may manage keys but not call GetAccessKeyLastUsed. */
+async function rotatorWithoutLastUsed(): Promise<IAMClient> {
+  const rotatorName = await createUser('rotator', {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: 'iam:*', Resource: '*' },
+      { Effect: 'Deny', Action: 'iam:GetAccessKeyLastUsed', Resource: '*' },
+    ],
+  });
+  const rotatorKey = await createKey(rotatorName);
+  return iamClient({ accessKeyId: rotatorKey.access_key_id, secretAccessKey: rotatorKey.secret_access_key });
 }
 
 /** A user with its first (current) key. */
@@ -254,19 +298,7 @@ describe('issue', () => {
 
   it('uses user_name when the secret has one, without GetAccessKeyLastUsed', async () => {
     const { userName, current } = await userWithKey();
-    // A rotator that may manage keys but not look up a key's owner.
-    const rotatorName = await createUser('rotator', {
-      Version: '2012-10-17',
-      Statement: [
-        { Effect: 'Allow', Action: 'iam:*', Resource: '*' },
-        { Effect: 'Deny', Action: 'iam:GetAccessKeyLastUsed', Resource: '*' },
-      ],
-    });
-    const rotatorKey = await createKey(rotatorName);
-    const rotator = iamClient({
-      accessKeyId: rotatorKey.access_key_id,
-      secretAccessKey: rotatorKey.secret_access_key,
-    });
+    const rotator = await rotatorWithoutLastUsed();
     const aws = provider({ iam: rotator });
 
     const refused = await rejectionOf(aws.issue(issueInput(current)));
@@ -282,23 +314,170 @@ describe('issue', () => {
     rotator.destroy();
   });
 
-  it('deletes an orphan key of an earlier attempt first, then succeeds', async () => {
+  it("never deletes another application's key: a key the secret never held fails the step, naming it", async () => {
+    // The issue's case: /app/muejam-s3 holds K1 (in the secret) and K2 (another application's, in use).
+    const userName = uniqueName('muejam-s3');
+    await admin.send(new CreateUserCommand({ UserName: userName, Path: '/app/' }));
+    const current = await createKey(userName);
+    const foreign = await createKey(userName);
+    await signInWith(foreign);
+    const before = await keysOf(userName);
+    const ctx = context({ rotationStartedAt: new Date(Date.now() + 1000) }); // the rotation begins now
+
+    const error = await rejectionOf(provider().issue(issueInput(current, [current], ctx)));
+
+    expect(error).toBeInstanceOf(ForeignAccessKeyError);
+    expect(error).toBeInstanceOf(AccessKeyLimitError);
+    expect(error.message).toContain(
+      `IAM user ${userName} already has two access keys, and ${hint(foreign)} is not this secret's to delete`,
+    );
+    expect(error.message).toContain(`${hint(current)} (Active, this secret's current key)`);
+    expect(error.message).toMatch(
+      new RegExp(
+        `${escapeRegExp(hint(foreign))} \\(Active, created \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z, held by no version of this secret`,
+      ),
+    );
+    expect(error.message).toContain('Nothing was deleted or created');
+    expect(error.message).toContain(`aws iam delete-access-key --user-name ${userName}`);
+    expect(error.message).toContain('give this secret an IAM user of its own');
+    expect(error.message).not.toContain(foreign.access_key_id);
+    expect(await keysOf(userName)).toEqual(before);
+  });
+
+  it('never deletes a key created by hand before the rotation began, even one never used', async () => {
     const { userName, current } = await userWithKey();
-    const orphan = await createKey(userName); // its secret never reached Secrets Manager
-    const ctx = context();
+    const handMade = await createKey(userName);
+    const ctx = context({
+      rotationStartedAt: new Date(Date.now() + 2000),
+      now: new Date(Date.now() + 3_600_000),
+    });
+
+    const error = await rejectionOf(provider().issue(issueInput(current, [current], ctx)));
+
+    expect(error).toBeInstanceOf(ForeignAccessKeyError);
+    expect(error.message).toContain(`${hint(handMade)} (Active, created`);
+    expect(error.message).toContain('created before this rotation began');
+    expect(await keysOf(userName)).toEqual(allActive(current, handMade));
+  });
+
+  it('never deletes a key created after the rotation began that has been used', async () => {
+    const { userName, current } = await userWithKey();
+    const used = await createKey(userName);
+    await signInWith(used);
+    const ctx = context({ now: new Date(Date.now() + 3_600_000) });
+
+    const error = await rejectionOf(provider().issue(issueInput(current, [current], ctx)));
+
+    expect(error).toBeInstanceOf(ForeignAccessKeyError);
+    expect(error.message).toMatch(
+      /held by no version of this secret: used \(\d{4}-[\d-]+T[\d:.]+Z\), so not an orphan of this rotation/,
+    );
+    expect(await keysOf(userName)).toEqual(allActive(current, used));
+  });
+
+  it('refuses to call a key an orphan when Secrets Manager gives no start date for the rotation', async () => {
+    const { userName, current } = await userWithKey();
+    const unproven = await createKey(userName);
+    const ctx = context({ rotationStartedAt: null, now: new Date(Date.now() + 3_600_000) });
+
+    const error = await rejectionOf(provider().issue(issueInput(current, [current], ctx)));
+
+    expect(error).toBeInstanceOf(ForeignAccessKeyError);
+    expect(error.message).toContain("no creation date for this rotation's version");
+    expect(await keysOf(userName)).toEqual(allActive(current, unproven));
+  });
+
+  it('deletes an orphan of this rotation: created after it began, never used, older than the step timeout', async () => {
+    const { userName, current } = await userWithKey();
+    const orphan = await createKey(userName); // an earlier attempt's key, never stored
+    const ctx = context({ now: new Date(Date.now() + 16 * 60_000), inFlightMs: 15 * 60_000 });
+
     const issued = await issueKey(current, { context: ctx });
+
     expect(await keysOf(userName)).toEqual(allActive(current, issued));
     const deletion = ctx.logger.lines.find((line) => line.message.includes('deleted'));
-    expect(deletion?.level).toBe('warn');
-    expect(deletion?.attributes).toContainEqual({
-      user: userName,
-      key: `…${orphan.access_key_id.slice(-4)}`,
-      status: 'Active',
-    });
+    expect(deletion?.message).toBe(
+      'aws: deleted an access key this rotation created and never stored (created after it began, never used)',
+    );
+    expect(deletion?.attributes).toContainEqual({ user: userName, key: hint(orphan), status: 'Active' });
     expect(ctx.logger.text()).not.toContain(orphan.access_key_id);
   });
 
-  it('deletes an inactive previous key past its grace period (not kept)', async () => {
+  it("fails with a retryable AccessKeyInFlightError for an unused key young enough to be another attempt's", async () => {
+    const { userName, current } = await userWithKey();
+    const young = await createKey(userName);
+    const created = (
+      await admin.send(new ListAccessKeysCommand({ UserName: userName }))
+    ).AccessKeyMetadata?.find((key) => key.AccessKeyId === young.access_key_id)?.CreateDate;
+    const ctx = context({ inFlightMs: 15 * 60_000 });
+
+    const error = await rejectionOf(provider().issue(issueInput(current, [current], ctx)));
+
+    expect(error).toBeInstanceOf(AccessKeyInFlightError);
+    const retryAfter = new Date((created?.getTime() ?? 0) + 15 * 60_000);
+    expect((error as AccessKeyInFlightError).retryAfter).toEqual(retryAfter);
+    expect(error.message).toContain(`and ${hint(young)} may be another attempt's`);
+    expect(error.message).toContain(
+      `${hint(young)} (Active, created ${created?.toISOString()}, never used, younger than ROTATION_STEP_TIMEOUT_SECONDS: another attempt of this step may still be storing it)`,
+    );
+    expect(error.message).toContain(
+      `run createSecret again with ClientRequestToken ${TOKEN} at or after ${retryAfter.toISOString()}`,
+    );
+    expect(await keysOf(userName)).toEqual(allActive(current, young));
+  });
+
+  it('deletes a superseded key past its grace period (inactive or not), then succeeds', async () => {
+    for (const status of ['Inactive', 'Active'] as const) {
+      const { userName, current: previous } = await userWithKey();
+      const current = await createKey(userName);
+      await admin.send(
+        new UpdateAccessKeyCommand({
+          UserName: userName,
+          AccessKeyId: previous.access_key_id,
+          Status: status,
+        }),
+      );
+      const ctx = context({ rotationStartedAt: null });
+
+      const issued = remember(await provider().issue(issueInput(current, [current], ctx, [previous])));
+
+      expect(await keysOf(userName)).toEqual(allActive(current, issued));
+      const deletion = ctx.logger.lines.find((line) => line.message.includes('deleted'));
+      expect(deletion).toMatchObject({
+        level: 'info',
+        message: "aws: deleted this secret's superseded access key (past its grace period)",
+      });
+      expect(deletion?.attributes).toContainEqual({ user: userName, key: hint(previous), status });
+    }
+  });
+
+  it('never deletes a key a kept version holds, even when it is also listed as superseded', async () => {
+    const { userName, current: previous } = await userWithKey();
+    const current = await createKey(userName);
+    const error = await rejectionOf(
+      provider().issue(issueInput(current, [current, previous], context(), [previous])),
+    );
+    expect(error).toBeInstanceOf(AccessKeyLimitError);
+    expect(await keysOf(userName)).toEqual(allActive(previous, current));
+  });
+
+  it('refuses while the previous key is in its grace period, saying what is there and touching nothing', async () => {
+    const { userName, current: previous } = await userWithKey();
+    const current = await createKey(userName);
+    const before = await keysOf(userName);
+    const error = await rejectionOf(provider().issue(issueInput(current, [current, previous])));
+    expect(error.constructor).toBe(AccessKeyLimitError);
+    expect(error.message).toBe(
+      `aws: IAM user ${userName} already has two access keys, both still needed: ` +
+        `${hint(previous)} (Active, this secret's previous key, in its grace period) and ` +
+        `${hint(current)} (Active, this secret's current key). Nothing was deleted or created. ` +
+        'IAM allows two keys per user: wait until the grace period ends and rotate again, or shorten the grace period ' +
+        '(ROTATION_GRACE_PERIOD_SECONDS)',
+    );
+    expect(await keysOf(userName)).toEqual(before);
+  });
+
+  it('says so when the previous key in its grace period is already inactive', async () => {
     const { userName, current: previous } = await userWithKey();
     const current = await createKey(userName);
     await admin.send(
@@ -308,26 +487,57 @@ describe('issue', () => {
         Status: 'Inactive',
       }),
     );
-    const ctx = context();
-    const issued = await issueKey(current, { context: ctx });
-    expect(await keysOf(userName)).toEqual(allActive(current, issued));
-    expect(ctx.logger.lines.find((line) => line.message.includes('deleted'))?.level).toBe('info');
-  });
-
-  it('refuses while the previous key is in its grace period, touching nothing', async () => {
-    const { userName, current: previous } = await userWithKey();
-    const current = await createKey(userName);
-    const before = await keysOf(userName);
     const error = await rejectionOf(provider().issue(issueInput(current, [current, previous])));
-    expect(error).toBeInstanceOf(ProviderError);
-    expect(error.message).toContain(`IAM user ${userName} already has two access keys`);
-    expect(error.message).toContain('grace period');
-    expect(error.message).toMatch(/wait until the grace period ends.*or shorten the grace period/);
-    expect(error.message).not.toContain(previous.access_key_id);
-    expect(error.message).not.toContain(current.access_key_id);
-    expect(await keysOf(userName)).toEqual(before);
+    expect(error.constructor).toBe(AccessKeyLimitError);
+    expect(error.message).toContain(
+      `${hint(previous)} (Inactive, this secret's previous key, in its grace period)`,
+    );
+    expect(error.message).toContain(
+      `${hint(previous)} is already inactive (revoked early): if no rollback to it is needed, delete it by hand and rotate again`,
+    );
+    expect(await keysOf(userName)).toEqual({
+      [previous.access_key_id]: 'Inactive',
+      [current.access_key_id]: 'Active',
+    });
   });
 
+  it('fails closed when GetAccessKeyLastUsed is refused: nothing is deleted', async () => {
+    const { userName, current } = await userWithKey();
+    const unknown = await createKey(userName);
+    const rotator = await rotatorWithoutLastUsed();
+    const ctx = context({ now: new Date(Date.now() + 3_600_000) });
+
+    const error = await rejectionOf(
+      provider({ iam: rotator }).issue(issueInput({ ...current, user_name: userName }, undefined, ctx)),
+    );
+
+    expect(error).toBeInstanceOf(ProviderAuthError);
+    expect(error.message).toContain(`could not find out whether access key ${hint(unknown)} was ever used`);
+    expect(await keysOf(userName)).toEqual(allActive(current, unknown));
+    rotator.destroy();
+  });
+
+  it('two issues at once end with one new key: the other attempt is told another may be storing its key', async () => {
+    const { userName, current } = await userWithKey();
+    const aws = provider();
+
+    const results = await Promise.allSettled([
+      aws.issue(issueInput(current)),
+      aws.issue(issueInput(current)),
+    ]);
+
+    const issued = results.flatMap((result) =>
+      result.status === 'fulfilled' ? [remember(result.value)] : [],
+    );
+    const refused = results.flatMap((result) =>
+      result.status === 'rejected' ? [result.reason as Error] : [],
+    );
+    expect(issued).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    errorTexts.push(...refused.map((error) => `${error.message}\n${error.stack}`));
+    expect(refused[0]).toBeInstanceOf(AccessKeyInFlightError);
+    expect(await keysOf(userName)).toEqual(allActive(current, ...issued));
+  });
   it('refuses when user_name names a user the current key does not belong to, deleting nothing', async () => {
     const { current } = await userWithKey();
     const other = await userWithKey();
@@ -337,6 +547,34 @@ describe('issue', () => {
     expect(error).toBeInstanceOf(ProviderError);
     expect(error.message).toContain(`is not a key of IAM user ${other.userName}`);
     expect(await keysOf(other.userName)).toEqual(before);
+  });
+});
+
+describe('discard', () => {
+  it('deletes the key the losing attempt created, and only that key', async () => {
+    const { userName, current } = await userWithKey();
+    const aws = provider();
+    const created = await issueKey(current, { aws });
+    const stored = { ...current, access_key_id: 'AKIAIOSFODNN7EXAMPLE', user_name: userName };
+    const ctx = context();
+
+    await aws.discard?.({ created, stored, context: ctx });
+    await aws.discard?.({ created, stored, context: ctx }); // already gone: fine
+
+    expect(await keysOf(userName)).toEqual(allActive(current));
+    expect(ctx.logger.lines.map((line) => line.message)).toContain(
+      'aws: deleted the access key of an attempt that lost the race to store the pending value',
+    );
+  });
+
+  it('deletes nothing when the stored value holds the created key', async () => {
+    const { userName, current } = await userWithKey();
+    const aws = provider();
+    const created = await issueKey(current, { aws });
+
+    await aws.discard?.({ created, stored: { ...current, ...created }, context: context() });
+
+    expect(await keysOf(userName)).toEqual(allActive(current, created));
   });
 });
 
@@ -429,7 +667,8 @@ describe('revoke', () => {
     const aws = provider();
     await aws.revoke({ old, current, context: context() });
     expect(Object.keys(await keysOf(userName))).toHaveLength(2);
-    const issued = await issueKey(current, { aws });
+    // The next rotation is told the old version is superseded past its grace period.
+    const issued = remember(await aws.issue(issueInput(current, [current], context(), [old])));
     expect(await keysOf(userName)).toEqual(allActive(current, issued));
   });
 });

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   KeyTestFailedError,
@@ -32,6 +32,8 @@ const PROJECT = 'acme-web-prod';
 /** A Secrets Manager ClientRequestToken (a UUID). */
 const TOKEN = '8c1e5a2f-4b3d-4e6f-9a7b-1c2d3e4f5a6b';
 const NEXT_TOKEN = '0f9e8d7c-6b5a-4938-8271-605f4e3d2c1b';
+/** The id of the key the rotation with TOKEN creates for SECRET_NAME. */
+const KEY_ID = safeBrowsingKeyId(SECRET_ARN, TOKEN);
 const OLD_RECAPTCHA = '6LeOLDoldOLDoldOLDoldOLDoldOLDoldOLDold1';
 const NEW_RECAPTCHA = '6LeNEWnewNEWnewNEWnewNEWnewNEWnewNEWnew2';
 const RESTRICTIONS = {
@@ -179,11 +181,18 @@ describe('registration', () => {
 });
 
 describe('key ids', () => {
-  it('are sb- and the first 24 characters of the token, as the API Keys API allows', () => {
-    expect(safeBrowsingKeyId(TOKEN)).toBe('sb-8c1e5a2f4b3d4e6f9a7b1c2d');
-    expect(safeBrowsingKeyId('short-token')).toMatch(/^sb-[0-9a-f]{24}$/);
+  it("are sb- and 24 hex digits of SHA-256 over the secret's ARN and the token, as the API Keys API allows", () => {
+    expect(KEY_ID).toBe(
+      `sb-${createHash('sha256').update(`${SECRET_ARN}\n${TOKEN}`).digest('hex').slice(0, 24)}`,
+    );
     for (const token of [TOKEN, 'short-token', 'A_B_C'.repeat(10)])
-      expect(safeBrowsingKeyId(token)).toMatch(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/);
+      expect(safeBrowsingKeyId(SECRET_ARN, token)).toMatch(/^sb-[0-9a-f]{24}$/);
+  });
+
+  it('are the same for every attempt of a rotation, and differ for another secret or token', () => {
+    expect(safeBrowsingKeyId(SECRET_ARN, TOKEN)).toBe(KEY_ID);
+    expect(safeBrowsingKeyId(secretArn('production/api-keys/google-maps'), TOKEN)).not.toBe(KEY_ID);
+    expect(safeBrowsingKeyId(SECRET_ARN, NEXT_TOKEN)).not.toBe(KEY_ID);
   });
 });
 
@@ -193,15 +202,15 @@ describe('issue', () => {
     const fields = await issue(secret, { staged: { recaptcha_secret_key: NEW_RECAPTCHA } });
     const created = google.keys().find((key) => key.name === fields.safe_browsing_api_key_id);
     expect(created).toMatchObject({
-      keyId: 'sb-8c1e5a2f4b3d4e6f9a7b1c2d',
+      keyId: KEY_ID,
       keyString: fields.safe_browsing_api_key,
       restrictions: RESTRICTIONS,
-      displayName: 'Safe Browsing (web) (rotation sb-8c1e5a2f4b3d4e6f9a7b1c2d)',
+      displayName: `Safe Browsing (web) (rotation ${KEY_ID})`,
     });
     expect(fields).toEqual({
       safe_browsing_api_key: created?.keyString,
       safe_browsing_api_key_id: expect.stringMatching(
-        /^projects\/\d+\/locations\/global\/keys\/sb-8c1e5a2f4b3d4e6f9a7b1c2d$/,
+        new RegExp(`^projects/\\d+/locations/global/keys/${KEY_ID}$`),
       ),
       recaptcha_secret_key: NEW_RECAPTCHA,
     });
@@ -255,15 +264,15 @@ describe('issue', () => {
     const fields = await issue(secret);
     const created = google.keys().find((key) => key.name === fields.safe_browsing_api_key_id);
     expect(created?.restrictions).toEqual({ apiTargets: [{ service: 'safebrowsing.googleapis.com' }] });
-    expect(created?.displayName).toBe('Safe Browsing (rotation sb-8c1e5a2f4b3d4e6f9a7b1c2d)');
+    expect(created?.displayName).toBe(`Safe Browsing (rotation ${KEY_ID})`);
     expect(google.calls('getKey')).toBe(0);
   });
 
   it('keeps the display name within 63 characters and replaces an earlier rotation suffix', async () => {
     const key = google.seedKey({
       projectId: PROJECT,
-      keyId: safeBrowsingKeyId(NEXT_TOKEN),
-      displayName: `${'Marketing site Safe Browsing lookups'} (rotation ${safeBrowsingKeyId(NEXT_TOKEN)})`,
+      keyId: safeBrowsingKeyId(SECRET_ARN, NEXT_TOKEN),
+      displayName: `${'Marketing site Safe Browsing lookups'} (rotation ${safeBrowsingKeyId(SECRET_ARN, NEXT_TOKEN)})`,
     });
     const secret = parse({
       safe_browsing_api_key: key.keyString,
@@ -273,7 +282,7 @@ describe('issue', () => {
     });
     const fields = await issue(secret);
     const created = google.keys().find((k) => k.name === fields.safe_browsing_api_key_id);
-    expect(created?.displayName).toBe('Marketing site Safe Brow (rotation sb-8c1e5a2f4b3d4e6f9a7b1c2d)');
+    expect(created?.displayName).toBe(`Marketing site Safe Brow (rotation ${KEY_ID})`);
     expect(created?.displayName.length).toBe(63);
   });
 
@@ -315,6 +324,70 @@ describe('issue', () => {
     expect(error).toBeInstanceOf(MalformedSecretError);
     expect([...(error as MalformedSecretError).fields].sort()).toEqual(['client_email', 'private_key']);
     expect(error.message).toContain(SA_SECRET);
+  });
+});
+
+describe('keys of other secrets and other rotations', () => {
+  it("gives two secrets rotated with the same token a key each: neither reuses the other's", async () => {
+    const a = rotatedSecret();
+    const b = rotatedSecret();
+    const otherName = 'production/api-keys/google-maps';
+    const fieldsA = await issue(a.secret);
+    const fieldsB = await provider.issue({
+      current: b.secret,
+      staged: undefined,
+      keep: [b.secret],
+      context: providerContext({
+        secretName: otherName,
+        token: TOKEN,
+        logger,
+        secrets: { [SA_SECRET]: account, [secretArn(otherName)]: b.secret },
+      }),
+    });
+    seen.outputs.push({ ...fieldsB, safe_browsing_api_key: undefined });
+
+    expect(fieldsB.safe_browsing_api_key_id).not.toBe(fieldsA.safe_browsing_api_key_id);
+    expect(fieldsB.safe_browsing_api_key).not.toBe(fieldsA.safe_browsing_api_key);
+    expect(String(fieldsB.safe_browsing_api_key_id)).toMatch(
+      new RegExp(`/keys/${safeBrowsingKeyId(secretArn(otherName), TOKEN)}$`),
+    );
+    expect(logger.text()).not.toContain('reusing');
+    // B's later revocation of its previous key never reaches A's key.
+    const currentB = pending(b.secret, fieldsB);
+    await provider.revoke({ old: b.secret, current: currentB, context: context(currentB) });
+    const live = google
+      .keys()
+      .filter((key) => !key.deleteTime)
+      .map((key) => key.name);
+    expect(live).toEqual(expect.arrayContaining([String(fieldsA.safe_browsing_api_key_id), a.key.name]));
+    expect(live).not.toContain(b.key.name);
+  });
+
+  it('refuses to reuse a key holding its id whose display name lacks the rotation marker', async () => {
+    const { secret } = rotatedSecret();
+    google.seedKey({ projectId: PROJECT, keyId: KEY_ID, displayName: 'Made by hand' });
+    const error = await failure(issue(secret));
+    expect(error).toBeInstanceOf(ProviderResponseError);
+    expect(error.message).toContain(`id ${KEY_ID} is taken in project`);
+    expect(error.message).toContain(`does not end with "(rotation ${KEY_ID})"`);
+    expect(error.message).toContain('nothing was reused');
+    expect(google.calls('keyString')).toBe(0);
+  });
+
+  it('refuses, saying why, when its id is taken by a key that cannot be read', async () => {
+    const { secret } = rotatedSecret();
+    const taken = google.seedKey({
+      projectId: PROJECT,
+      keyId: KEY_ID,
+      displayName: `x (rotation ${KEY_ID})`,
+    });
+    google.deleteKey(taken.name);
+    const error = await failure(issue(secret));
+    expect(error).toBeInstanceOf(ProviderResponseError);
+    expect(error.message).toContain(
+      'cannot be read: another attempt of this rotation may still be creating it',
+    );
+    expect(google.calls('keyString')).toBe(0);
   });
 });
 
@@ -518,7 +591,7 @@ describe('provider failures', () => {
       body: { error: { code: 429, message: 'Quota exceeded.', status: 'RESOURCE_EXHAUSTED' } },
     });
     const fields = await issue(secret);
-    expect(fields.safe_browsing_api_key_id).toMatch(/sb-8c1e5a2f4b3d4e6f9a7b1c2d$/);
+    expect(fields.safe_browsing_api_key_id).toMatch(new RegExp(`${KEY_ID}$`));
     expect(google.calls('createKey')).toBe(2);
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   KeyTestFailedError,
@@ -11,6 +12,7 @@ import type { RetryPolicy } from '../../../shared/api-keys/http.js';
 import type { ApiKeyProvider, RevokeInput, RevokeOutcome } from '../../../shared/api-keys/provider.js';
 import {
   createResendProvider,
+  isMarkedBy,
   RESEND_KEY_NAME_MAX,
   type ResendSecret,
   resendKeyName,
@@ -23,7 +25,7 @@ import {
   startFakeResend,
 } from '../../support/fakes/resend-server.js';
 import { RecordingLogger } from '../../support/fakes.js';
-import { providerContext, Seen } from '../../support/provider-tests.js';
+import { providerContext, Seen, secretArn } from '../../support/provider-tests.js';
 
 const SECRET_NAME = 'production/api-keys/resend';
 const ADMIN_SECRET = 'production/api-keys/resend-admin';
@@ -57,14 +59,39 @@ afterEach(async () => {
   expect(leaks).toEqual([]);
 });
 
-function context(secrets: Record<string, SecretFields> = {}, token = TOKEN) {
+/**
+ * A context for the secret `secretName` (SECRET_NAME unless given): `readSecret` answers
+ * `secrets`, and the secret's own ARN with `current` when given (AWSCURRENT, which manages
+ * keys in discard and cleanup).
+ */
+function context(
+  secrets: Record<string, SecretFields> = {},
+  token = TOKEN,
+  options: { current?: SecretFields; secretName?: string } = {},
+) {
+  const secretName = options.secretName ?? SECRET_NAME;
   return providerContext({
-    secretName: SECRET_NAME,
+    secretName,
     token,
     logger,
     now: new Date('2025-06-01T00:00:00Z'),
-    secrets,
+    secrets: { ...secrets, ...(options.current ? { [secretArn(secretName)]: options.current } : {}) },
   });
+}
+
+/** The tag a rotation's key names carry: 12 hex digits of SHA-256 over the secret's ARN, a newline and the token. */
+function tagOf(token: string, secretName = SECRET_NAME): string {
+  return createHash('sha256')
+    .update(`${secretArn(secretName)}\n${token}`)
+    .digest('hex')
+    .slice(0, 12);
+}
+
+const TAG = tagOf(TOKEN);
+
+/** `provider.cleanup` as testSecret runs it, for the stored pending value `value` of AWSCURRENT `current`. */
+async function cleanup(value: ResendSecret, current: ResendSecret, token = TOKEN, secretName = SECRET_NAME) {
+  await provider.cleanup?.({ value, context: context({}, token, { current, secretName }) });
 }
 
 function parse(fields: SecretFields): ResendSecret {
@@ -140,17 +167,35 @@ describe('Resend secret schema', () => {
 });
 
 describe('key names', () => {
+  const ARN = secretArn(SECRET_NAME);
+
   it('are <base> (rotation <tag>), replace an earlier suffix and fit 50 characters', () => {
-    expect(resendKeyName('Production', TOKEN)).toBe('Production (rotation 3f2a9c1e4b5d)');
-    expect(resendKeyName('Production (rotation 0123456789ab)', TOKEN)).toBe(
-      'Production (rotation 3f2a9c1e4b5d)',
+    expect(resendKeyName('Production', ARN, TOKEN)).toBe(`Production (rotation ${TAG})`);
+    expect(resendKeyName('Production (rotation 0123456789ab)', ARN, TOKEN)).toBe(
+      `Production (rotation ${TAG})`,
     );
-    expect(resendKeyName(SECRET_NAME, TOKEN)).toBe(`${SECRET_NAME} (rotation 3f2a9c1e4b5d)`);
-    const long = resendKeyName('x'.repeat(80), TOKEN);
+    const long = resendKeyName('x'.repeat(80), ARN, TOKEN);
     expect(long.length).toBe(RESEND_KEY_NAME_MAX);
-    expect(long.endsWith(rotationMarker(TOKEN))).toBe(true);
-    // A token that is not a UUID is hashed, so tokens sharing a prefix get different tags.
-    expect(rotationMarker('rotation-2025-06-01-a')).not.toBe(rotationMarker('rotation-2025-06-01-b'));
+    expect(long.endsWith(rotationMarker(ARN, TOKEN))).toBe(true);
+  });
+
+  it('carry a tag of the secret and the token: the same for every attempt, another for another secret or token', () => {
+    const other = secretArn('production/api-keys/resend-marketing');
+    expect(rotationMarker(ARN, TOKEN)).toBe(rotationMarker(ARN, TOKEN));
+    expect(rotationMarker(other, TOKEN)).not.toBe(rotationMarker(ARN, TOKEN));
+    expect(rotationMarker(ARN, NEXT_TOKEN)).not.toBe(rotationMarker(ARN, TOKEN));
+    expect(rotationMarker(ARN, 'rotation-2025-06-01-a')).not.toBe(
+      rotationMarker(ARN, 'rotation-2025-06-01-b'),
+    );
+  });
+
+  it("count as this rotation's only when they end with its marker", () => {
+    expect(isMarkedBy(`Production ${rotationMarker(ARN, TOKEN)}`, ARN, TOKEN)).toBe(true);
+    expect(isMarkedBy(`Production ${rotationMarker(ARN, TOKEN)} copy`, ARN, TOKEN)).toBe(false);
+    expect(isMarkedBy(`Production (rotation ${TOKEN.replace(/-/g, '').slice(0, 12)})`, ARN, TOKEN)).toBe(
+      false,
+    );
+    expect(isMarkedBy(null, ARN, TOKEN)).toBe(false);
   });
 });
 
@@ -161,7 +206,7 @@ describe('issue', () => {
     expect(fields).toEqual({
       api_key: expect.stringMatching(/^re_/),
       api_key_id: expect.any(String),
-      api_key_name: 'Production (rotation 3f2a9c1e4b5d)',
+      api_key_name: `Production (rotation ${TAG})`,
     });
     const created = fake.keys().find((k) => k.id === fields.api_key_id);
     expect(created).toMatchObject({
@@ -176,47 +221,28 @@ describe('issue', () => {
   it("uses the secret's name when the secret records no key name", async () => {
     const { secret } = seedSecret();
     const fields = await issue(secret);
-    expect(fields.api_key_name).toBe(`${SECRET_NAME} (rotation 3f2a9c1e4b5d)`);
+    expect(fields.api_key_name).toBe(`${SECRET_NAME} (rotation ${TAG})`);
   });
 
-  it('twice with the same token leaves exactly one key of that rotation, and other keys alone', async () => {
+  it('deletes nothing, not even a key an earlier attempt of this rotation left', async () => {
+    // That attempt may still be running, and its key may be the one it stores.
     const { key, secret } = seedSecret();
-    const other = fake.seedKey({ name: `Production ${rotationMarker(NEXT_TOKEN)}` });
-    const first = await issue(secret);
-    const second = await issue(secret);
-    expect(second.api_key_id).not.toBe(first.api_key_id);
-    const ids = fake.keys().map((k) => k.id);
-    expect(ids).not.toContain(first.api_key_id);
-    expect(ids.sort()).toEqual([key.id, other.id, second.api_key_id].sort());
-    expect(logger.text()).toContain('deleted a key left by an earlier attempt');
+    const earlier = fake.seedKey({ name: `Production (rotation ${TAG})` });
+    const fields = await issue(secret);
+    expect(keyIds()).toEqual([key.id, earlier.id, fields.api_key_id].sort());
+    expect(requestsTo('DELETE', /^\/api-keys\//)).toHaveLength(0);
   });
 
-  it('deletes the twin left by a create whose answer was lost and retried', async () => {
+  it('leaves the twin of a create whose answer was lost and retried to cleanup', async () => {
     const { key, secret } = seedSecret();
     fake.loseNextAnswer('POST', { status: 502, body: 'Bad Gateway' });
     const fields = await issue(secret);
     expect(requestsTo('POST', /^\/api-keys$/)).toHaveLength(2);
+    expect(fake.keys()).toHaveLength(3);
+
+    await cleanup(parse({ ...secret, ...fields }), secret);
+
     expect(keyIds()).toEqual([key.id, fields.api_key_id].sort());
-  });
-
-  it('finds the keys of an earlier attempt on a later page of the list', async () => {
-    await useFake({ pageSize: 2 });
-    const { key, secret } = seedSecret();
-    const leftover = fake.seedKey({ name: `Production ${rotationMarker(TOKEN)}` });
-    for (let i = 0; i < 5; i++) fake.seedKey({ name: `Other ${i}` });
-    const fields = await issue(secret);
-    const ids = fake.keys().map((k) => k.id);
-    expect(ids).not.toContain(leftover.id);
-    expect(ids).toContain(key.id);
-    expect(ids).toContain(fields.api_key_id);
-    expect(requestsTo('GET', /^\/api-keys$/).some((r) => r.query.get('after'))).toBe(true);
-  });
-
-  it('never deletes a key still in use, even one carrying the marker', async () => {
-    const kept = fake.seedKey({ name: `Production ${rotationMarker(TOKEN)}` });
-    const current = holding(kept);
-    await issue(current);
-    expect(fake.keys().map((k) => k.id)).toContain(kept.id);
   });
 
   it('manages a sending-only key through the admin secret, keeping permission and domain', async () => {
@@ -233,7 +259,7 @@ describe('issue', () => {
     const ctx = context({ [ADMIN_SECRET]: { api_key: admin.token, rotated_at: '2024-01-01T00:00:00Z' } });
     const fields = await issue(current, ctx);
     expect(fake.keys().find((k) => k.id === fields.api_key_id)).toMatchObject({
-      name: 'Mailer (rotation 3f2a9c1e4b5d)',
+      name: `Mailer (rotation ${TAG})`,
       permission: 'sending_access',
       domain_id: 'dom_1',
     });
@@ -261,6 +287,134 @@ describe('issue', () => {
     );
     expect(sendingAdmin.message).toContain('full_access');
     expect(fake.server.requests).toHaveLength(0);
+  });
+});
+
+describe('cleanup (testSecret, once the pending value is stored)', () => {
+  it("deletes every other key carrying this rotation's marker, and no other key", async () => {
+    const { key, secret } = seedSecret();
+    const first = await issue(secret);
+    const second = await issue(secret);
+    const otherRotation = fake.seedKey({ name: `Production (rotation ${tagOf(NEXT_TOKEN)})` });
+    const unmarked = fake.seedKey({ name: 'Production' });
+
+    await cleanup(parse({ ...secret, ...second }), secret);
+    await cleanup(parse({ ...secret, ...second }), secret); // idempotent
+
+    expect(keyIds()).toEqual([key.id, second.api_key_id, otherRotation.id, unmarked.id].sort());
+    expect(keyIds()).not.toContain(first.api_key_id);
+    expect(logger.text()).toContain('deleted a key left by another attempt of this rotation');
+  });
+
+  it('finds the leftovers on a later page of the list', async () => {
+    await useFake({ pageSize: 2 });
+    const { key, secret } = seedSecret();
+    const leftover = fake.seedKey({ name: `Production (rotation ${TAG})` });
+    for (let i = 0; i < 5; i++) fake.seedKey({ name: `Other ${i}` });
+    const fields = await issue(secret);
+
+    await cleanup(parse({ ...secret, ...fields }), secret);
+
+    const ids = fake.keys().map((k) => k.id);
+    expect(ids).not.toContain(leftover.id);
+    expect(ids).toContain(key.id);
+    expect(ids).toContain(fields.api_key_id);
+    expect(requestsTo('GET', /^\/api-keys$/).some((r) => r.query.get('after'))).toBe(true);
+  });
+
+  it('deletes the key of a create whose answer had no token', async () => {
+    const { key, secret } = seedSecret();
+    fake.loseNextAnswer('POST', { status: 201, body: { id: 'dacf4072-4119-4d88-932f-6202748ac7c8' } });
+    await failure(issue(secret));
+    const fields = await issue(secret);
+
+    await cleanup(parse({ ...secret, ...fields }), secret);
+
+    expect(keyIds()).toEqual([key.id, fields.api_key_id].sort());
+  });
+
+  it('manages keys with the AWSCURRENT key, not the pending one', async () => {
+    const { secret } = seedSecret();
+    const fields = await issue(secret);
+    fake.server.reset();
+    await cleanup(parse({ ...secret, ...fields }), secret);
+    expect(fake.server.requests.map((request) => request.headers.authorization)).toEqual([
+      `Bearer ${secret.api_key}`,
+    ]);
+  });
+
+  it('deletes nothing when the stored value records no key id', async () => {
+    const { secret } = seedSecret();
+    const leftover = fake.seedKey({ name: `Production (rotation ${TAG})` });
+    await cleanup(parse({ api_key: leftover.token }), secret);
+    expect(keyIds()).toContain(leftover.id);
+    expect(fake.server.requests).toHaveLength(0);
+  });
+});
+
+describe('two secrets rotated with the same token', () => {
+  const OTHER_SECRET = 'production/api-keys/resend-marketing';
+
+  it("never lets one secret's rotation delete the other's keys", async () => {
+    // Secret A is rotated with TOKEN: its new key becomes AWSCURRENT.
+    const a = seedSecret('Transactional');
+    const aFields = await issue(parse({ ...a.secret, api_key_name: 'Transactional' }));
+    const aCurrent = parse({ ...a.secret, ...aFields });
+    await cleanup(aCurrent, a.secret);
+    // Secret B, same account, is rotated with the same TOKEN, twice (a retried attempt).
+    const b = seedSecret('Marketing');
+    const bCurrent = parse({ ...b.secret, api_key_name: 'Marketing' });
+    const ctxB = context({}, TOKEN, { secretName: OTHER_SECRET });
+    const bFirst = await provider.issue({
+      current: bCurrent,
+      staged: undefined,
+      keep: [bCurrent],
+      context: ctxB,
+    });
+    const bSecond = await provider.issue({
+      current: bCurrent,
+      staged: undefined,
+      keep: [bCurrent],
+      context: ctxB,
+    });
+    seen.outputs.push({ ...bFirst, api_key: undefined }, { ...bSecond, api_key: undefined });
+    expect(bSecond.api_key_name).toBe(`Marketing (rotation ${tagOf(TOKEN, OTHER_SECRET)})`);
+
+    await cleanup(parse({ ...bCurrent, ...bSecond }), bCurrent, TOKEN, OTHER_SECRET);
+
+    expect(keyIds()).toContain(aFields.api_key_id); // A's AWSCURRENT key lives on
+    expect(keyIds()).not.toContain(bFirst.api_key_id); // B's own leftover is gone
+    expect(keyIds()).toEqual([a.key.id, aFields.api_key_id, b.key.id, bSecond.api_key_id].sort());
+  });
+});
+
+describe('discard (an attempt lost the race to store the pending value)', () => {
+  it('deletes the key this attempt created, managed by the AWSCURRENT key, and nothing else', async () => {
+    const { key, secret } = seedSecret();
+    const winner = await issue(secret);
+    const loser = await issue(secret);
+    const ctx = context({}, TOKEN, { current: secret });
+
+    await provider.discard?.({ created: loser, stored: parse({ ...secret, ...winner }), context: ctx });
+    await provider.discard?.({ created: loser, stored: parse({ ...secret, ...winner }), context: ctx });
+
+    expect(keyIds()).toEqual([key.id, winner.api_key_id].sort());
+    expect(requestsTo('DELETE', /^\/api-keys\//).map((r) => r.headers.authorization)).toEqual([
+      `Bearer ${secret.api_key}`,
+      `Bearer ${secret.api_key}`,
+    ]);
+    expect(logger.text()).toContain('resend: deleted the key of an attempt that lost the race');
+  });
+
+  it('deletes nothing when the stored value holds the created key', async () => {
+    const { key, secret } = seedSecret();
+    const fields = await issue(secret);
+    await provider.discard?.({
+      created: fields,
+      stored: parse({ ...secret, ...fields }),
+      context: context({}, TOKEN, { current: secret }),
+    });
+    expect(keyIds()).toEqual([key.id, fields.api_key_id].sort());
   });
 });
 
@@ -379,7 +533,7 @@ describe('a whole rotation from the seed shape, then the next', () => {
 
     const ctx2 = context({}, NEXT_TOKEN);
     const third = parse({ ...second, ...(await issue(second, ctx2)) });
-    expect(third.api_key_name).toBe(`${SECRET_NAME} (rotation 7c6b5a493827)`);
+    expect(third.api_key_name).toBe(`${SECRET_NAME} (rotation ${tagOf(NEXT_TOKEN)})`);
     await provider.test({ value: third, context: ctx2 });
     const secondRevoke = await revoke({ old: second, current: third, context: ctx2 });
     expect(secondRevoke).toEqual({ revoked: [second.api_key_id], manual: [] });
@@ -464,28 +618,26 @@ describe('provider failures', () => {
     expect(error).toBeInstanceOf(ProviderUnavailableError);
   });
 
-  it('maps a malformed list to ProviderResponseError', async () => {
+  it('maps a malformed list (in cleanup) to ProviderResponseError', async () => {
     const { secret } = seedSecret();
+    const fields = await issue(secret);
     fake.failNext({ status: 200, body: { data: 'not a list' } });
-    const error = await failure(issue(secret));
+    const error = await failure(cleanup(parse({ ...secret, ...fields }), secret));
     expect(error).toBeInstanceOf(ProviderResponseError);
     expect(error.message).toContain('data');
   });
 
-  it('maps a create answer without a token to ProviderResponseError; the next attempt deletes that key', async () => {
-    const { key, secret } = seedSecret();
+  it('maps a create answer without a token to ProviderResponseError (cleanup deletes that key later)', async () => {
+    const { secret } = seedSecret();
     fake.loseNextAnswer('POST', { status: 201, body: { id: 'dacf4072-4119-4d88-932f-6202748ac7c8' } });
     const error = await failure(issue(secret));
     expect(error).toBeInstanceOf(ProviderResponseError);
     expect(error.message).toContain('token');
     expect(fake.keys()).toHaveLength(2);
-    const fields = await issue(secret);
-    expect(keyIds()).toEqual([key.id, fields.api_key_id].sort());
   });
 
   it('maps a name Resend refuses (422) to ProviderResponseError without the request body', async () => {
     const { secret } = seedSecret();
-    fake.failNext({ status: 200, body: { object: 'list', has_more: false, data: [] } });
     fake.failNext({
       status: 422,
       body: { statusCode: 422, name: 'validation_error', message: 'The `name` field is invalid.' },

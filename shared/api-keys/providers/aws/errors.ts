@@ -80,3 +80,41 @@ export function toProviderError(operation: string, error: unknown): ProviderErro
   }
   return new ProviderError(AWS_PROVIDER, message, options);
 }
+
+/**
+ * The IAM user already has two access keys (IAM's limit) and none of them may be deleted to
+ * make room: the message names each key (hint, status, whose) and what to do. Nothing was
+ * deleted or created.
+ */
+export class AccessKeyLimitError extends ProviderError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(AWS_PROVIDER, message, options);
+    this.name = 'AccessKeyLimitError';
+  }
+}
+
+/**
+ * A key in the way is not this secret's (another application's, another secret's, or one
+ * this rotation cannot prove it created): a person must decide whether it is still needed.
+ */
+export class ForeignAccessKeyError extends AccessKeyLimitError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ForeignAccessKeyError';
+  }
+}
+
+/**
+ * A key in the way was created after this rotation began and never used, but so recently
+ * that another attempt of the step may still be storing it. Retrying is safe: from
+ * `retryAfter` on, it counts as this rotation's orphan and is deleted.
+ */
+export class AccessKeyInFlightError extends AccessKeyLimitError {
+  /** When the key stops being possibly another attempt's (its creation plus the step timeout). */
+  readonly retryAfter: Date;
+  constructor(message: string, retryAfter: Date, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AccessKeyInFlightError';
+    this.retryAfter = retryAfter;
+  }
+}

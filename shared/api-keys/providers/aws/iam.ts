@@ -65,29 +65,34 @@ export async function listKeys(iam: IAMClient, userName: string): Promise<Access
   return keys;
 }
 
-/** Deletes an access key no kept version holds (a key already gone counts as deleted), and logs it. */
-export async function deleteStaleKey(
+/** Why {@link deleteOwnKey} deletes a key, for its log line. */
+export type DeletionReason = 'superseded' | 'orphan' | 'lost-race';
+
+const DELETED: Record<DeletionReason, string> = {
+  superseded: "aws: deleted this secret's superseded access key (past its grace period)",
+  orphan:
+    'aws: deleted an access key this rotation created and never stored (created after it began, never used)',
+  'lost-race': 'aws: deleted the access key of an attempt that lost the race to store the pending value',
+};
+
+/**
+ * Deletes an access key this secret provably owns (see {@link DeletionReason}) and logs it;
+ * a key already gone counts as deleted. Never called for a key without such proof.
+ */
+export async function deleteOwnKey(
   iam: IAMClient,
   userName: string,
-  key: AccessKeyMetadata,
+  key: { readonly id: string; readonly status?: string | undefined },
+  reason: DeletionReason,
   context: ProviderContext,
 ): Promise<void> {
-  const id = key.AccessKeyId ?? '';
-  const hint = keyHint(id);
+  const hint = keyHint(key.id);
   try {
-    await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: id }));
+    await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: key.id }));
   } catch (error) {
     if (codeOf(error) !== 'NoSuchEntity') {
-      throw toProviderError(`delete the stale access key ${hint} of IAM user ${userName}`, error);
+      throw toProviderError(`delete the access key ${hint} of IAM user ${userName}`, error);
     }
   }
-  const attributes = { user: userName, key: hint, status: key.Status ?? 'unknown' };
-  if (key.Status === 'Inactive') {
-    context.logger.info('aws: deleted an inactive access key no kept version holds', attributes);
-  } else {
-    context.logger.warn(
-      'aws: deleted an active access key no version holds (an orphan of an earlier attempt)',
-      attributes,
-    );
-  }
+  context.logger.info(DELETED[reason], { user: userName, key: hint, status: key.status ?? 'unknown' });
 }

@@ -1,4 +1,5 @@
 import * as z from '../../../zod.js';
+import { headerSafe } from '../fields.js';
 
 /** The provider's registry name: secrets named `…/api-keys/aws` or tagged `rotation-provider = aws`. */
 export const AWS_PROVIDER = 'aws';
@@ -13,7 +14,7 @@ export const awsKeySecretSchema = z.looseObject({
     .requiredString()
     .check(z.regex(/^[A-Z0-9]{16,128}$/, { error: 'must be 16 to 128 upper-case letters and digits' })),
   /** The secret access key paired with `access_key_id`. */
-  secret_access_key: z.requiredString().check(z.minLength(1, { error: 'is required' })),
+  secret_access_key: z.requiredString().check(z.minLength(1, { error: 'is required' }), headerSafe()),
   /** The IAM user owning the key; when absent it is looked up with GetAccessKeyLastUsed. */
   user_name: z.optional(
     z

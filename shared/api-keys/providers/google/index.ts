@@ -10,6 +10,7 @@ import type {
   TestInput,
 } from '../../provider.js';
 import { STAGED_LABEL } from '../../staged.js';
+import { HEADER_SAFE_RULE, isHeaderSafe } from '../fields.js';
 import {
   type RecaptchaCheckOptions,
   type SafeBrowsingCheckOptions,
@@ -98,7 +99,7 @@ class GoogleProvider implements ApiKeyProvider<GoogleSecret> {
     // The staged value is checked before anything is created.
     const recaptcha = this.#stagedRecaptcha(staged, context);
     const session = await this.#keys.session(current, context, 'issue a Safe Browsing key');
-    const keyId = safeBrowsingKeyId(token);
+    const keyId = safeBrowsingKeyId(context.secret.arn, token);
     const old = current.safe_browsing_api_key_id
       ? await this.#keys.getKey(
           session,
@@ -186,9 +187,9 @@ class GoogleProvider implements ApiKeyProvider<GoogleSecret> {
       context.logger.warn('recaptcha secret not rotated: no staged value');
       return {};
     }
-    if (typeof secret !== 'string' || !/^\S+$/.test(secret)) {
+    if (typeof secret !== 'string' || secret === '' || !isHeaderSafe(secret)) {
       throw new MalformedSecretError(
-        `the ${STAGED_LABEL} value of secret ${context.secret.name} is not usable: recaptcha_secret_key: must be a non-empty string without spaces`,
+        `the ${STAGED_LABEL} value of secret ${context.secret.name} is not usable: recaptcha_secret_key: must be a non-empty string that ${HEADER_SAFE_RULE.replace(/^must be/, 'is')}`,
         ['recaptcha_secret_key'],
       );
     }

@@ -117,9 +117,12 @@ export class ApiKeysClient {
 
   /**
    * Creates the Safe Browsing key `keyId` in the session's project and waits for it. When
-   * the id is taken (409), the key of an earlier attempt of the same rotation is reused.
+   * the id is taken (409), the key is reused only if it proves to be this rotation's: the id
+   * comes from the secret and the token, and the key's display name carries the same id.
    * @returns the key's resource name, and whether it was reused rather than created.
-   * @throws {ProviderResponseError} when the id is taken by a deleted key, or the operation fails.
+   * @throws {ProviderResponseError} when the id is taken by a key that cannot be read (deleted,
+   *   or still being created by another attempt) or that does not carry the marker, or the
+   *   operation fails.
    */
   async createKey(
     session: Session,
@@ -141,13 +144,22 @@ export class ApiKeysClient {
       this.#retry,
     );
     if (created.status === 409) {
-      // An earlier attempt of this rotation created it (the id comes from the token).
       const existing = await this.getKey(session, keyName, 'read the key of an earlier attempt');
       if (!existing || existing.deleteTime) {
         throw new ProviderResponseError(
           PROVIDER,
-          `could not create a Safe Browsing key: id ${keyId} is taken in project ${session.project} by a deleted key; ` +
-            'undelete it, or cancel this rotation and start a new one',
+          `could not create a Safe Browsing key: id ${keyId} is taken in project ${session.project}, but the key cannot be read: ` +
+            'another attempt of this rotation may still be creating it (retry the step), or it was deleted ' +
+            '(undelete it, or cancel this rotation and start a new one)',
+          { status: 409 },
+        );
+      }
+      if (!(existing.displayName ?? '').endsWith(rotationSuffix(keyId))) {
+        throw new ProviderResponseError(
+          PROVIDER,
+          `could not create a Safe Browsing key: id ${keyId} is taken in project ${session.project} by a key whose display name ` +
+            `does not end with "${rotationSuffix(keyId)}", so it cannot be proven to be this rotation's; nothing was reused. ` +
+            'Find out who made it (APIs & Services → Credentials); cancel this rotation and start a new one',
           { status: 409 },
         );
       }
@@ -245,9 +257,14 @@ export class ApiKeysClient {
   }
 }
 
+/** The marker ending the display name of the key a rotation creates: `(rotation <key id>)`. */
+function rotationSuffix(keyId: string): string {
+  return `(rotation ${keyId})`;
+}
+
 /** The old key's display name with this rotation's key id in place of an earlier one, within 63 characters. */
 export function displayNameFor(old: string | undefined, keyId: string): string {
-  const suffix = ` (rotation ${keyId})`;
+  const suffix = ` ${rotationSuffix(keyId)}`;
   const base = (old ?? 'Safe Browsing').replace(/\s*\(rotation [^)]*\)$/, '').trim() || 'Safe Browsing';
   return `${base.slice(0, DISPLAY_NAME_MAX - suffix.length).trimEnd()}${suffix}`;
 }

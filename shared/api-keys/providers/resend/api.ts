@@ -1,7 +1,6 @@
 import * as z from '../../../zod.js';
 import { ProviderAuthError, type ProviderError, ProviderResponseError } from '../../errors.js';
 import { type ProviderResponse, type RetryPolicy, requestJson } from '../../http.js';
-import type { ProviderContext } from '../../provider.js';
 
 /** The provider's name, carried by every request and error of this folder. */
 export const PROVIDER = 'resend';
@@ -110,38 +109,17 @@ export class ResendApi {
     }
     throw new ProviderResponseError(PROVIDER, `could not list API keys: more than ${MAX_LIST_PAGES} pages`);
   }
-}
 
-/** Deletes the keys whose names carry `marker`, except `exceptId` and the keys still in use. */
-export async function sweep(
-  api: ResendApi,
-  manager: string,
-  marker: string,
-  kept: ReadonlySet<string>,
-  context: ProviderContext,
-  exceptId: string | undefined,
-): Promise<void> {
-  const leftovers = (await api.listKeys(manager)).filter(
-    (key) => key.id !== exceptId && (key.name ?? '').includes(marker),
-  );
-  for (const key of leftovers) {
-    if (kept.has(key.id)) {
-      context.logger.warn("resend: a key in use carries this rotation's marker; left alone", {
-        keyId: key.id,
-      });
-      continue;
-    }
-    await api.call({
-      operation: `delete API key ${key.id}`,
+  /** Deletes the key `id`; a key already gone (404) counts as deleted. Returns whether this call deleted it. */
+  async deleteKey(manager: string, id: string): Promise<boolean> {
+    const response = await this.call({
+      operation: `delete API key ${id}`,
       method: 'DELETE',
-      path: `/api-keys/${encodeURIComponent(key.id)}`,
+      path: `/api-keys/${encodeURIComponent(id)}`,
       key: manager,
       notFoundOk: true,
     });
-    context.logger.info('resend: deleted a key left by an earlier attempt of this rotation', {
-      keyId: key.id,
-      keyName: key.name,
-    });
+    return response.status !== 404;
   }
 }
 

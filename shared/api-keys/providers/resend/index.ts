@@ -2,10 +2,11 @@ import type { SecretFields } from '../../../rotation/strategy.js';
 import { KeyTestFailedError, ProviderError } from '../../errors.js';
 import { DEFAULT_RETRY, keyHint, type RetryPolicy, requestJson } from '../../http.js';
 import type { ApiKeyProvider, ProviderContext, RevokeOutcome } from '../../provider.js';
-import { bodyOf, createdKeySchema, errorName, PROVIDER, ResendApi, sweep } from './api.js';
-import { type ResendSecret, resendKeyName, resendSecretSchema, rotationMarker } from './schema.js';
+import { bodyOf, createdKeySchema, errorName, PROVIDER, ResendApi } from './api.js';
+import { isMarkedBy, type ResendSecret, resendKeyName, resendSecretSchema } from './schema.js';
 
 export {
+  isMarkedBy,
   RESEND_KEY_NAME_MAX,
   RESEND_PERMISSIONS,
   type ResendPermission,
@@ -48,13 +49,18 @@ export function createResendProvider(options: ResendProviderOptions): ApiKeyProv
     name: PROVIDER,
     schema: resendSecretSchema,
 
-    async issue({ current, keep, context }): Promise<SecretFields> {
+    /**
+     * Creates the new key, named with this rotation's marker. It deletes nothing: another
+     * attempt of this step may be running, and its key may be the one that gets stored.
+     * Keys of attempts that died or lost the race are deleted by {@link cleanup}.
+     */
+    async issue({ current, context }): Promise<SecretFields> {
       const manager = await managerKey(current, context);
-      const marker = rotationMarker(context.token);
-      const name = resendKeyName(current.api_key_name ?? context.secret.name, context.token);
-      const kept = new Set(keep.map((value) => value.api_key_id).filter((id) => id !== undefined));
-      // Resend shows a token once: a key left by an earlier attempt of this rotation is useless.
-      await sweep(api, manager, marker, kept, context, undefined);
+      const name = resendKeyName(
+        current.api_key_name ?? context.secret.name,
+        context.secret.arn,
+        context.token,
+      );
       const created = await api.call({
         operation: 'create an API key',
         method: 'POST',
@@ -74,10 +80,47 @@ export function createResendProvider(options: ResendProviderOptions): ApiKeyProv
         keyId: id,
         keyName: name,
         permission: current.permission,
+        versionId: context.token,
       });
-      // A create whose answer was lost and retried leaves a twin: delete every other key of this rotation.
-      await sweep(api, manager, marker, kept, context, id);
       return { api_key: token, api_key_id: id, api_key_name: name };
+    },
+
+    /** Another attempt stored its key first: deletes the key this attempt created. */
+    async discard({ created, stored, context }): Promise<void> {
+      const id = created.api_key_id;
+      if (typeof id !== 'string' || id === '' || id === stored.api_key_id) return;
+      const manager = await managerKey(await currentValue(context), context);
+      const deleted = await api.deleteKey(manager, id);
+      context.logger.info(
+        deleted
+          ? 'resend: deleted the key of an attempt that lost the race to store the pending value'
+          : 'resend: the key of an attempt that lost the race was already deleted',
+        { keyId: id },
+      );
+    },
+
+    /**
+     * Deletes the keys carrying this rotation's marker (this secret's ARN and this token) that
+     * the stored pending value does not hold: those of attempts that crashed, lost the race, or
+     * whose create was retried after its answer was lost. No other key is touched.
+     */
+    async cleanup({ value, context }): Promise<void> {
+      const storedId = value.api_key_id;
+      if (!storedId) {
+        context.logger.warn('resend: the pending value records no api_key_id; no leftover key is deleted');
+        return;
+      }
+      const manager = await managerKey(await currentValue(context), context);
+      const leftovers = (await api.listKeys(manager)).filter(
+        (key) => key.id !== storedId && isMarkedBy(key.name, context.secret.arn, context.token),
+      );
+      for (const key of leftovers) {
+        await api.deleteKey(manager, key.id);
+        context.logger.info('resend: deleted a key left by another attempt of this rotation', {
+          keyId: key.id,
+          keyName: key.name,
+        });
+      }
     },
 
     async test({ value, context }): Promise<void> {
@@ -131,20 +174,29 @@ export function createResendProvider(options: ResendProviderOptions): ApiKeyProv
       const id = old.api_key_id;
       if (!id || manual.length > 0) return { revoked: [], manual };
       const manager = await managerKey(current, context);
-      const response = await api.call({
-        operation: `delete API key ${id}`,
-        method: 'DELETE',
-        path: `/api-keys/${encodeURIComponent(id)}`,
-        key: manager,
-        notFoundOk: true,
+      const deleted = await api.deleteKey(manager, id);
+      context.logger.info(deleted ? 'resend: API key deleted' : 'resend: API key was already deleted', {
+        keyId: id,
       });
-      context.logger.info(
-        response.status === 404 ? 'resend: API key was already deleted' : 'resend: API key deleted',
-        { keyId: id },
-      );
       return { revoked: [id], manual: [] };
     },
   };
+}
+
+/**
+ * AWSCURRENT's value of the secret being rotated: its key (or its admin secret's) manages
+ * keys in every step, so a pending key that does not work yet fails only its own test.
+ */
+async function currentValue(context: ProviderContext): Promise<ResendSecret> {
+  const parsed = resendSecretSchema.safeParse(await context.readSecret(context.secret.arn));
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(value)');
+    throw new ProviderError(
+      PROVIDER,
+      `the AWSCURRENT version of secret ${context.secret.name} is not a valid Resend secret (fields: ${fields.join(', ')})`,
+    );
+  }
+  return parsed.data;
 }
 
 /**

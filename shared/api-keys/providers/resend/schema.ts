@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
 import * as z from '../../../zod.js';
+import { headerSafe } from '../fields.js';
+import { rotationDigest } from '../marker.js';
 
 /** Resend's API-key permissions: `sending_access` keys may only send email. */
 export const RESEND_PERMISSIONS = ['full_access', 'sending_access'] as const;
@@ -23,9 +24,13 @@ export const resendSecretSchema = z.looseObject({
   /** The Resend API key (`re_…`). */
   api_key: z
     .requiredString()
-    .check(z.startsWith('re_', { error: 'must be a Resend API key (starting with re_)' })),
-  /** Resend's id of `api_key`; absent until this product has issued the key. */
-  api_key_id: optionalText(),
+    .check(z.startsWith('re_', { error: 'must be a Resend API key (starting with re_)' }), headerSafe()),
+  /** Resend's id of `api_key` (sent in URLs); absent until this product has issued the key. */
+  api_key_id: z.optional(
+    z
+      .string({ error: 'must be a string' })
+      .check(z.minLength(1, { error: 'must not be empty' }), headerSafe()),
+  ),
   /** The key's name at Resend. */
   api_key_name: optionalText(),
   /** What `api_key` may do; `full_access` when absent. */
@@ -43,31 +48,35 @@ export const resendSecretSchema = z.looseObject({
 export type ResendSecret = z.infer<typeof resendSecretSchema>;
 
 /**
- * A short, deterministic tag of a rotation's token, carried in the names of the keys it
- * creates. Resend caps names at 50 characters, too short for a whole token: a UUID token
- * (what Secrets Manager generates) gives its first 12 hex digits, so a person can match the
- * key to the version id; any other token gives 12 hex digits of its SHA-256.
+ * The tag of one rotation of one secret, carried in the names of the keys it creates: 12 hex
+ * digits of the SHA-256 of the secret's ARN and the rotation's token (Resend caps names at 50
+ * characters). Another secret rotated with the same token gets another tag, so a name
+ * carrying this tag proves the key is this secret's, made by this rotation.
  */
-export function rotationTag(token: string): string {
-  if (/^[0-9a-f]{8}-[0-9a-f]{4}-/i.test(token)) return token.replace(/-/g, '').slice(0, 12).toLowerCase();
-  return createHash('sha256').update(token).digest('hex').slice(0, 12);
+export function rotationTag(secretArn: string, token: string): string {
+  return rotationDigest(secretArn, token, 12);
 }
 
-/** The marker that names a key as created by the rotation with this token: `(rotation <tag>)`. */
-export function rotationMarker(token: string): string {
-  return `(rotation ${rotationTag(token)})`;
+/** The marker that ends the name of a key created by this rotation of this secret: `(rotation <tag>)`. */
+export function rotationMarker(secretArn: string, token: string): string {
+  return `(rotation ${rotationTag(secretArn, token)})`;
 }
 
 /**
  * The name of the key a rotation creates: `<base> (rotation <tag>)`, where `base` loses an
  * earlier rotation's suffix and is shortened so that the name fits Resend's 50 characters.
  */
-export function resendKeyName(baseName: string, token: string): string {
-  const suffix = ` ${rotationMarker(token)}`;
+export function resendKeyName(baseName: string, secretArn: string, token: string): string {
+  const suffix = ` ${rotationMarker(secretArn, token)}`;
   const base = baseName
     .replace(/\s*\(rotation [^()]*\)\s*$/, '')
     .trim()
     .slice(0, Math.max(0, RESEND_KEY_NAME_MAX - suffix.length))
     .trimEnd();
   return `${base}${suffix}`.trim();
+}
+
+/** True when the key named `name` carries the marker of this rotation of this secret. */
+export function isMarkedBy(name: string | null | undefined, secretArn: string, token: string): boolean {
+  return (name ?? '').endsWith(rotationMarker(secretArn, token));
 }
