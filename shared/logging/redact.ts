@@ -7,6 +7,7 @@
  */
 import { ConfigurationError } from '../config/env.js';
 import { RotationError } from '../rotation/errors.js';
+import { SecretsError } from '../secrets/errors.js';
 import { jsonTypeOf } from '../zod.js';
 
 /** How many causes deep a chain is followed; the rest is left out. */
@@ -42,7 +43,10 @@ export class RedactedError extends Error {
 /** Errors whose messages this product writes, and which never carry a value. */
 function isOwnError(value: unknown): value is Error {
   return (
-    value instanceof RotationError || value instanceof ConfigurationError || value instanceof RedactedError
+    value instanceof RotationError ||
+    value instanceof ConfigurationError ||
+    value instanceof SecretsError ||
+    value instanceof RedactedError
   );
 }
 

@@ -434,7 +434,7 @@ describe('a losing attempt that dies before discarding its key', () => {
     const outcome = await race(arn, token, { offsetMs: 1000, first: 0, second: dieAfterRefusal });
 
     expect(injected).toBe(1);
-    expect(outcome.endings).toEqual(['SecretStoreError', 'done']);
+    expect(outcome.endings).toEqual(['SecretsManagerUnavailableError', 'done']);
     expect(outcome.refused).toBe(1);
     const stored = await valueWith(arn, 'AWSPENDING');
     const leftovers = (await c.live()).filter((id) => id !== c.keyOf(value) && id !== c.keyOf(stored));

@@ -483,7 +483,7 @@ describe.each(cases)('rotateApiKey with the $name provider', (c) => {
 
     // Assess: the key superseded 60 s ago is live (aws has no room for a third key and says so).
     expect(await c.live()).toEqual(expect.arrayContaining([c.keyOf(value), c.keyOf(second)]));
-    if (c.name === 'aws') expect(attempt).toMatchObject({ name: 'ProviderError' });
+    if (c.name === 'aws') expect(attempt).toMatchObject({ name: 'AccessKeyLimitError' });
     else expect(attempt).toMatchObject([{ outcome: 'done' }]);
     expect(output.text()).toContain('previous key kept: its grace period is not over');
     // Its schedule runs at the end of the grace period counted from the finish, not from rotated_at.

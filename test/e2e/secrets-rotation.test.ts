@@ -51,7 +51,10 @@ function application(env: Record<string, string>) {
 
 /** The version ids of the audit lines so far, with their sources. */
 function reads(): [unknown, unknown][] {
-  return auditLines(watch.text()).map((line) => [line.source, line.versionId]);
+  // The application's lines only: the rotation worker audits its own reads (service rotate-api-key).
+  return auditLines(watch.text())
+    .filter((line) => line.service === 'muejam-app')
+    .map((line) => [line.source, line.versionId]);
 }
 
 /** The warnings withFreshCredentials wrote before its retries: the kind and code of each failure. */

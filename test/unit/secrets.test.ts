@@ -255,7 +255,8 @@ describe('Secrets with USE_SECRETS_MANAGER=False (development)', () => {
 
     expect(error).toBeInstanceOf(InvalidSecretValueError);
     expect(error.message).toBe(
-      'the environment variables of development/api-keys/resend is not valid: RESEND_API_KEY: must be a Resend API key (starting with re_)',
+      'the environment variables of development/api-keys/resend is not valid: RESEND_API_KEY: must be a Resend API key (starting with re_); ' +
+        'RESEND_API_KEY: must be printable ASCII without spaces (no control characters such as CR, LF, NUL or TAB, and no non-ASCII characters)',
     );
     expect(error.message).not.toContain('not-a-resend-key');
   });
