@@ -20,7 +20,8 @@ const EVENT_SOURCE = 'secretsmanager.amazonaws.com';
 /** The longest text copied from an event (error messages, user agents). */
 const MAX_TEXT = 500;
 
-const text = () => z.optional(z.string());
+/** An optional text field; CloudTrail writes some absent fields as null. */
+const text = () => z.optional(z.nullable(z.string()));
 
 /** The EventBridge envelope: only the fields this product reads. */
 const envelopeSchema = z.object({
@@ -232,12 +233,14 @@ export function secretNameOf(secretArn: string): string {
   return name ? name.replace(/-[A-Za-z0-9]{6}$/, '') : secretArn;
 }
 
-function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
-  return (value === undefined || value === '' ? {} : { [key]: value }) as { [P in K]?: string };
+function optional<K extends string>(key: K, value: string | null | undefined): { [P in K]?: string } {
+  return (value === undefined || value === null || value === '' ? {} : { [key]: value }) as {
+    [P in K]?: string;
+  };
 }
 
-function clip(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
+function clip(value: string | null | undefined): string | undefined {
+  if (value === undefined || value === null) return undefined;
   const flat = value.replace(/[\r\n\t]+/g, ' ');
   return flat.length > MAX_TEXT ? `${flat.slice(0, MAX_TEXT)}…` : flat;
 }
