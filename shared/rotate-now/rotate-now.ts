@@ -215,16 +215,23 @@ async function rotate(
 }
 
 /**
- * Starts a rotation with RotateSecret (the secret's own rotation configuration, at once) and a
- * token of our own, so that the new version is known even when the answer is lost: a failed
- * call whose version exists, staged AWSPENDING, did start the rotation (moto, which cannot
- * invoke a Lambda, stages the version and then answers ResourceNotFoundException).
+ * Starts a rotation with RotateSecret, at once, with a token of our own, so that the new
+ * version is known even when the answer is lost: a failed call whose version exists, staged
+ * AWSPENDING, did start the rotation (moto, which cannot invoke a Lambda, stages the version
+ * and then answers ResourceNotFoundException). The secret's own rotation function ARN is
+ * restated: AWS keeps the stored schedule either way, but moto, given no ARN, clears it and
+ * promotes the empty placeholder to AWSCURRENT.
  */
 async function startRotation(deps: RotateNowDependencies, secret: RotationTarget): Promise<string> {
   const token = randomUUID();
   try {
     await deps.secretsManager.send(
-      new RotateSecretCommand({ SecretId: secret.arn, ClientRequestToken: token, RotateImmediately: true }),
+      new RotateSecretCommand({
+        SecretId: secret.arn,
+        ClientRequestToken: token,
+        RotationLambdaARN: secret.rotationLambdaArn,
+        RotateImmediately: true,
+      }),
     );
     return token;
   } catch (error) {

@@ -56,7 +56,9 @@ function invoker() {
     ran,
     invoker: new InProcessRotationInvoker(() => async (event) => {
       ran.push(event.Step);
-      return handler(event, { invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:rotateDatabase' } as never);
+      return handler(event, {
+        invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:rotateDatabase',
+      } as never);
     }),
   };
 }
@@ -76,7 +78,10 @@ function repair(options: { client?: typeof sm; now?: () => Date; minAgeMs?: numb
           now: options.now ?? TWO_HOURS_LATER,
         },
         arn,
-        { ...(options.minAgeMs !== undefined ? { minAgeMs: options.minAgeMs } : {}), dryRun: options.dryRun ?? false },
+        {
+          ...(options.minAgeMs !== undefined ? { minAgeMs: options.minAgeMs } : {}),
+          dryRun: options.dryRun ?? false,
+        },
       ),
   };
 }
@@ -96,7 +101,13 @@ async function databaseSecret() {
 
 async function superuserQuery(sql: string, values: unknown[]): Promise<void> {
   const { host, port, superuser, superuserPassword } = stack().postgres;
-  const client = new pg.Client({ host, port, user: superuser, password: superuserPassword, database: 'postgres' });
+  const client = new pg.Client({
+    host,
+    port,
+    user: superuser,
+    password: superuserPassword,
+    database: 'postgres',
+  });
   await client.connect();
   try {
     const { rows } = await client.query<{ sql: string }>(sql, values);
@@ -179,7 +190,11 @@ describe('repairStuckRotation', () => {
 
     const result = await repair({ now: () => new Date() }).run(arn);
 
-    expect(result).toMatchObject({ status: RepairStatus.DEFERRED, action: RepairAction.WAIT, versionId: token });
+    expect(result).toMatchObject({
+      status: RepairStatus.DEFERRED,
+      action: RepairAction.WAIT,
+      versionId: token,
+    });
     expect(result.reason).toMatch(/younger than the 60 min/);
     expect(await stagesOf(sm, arn)).toEqual(before);
   });
@@ -199,7 +214,12 @@ describe('repairStuckRotation', () => {
   it('stops, saying which step refused and why, when the pending value does not parse; nothing is discarded', async () => {
     const { arn, token } = await databaseSecret();
     await sm.send(
-      new PutSecretValueCommand({ SecretId: arn, ClientRequestToken: token, SecretString: '{"host": ', VersionStages: ['AWSPENDING'] }),
+      new PutSecretValueCommand({
+        SecretId: arn,
+        ClientRequestToken: token,
+        SecretString: '{"host": ',
+        VersionStages: ['AWSPENDING'],
+      }),
     );
     const before = await stagesOf(sm, arn);
 
@@ -208,7 +228,11 @@ describe('repairStuckRotation', () => {
     expect(result).toMatchObject({
       status: RepairStatus.FAILED,
       action: RepairAction.FINISH_ROTATION,
-      failure: { step: 'setSecret', errorType: 'MalformedSecretError', message: expect.stringContaining('is not valid JSON') },
+      failure: {
+        step: 'setSecret',
+        errorType: 'MalformedSecretError',
+        message: expect.stringContaining('is not valid JSON'),
+      },
     });
     expect(result.reason).toContain('setSecret refused: MalformedSecretError');
     expect(await stagesOf(sm, arn)).toEqual(before);
@@ -219,7 +243,10 @@ describe('repairStuckRotation', () => {
     await runSteps(rotateDatabase(), arn, token, ['createSecret']);
     const outOfBand = hostilePassword();
     seen.push(outOfBand, (await valueAt(sm, arn, 'AWSPENDING'))?.password ?? '');
-    await superuserQuery("SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text) AS sql", [username, outOfBand]);
+    await superuserQuery("SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text) AS sql", [
+      username,
+      outOfBand,
+    ]);
 
     const result = await repair().run(arn);
 
@@ -265,7 +292,11 @@ describe('repairStuckRotation', () => {
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const input = args.input as { RemoveFromVersionId?: string; VersionStage?: string };
-        if (context.commandName === 'UpdateSecretVersionStageCommand' && input.RemoveFromVersionId === token && fired++ === 0) {
+        if (
+          context.commandName === 'UpdateSecretVersionStageCommand' &&
+          input.RemoveFromVersionId === token &&
+          fired++ === 0
+        ) {
           await sm.send(
             new PutSecretValueCommand({
               SecretId: arn,
