@@ -48,6 +48,7 @@ import {
   valueAt,
 } from '../support/bed.js';
 import { type FakeResend, startFakeResend } from '../support/fakes/resend-server.js';
+import { rejectionOf } from '../support/rejection.js';
 
 /**
  * rotateNow end to end on moto, PostgreSQL and a fake Resend, with the production wiring for
@@ -105,15 +106,6 @@ function rotateNow(
 }
 
 const invoke = (handler: ReturnType<typeof rotateNow>, event: unknown) => handler(event, lambdaContext);
-
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(Error);
-  return error as Error;
-}
 
 /** A database role and its seed-shaped secret under production/database/, rotation configured. */
 async function databaseSecret(options: { rotate?: boolean } = {}) {

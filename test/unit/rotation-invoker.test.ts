@@ -12,6 +12,7 @@ import {
   StepFailedError,
   StepInvocationError,
 } from '../../shared/repair/index.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const lambda = mockClient(LambdaClient);
 const FUNCTION_ARN =
@@ -25,15 +26,6 @@ const event = {
 /** A response payload as the SDK hands it over (its blob adapter is a Uint8Array with helpers the code does not use). */
 const payload = (value: unknown) =>
   new TextEncoder().encode(JSON.stringify(value)) as InvokeCommandOutput['Payload'];
-
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(Error);
-  return error as Error;
-}
 
 beforeEach(() => {
   lambda.reset();
