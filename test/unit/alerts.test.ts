@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { accessDeniedAlert, classifyEvent, rotationAlert, secretNameOf } from '../../shared/alerts/index.js';
+import {
+  accessDeniedAlert,
+  alertTopicArn,
+  classifyEvent,
+  loadAlertConfig,
+  rotationAlert,
+  secretNameOf,
+} from '../../shared/alerts/index.js';
+import { ConfigurationError } from '../../shared/config/index.js';
 import { sampleEvent } from '../support/events.js';
 
 describe('classifyEvent', () => {
@@ -172,5 +180,30 @@ describe('secretNameOf', () => {
     expect(
       secretNameOf('arn:aws:secretsmanager:us-east-1:123456789012:secret:production/api-keys/aws-Ab12Cd'),
     ).toBe('production/api-keys/aws');
+  });
+});
+
+describe('alertTopicArn', () => {
+  it('takes ALERT_TOPIC_ARN as given, else builds the ARN beside the function', () => {
+    const functionArn =
+      'arn:aws:lambda:eu-west-1:111122223333:function:secrets-rotation-production-rotationEvents';
+
+    expect(
+      alertTopicArn({ topicArn: 'arn:aws:sns:us-east-1:123456789012:mine', topicName: 'x', functionArn }),
+    ).toBe('arn:aws:sns:us-east-1:123456789012:mine');
+    expect(alertTopicArn({ topicName: 'secrets-rotation-production-alerts', functionArn })).toBe(
+      'arn:aws:sns:eu-west-1:111122223333:secrets-rotation-production-alerts',
+    );
+    expect(alertTopicArn({ topicName: 'secrets-rotation-production-alerts' })).toBeUndefined();
+  });
+});
+
+describe('loadAlertConfig', () => {
+  it('reads the topic and refuses a value that is not a topic ARN or name, naming the variable', () => {
+    expect(loadAlertConfig({ ALERT_TOPIC_NAME: 'alerts' })).toEqual({ topicName: 'alerts' });
+    expect(() => loadAlertConfig({ ALERT_TOPIC_ARN: 'alerts' })).toThrow(
+      /ALERT_TOPIC_ARN must be an SNS topic ARN/,
+    );
+    expect(() => loadAlertConfig({ ALERT_TOPIC_NAME: 'a b' })).toThrow(ConfigurationError);
   });
 });
