@@ -1,0 +1,52 @@
+import type { Context } from 'aws-lambda';
+import { InProcessRotationInvoker, type StepTarget } from '../../shared/repair/index.js';
+import { managedCategory } from '../../shared/rotate-now/index.js';
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+/** Where a step runs in process when the secret has no rotation function ARN (local runs). */
+const LOCAL_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:local-rotation';
+
+/**
+ * Runs rotation steps through the real `rotateDatabase` and `rotateApiKey` handlers in this
+ * process, picked by the secret's category (`{environment}/database/…`, `…/api-keys/…`), as
+ * Secrets Manager would invoke them. For local runs against moto, which cannot invoke a
+ * Lambda. The handlers are loaded on first use and read their configuration then.
+ */
+export function inProcessStepInvoker(environment: string): InProcessRotationInvoker {
+  return new InProcessRotationInvoker((target) => async (event) => {
+    const handler = await handlerFor(target, environment);
+    return handler(event, contextFor(target));
+  });
+}
+
+async function handlerFor(target: StepTarget, environment: string): Promise<Handler> {
+  switch (managedCategory(target.secretName, environment)) {
+    case 'database':
+      return (await import('../rotate-database/handler.js')).handler;
+    case 'api-keys':
+      return (await import('../rotate-api-key/handler.js')).handler;
+    default:
+      throw new Error(`no rotation handler for secret ${target.secretName}`);
+  }
+}
+
+/** The context Lambda would give the rotation function: its own ARN as invoked. */
+function contextFor(target: StepTarget): Context {
+  const arn = target.functionArn ?? LOCAL_ARN;
+  const functionName = arn.split(':')[6] ?? 'local-rotation';
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: arn,
+    memoryLimitInMB: '256',
+    awsRequestId: 'in-process',
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'in-process',
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

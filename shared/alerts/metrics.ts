@@ -1,0 +1,35 @@
+/**
+ * Metric names of the rotation operations (CloudWatch embedded metrics through Powertools
+ * Metrics, namespace {@link METRICS_NAMESPACE}). Kept minimal until the policy job's metrics
+ * helper exists; then these names move there.
+ */
+
+/** The CloudWatch namespace of this product's metrics. */
+export const METRICS_NAMESPACE = 'SecretsRotation';
+
+/** Counters, one data point of 1 per occurrence. */
+export const RotationMetric = {
+  /** Secrets Manager started a rotation (RotationStarted events: every trigger). */
+  STARTED: 'RotationsStarted',
+  SUCCEEDED: 'RotationsSucceeded',
+  FAILED: 'RotationsFailed',
+  ABANDONED: 'RotationsAbandoned',
+  /** A stuck rotation was cleared (placeholder unlabelled or rotation finished). */
+  REPAIRED: 'RotationsRepaired',
+  ROLLED_BACK: 'RotationsRolledBack',
+  /** An AccessDenied Secrets Manager call. */
+  ACCESS_DENIED: 'UnauthorizedAccessAttempts',
+} as const;
+
+/** One of {@link RotationMetric}'s values. */
+export type RotationMetric = (typeof RotationMetric)[keyof typeof RotationMetric];
+
+/** Where counts go; Powertools' `Metrics` satisfies it. */
+export interface MetricsSink {
+  addMetric(name: string, unit: 'Count', value: number): void;
+}
+
+/** Adds one occurrence of `metric`, when there is a sink. */
+export function countMetric(sink: MetricsSink | undefined, metric: RotationMetric): void {
+  sink?.addMetric(metric, 'Count', 1);
+}

@@ -1,0 +1,7 @@
+export { type ApiKeyCheckOptions, apiKeyCheck } from './api-key.js';
+export type { CheckContext, CheckOutcome, PreviousCredentialCheck } from './check.js';
+export { createRollbackChecks, type RollbackCheckParts } from './checks.js';
+export { RollbackError, RollbackRefusedError } from './errors.js';
+export { IamKeyReactivator, type ReactivatedKey } from './iam-reactivation.js';
+export { postgresSingleUserCheck } from './postgres.js';
+export { type RollbackDependencies, type RollbackResult, rollBack } from './rollback.js';

@@ -1,0 +1,129 @@
+import {
+  type RotationInvoker,
+  type RotationTarget,
+  StepFailedError,
+  StepInvocationError,
+  type StepReport,
+} from '../repair/index.js';
+import { ROTATED_AT_FIELD, Stage, Steps } from '../rotation/constants.js';
+import { parseJsonObject } from '../rotation/parse.js';
+import type { SecretStore } from '../rotation/secret-store.js';
+import type { RotationLogger } from '../rotation/strategy.js';
+
+/** How a rotation that was waited for ended. */
+export interface RotationOutcome {
+  readonly status: 'succeeded' | 'failed';
+  /** Who ran the steps to the end: Secrets Manager, or rotateNow after the settle time. */
+  readonly ranBy: 'secrets-manager' | 'rotate-now';
+  /** The new AWSCURRENT's `rotated_at` (that field only), when it succeeded. */
+  readonly rotated_at?: string;
+  readonly failure?: { readonly step: string; readonly errorType: string; readonly message: string };
+  readonly steps: readonly StepReport[];
+}
+
+/** Dependencies of {@link waitForRotation}. */
+export interface WaitDependencies {
+  readonly store: SecretStore;
+  readonly invoker: RotationInvoker;
+  readonly logger: RotationLogger;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** Timing of {@link waitForRotation}. */
+export interface WaitOptions {
+  /** How long Secrets Manager gets to finish the rotation on its own. */
+  readonly settleMs: number;
+  /** How often the secret's labels are read meanwhile. */
+  readonly pollMs: number;
+}
+
+/**
+ * Learns how the rotation of `token` ends. Secrets Manager runs the steps (RotateSecret
+ * invoked the rotation function), and its labels are read every `pollMs`: the token's
+ * version becoming AWSCURRENT, with AWSPENDING removed, is success; the version losing
+ * AWSPENDING without becoming current is an abandoned rotation. Secrets Manager does not say
+ * why a rotation failed, so when it has not finished after `settleMs`, the four steps are run
+ * once more through `invoker` with the same token. Every step is idempotent and safe against
+ * a concurrent attempt, so this resumes a slow or failed rotation where it stopped, and a
+ * step that fails again reports its error type and message: the reason.
+ */
+export async function waitForRotation(
+  deps: WaitDependencies,
+  secret: RotationTarget,
+  token: string,
+  options: WaitOptions,
+): Promise<RotationOutcome> {
+  const deadline = deps.now() + options.settleMs;
+  for (;;) {
+    const stages = (await deps.store.describe(secret.arn)).versions[token] ?? [];
+    if (stages.includes(Stage.CURRENT) && !stages.includes(Stage.PENDING)) {
+      return succeeded(deps, secret, token, 'secrets-manager', []);
+    }
+    if (!stages.includes(Stage.PENDING)) {
+      return {
+        status: 'failed',
+        ranBy: 'secrets-manager',
+        steps: [],
+        failure: {
+          step: 'rotation',
+          errorType: 'RotationAbandoned',
+          message: `version ${token} lost its AWSPENDING label without becoming AWSCURRENT: the rotation was abandoned (a new value was stored during it, or someone removed the label)`,
+        },
+      };
+    }
+    const left = deadline - deps.now();
+    if (left <= 0) break;
+    await deps.sleep(Math.min(options.pollMs, left));
+  }
+  deps.logger.info('rotation not finished by Secrets Manager yet; running its steps', {
+    versionId: token,
+    how: deps.invoker.description,
+  });
+  const reports: StepReport[] = [];
+  for (const step of Steps) {
+    try {
+      reports.push(
+        await deps.invoker.invoke(
+          { secretName: secret.name, functionArn: secret.rotationLambdaArn },
+          { SecretId: secret.arn, ClientRequestToken: token, Step: step },
+        ),
+      );
+    } catch (error) {
+      if (error instanceof StepFailedError) {
+        return failed(reports, { step, errorType: error.errorType, message: error.errorMessage });
+      }
+      if (error instanceof StepInvocationError) {
+        return failed(reports, { step, errorType: error.name, message: error.message });
+      }
+      throw error;
+    }
+  }
+  return succeeded(deps, secret, token, 'rotate-now', reports);
+}
+
+function failed(steps: StepReport[], failure: NonNullable<RotationOutcome['failure']>): RotationOutcome {
+  return { status: 'failed', ranBy: 'rotate-now', steps, failure };
+}
+
+async function succeeded(
+  deps: WaitDependencies,
+  secret: RotationTarget,
+  token: string,
+  ranBy: RotationOutcome['ranBy'],
+  steps: StepReport[],
+): Promise<RotationOutcome> {
+  const raw = await deps.store.getVersion(secret.arn, token);
+  const value =
+    raw === undefined
+      ? undefined
+      : parseJsonObject(raw, `the new AWSCURRENT version ${token} of secret ${secret.name}`)[
+          ROTATED_AT_FIELD
+        ];
+  return {
+    status: 'succeeded',
+    ranBy,
+    steps,
+    ...(typeof value === 'string' ? { rotated_at: value } : {}),
+  };
+}

@@ -1,0 +1,532 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  DeleteAccessKeyCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { inProcessStepInvoker } from '../../functions/lib/in-process-steps.js';
+import { buildRotateNowHandler } from '../../functions/rotate-now/handler.js';
+import { METRICS_NAMESPACE } from '../../shared/alerts/index.js';
+import { KeyTestFailedError } from '../../shared/api-keys/index.js';
+import { createProviders } from '../../shared/api-keys/providers/index.js';
+import {
+  loadApiKeyRotationConfig,
+  loadConnectorOptions,
+  loadPasswordPolicy,
+} from '../../shared/config/index.js';
+import { SecretsManagerPasswordSource } from '../../shared/password/index.js';
+import { createPostgresConnector } from '../../shared/postgres/index.js';
+import { createRollbackChecks } from '../../shared/rollback/index.js';
+import type { RotateNowConfig, RotationReport } from '../../shared/rotate-now/index.js';
+import { SecretStore } from '../../shared/rotation/index.js';
+import {
+  canLogin,
+  captureOutput,
+  createRole,
+  createRotatingSecret,
+  findLeaks,
+  hostilePassword,
+  lambdaContext,
+  runSteps,
+  secretsManager,
+  seedDatabaseSecret,
+  stack,
+  stagesOf,
+  startRotation,
+  uniqueName,
+  valueAt,
+} from '../support/bed.js';
+import { type FakeResend, startFakeResend } from '../support/fakes/resend-server.js';
+import { rejectionOf } from '../support/rejection.js';
+
+/**
+ * rotateNow end to end on moto, PostgreSQL and a fake Resend, with the production wiring for
+ * local runs: the steps run through the real rotateDatabase and rotateApiKey handlers in
+ * process (moto cannot invoke a Lambda), configured from the environment as on a cold start.
+ */
+
+let resend: FakeResend;
+let sm: SecretsManagerClient;
+let iam: IAMClient;
+let output: ReturnType<typeof captureOutput>;
+let seen: string[];
+/** Every command rotateNow's Secrets Manager client sent: name and input. */
+let sent: { command: string; input: Record<string, unknown> }[];
+const savedEnv = { ...process.env };
+
+const CONFIG: RotateNowConfig = { environment: 'production', settleMs: 0, pollMs: 10, repairMinAgeMs: 0 };
+
+function recorded(client: SecretsManagerClient): SecretsManagerClient {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      sent.push({ command: context.commandName ?? '', input: args.input as Record<string, unknown> });
+      return next(args);
+    },
+    { step: 'initialize', name: 'record' },
+  );
+  return client;
+}
+
+function rotateNow(
+  options: {
+    config?: Partial<RotateNowConfig>;
+    sleep?: (ms: number) => Promise<void>;
+    metrics?: Metrics;
+    providers?: ReturnType<typeof createProviders>;
+  } = {},
+) {
+  const client = recorded(secretsManager());
+  const apiKeys = loadApiKeyRotationConfig({ RESEND_API_URL: resend.url, IAM_PROPAGATION_DELAY_MS: '10' });
+  return buildRotateNowHandler({
+    config: { ...CONFIG, ...options.config },
+    secretsManager: client,
+    logger: new Logger({ serviceName: 'rotate-now-e2e' }),
+    invoker: inProcessStepInvoker('production'),
+    rollbackCheckFor: createRollbackChecks({
+      store: new SecretStore(client),
+      connector: createPostgresConnector(loadConnectorOptions({})),
+      passwords: new SecretsManagerPasswordSource(client, loadPasswordPolicy({})),
+      providers: options.providers ?? createProviders(apiKeys, { iam }),
+      iam,
+    }),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+  });
+}
+
+const invoke = (handler: ReturnType<typeof rotateNow>, event: unknown) => handler(event, lambdaContext);
+
+/** A database role and its seed-shaped secret under production/database/, rotation configured. */
+async function databaseSecret(options: { rotate?: boolean } = {}) {
+  const username = uniqueName('now_user');
+  const password = hostilePassword();
+  seen.push(password);
+  await createRole(username, password);
+  const name = uniqueName('production/database/primary');
+  const { arn, token } = await createRotatingSecret(
+    sm,
+    name,
+    seedDatabaseSecret({ username, password }),
+    options,
+  );
+  // Rotation is configured: clear RotateSecret's placeholder so that no rotation is in progress.
+  if (options.rotate !== false) await unlabel(arn, token);
+  return { username, password, name, arn, short: name.replace(/^production\//, '') };
+}
+
+async function unlabel(arn: string, token: string): Promise<void> {
+  await sm.send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: arn,
+      VersionStage: 'AWSPENDING',
+      RemoveFromVersionId: token,
+    }),
+  );
+}
+
+/** A Resend key and its secret under production/api-keys/ (tagged, so the name may be unique). */
+async function resendSecret() {
+  const keyName = uniqueName('prod');
+  const { id, token } = resend.seedKey({ name: keyName, permission: 'full_access' });
+  const name = uniqueName('production/api-keys/resend');
+  const { ARN: arn = '' } = await sm.send(
+    new CreateSecretCommand({
+      Name: name,
+      SecretString: JSON.stringify({
+        api_key: token,
+        api_key_id: id,
+        api_key_name: keyName,
+        rotated_at: '2024-01-01T00:00:00Z',
+      }),
+      Tags: [{ Key: 'rotation-provider', Value: 'resend' }],
+    }),
+  );
+  await unlabel(arn, await startRotation(sm, arn));
+  return { name, arn, id, token };
+}
+
+beforeAll(async () => {
+  resend = await startFakeResend();
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: stack().awsEndpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    RESEND_API_URL: resend.url,
+    IAM_PROPAGATION_DELAY_MS: '10',
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+  });
+  sm = secretsManager();
+  iam = new IAMClient({
+    region: 'us-east-1',
+    endpoint: stack().awsEndpoint,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  await resend.close();
+});
+
+beforeEach(() => {
+  seen = [];
+  sent = [];
+  output = captureOutput();
+});
+
+afterEach(() => {
+  output.stop();
+  expect(
+    findLeaks(output.text(), [...seen, ...resend.issuedTokens()]),
+    'secret values in captured output',
+  ).toEqual([]);
+});
+
+describe('rotateNow: starting a rotation', () => {
+  it('starts a rotation of a short name at once, with the environment prefix added', async () => {
+    const { name, arn, short } = await databaseSecret();
+    const before = await valueAt(sm, arn, 'AWSCURRENT');
+
+    const result = await invoke(rotateNow(), { secret: short });
+
+    expect(result).toMatchObject({ action: 'rotate', secret: name, status: 'started' });
+    const versionId = (result as RotationReport).versionId;
+    const rotate = sent.find((call) => call.command === 'RotateSecretCommand');
+    expect(rotate?.input).toEqual({
+      SecretId: arn,
+      ClientRequestToken: versionId,
+      RotationLambdaARN: 'arn:aws:lambda:us-east-1:123456789012:function:rotateDatabase',
+      RotateImmediately: true,
+    });
+    expect((await stagesOf(sm, arn))[versionId]).toEqual(['AWSPENDING']);
+    expect(await valueAt(sm, arn, 'AWSCURRENT')).toEqual(before);
+  });
+
+  it('takes a full name or an ARN as well', async () => {
+    const first = await databaseSecret();
+    const second = await databaseSecret();
+
+    const byName = await invoke(rotateNow(), { secret: first.name });
+    const byArn = await invoke(rotateNow(), { secret: second.arn });
+
+    expect(byName).toMatchObject({ secret: first.name, status: 'started' });
+    expect(byArn).toMatchObject({ secret: second.name, status: 'started' });
+  });
+
+  it('with wait, runs the steps when Secrets Manager has not, and reports the new version and its rotated_at', async () => {
+    const { username, arn, short } = await databaseSecret();
+
+    const result = (await invoke(rotateNow(), { secret: short, wait: true })) as RotationReport;
+
+    const current = await valueAt(sm, arn, 'AWSCURRENT');
+    seen.push(current?.password ?? '');
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      ranBy: 'rotate-now',
+      rotated_at: current?.rotated_at,
+    });
+    expect((await stagesOf(sm, arn))[result.versionId]).toEqual(['AWSCURRENT']);
+    expect(await canLogin(username, current?.password ?? '')).toBe(true);
+    expect(Object.keys(result).sort()).toEqual([
+      'action',
+      'ranBy',
+      'rotated_at',
+      'secret',
+      'status',
+      'versionId',
+    ]);
+  });
+
+  it('with wait, reports a rotation Secrets Manager finished during the settle time without running a step', async () => {
+    const { arn, short } = await databaseSecret();
+    const { handler: rotateDatabase } = await import('../../functions/rotate-database/handler.js');
+    let polls = 0;
+    // Secrets Manager runs the four steps while rotateNow waits (its first sleep).
+    const sleep = async () => {
+      if (polls++ > 0) return;
+      const token =
+        Object.entries(await stagesOf(sm, arn)).find(([, s]) => s.includes('AWSPENDING'))?.[0] ?? '';
+      await runSteps(rotateDatabase, arn, token);
+    };
+
+    const result = await invoke(rotateNow({ config: { settleMs: 60_000 }, sleep }), {
+      secret: short,
+      wait: true,
+    });
+
+    seen.push((await valueAt(sm, arn, 'AWSCURRENT'))?.password ?? '');
+    expect(polls).toBe(1);
+    expect(result).toMatchObject({ status: 'succeeded', ranBy: 'secrets-manager' });
+  });
+
+  it('with wait, reports the step that failed and why, and leaves AWSCURRENT as it was', async () => {
+    const { arn, short } = await databaseSecret();
+    // The database moved and nobody told the secret: setSecret cannot reach it.
+    const broken = { ...(await valueAt(sm, arn, 'AWSCURRENT')), host: '127.0.0.1', port: '1' };
+    await sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify(broken) }));
+
+    const result = await invoke(rotateNow(), { secret: short, wait: true });
+
+    expect(result).toMatchObject({
+      status: 'failed',
+      failure: {
+        step: 'setSecret',
+        errorType: 'DatabaseUnavailableError',
+        message: expect.stringContaining('127.0.0.1:1'),
+      },
+    });
+    expect(await valueAt(sm, arn, 'AWSCURRENT')).toEqual(broken);
+  });
+});
+
+describe('rotateNow: bad input changes nothing', () => {
+  it('refuses malformed input with a typed error naming the field', async () => {
+    const errors = [
+      await rejectionOf(invoke(rotateNow(), 'database/primary')),
+      await rejectionOf(invoke(rotateNow(), { secret: 'database/primary', wait: 'yes' })),
+      await rejectionOf(invoke(rotateNow(), { secret: 'database/primary', rolback: true })),
+    ];
+
+    expect(errors.map((error) => error.name)).toEqual(Array(3).fill('InvalidRotateNowInputError'));
+    expect(errors.map((error) => error.message)).toEqual([
+      expect.stringContaining('must be a JSON object'),
+      expect.stringContaining('wait must be true or false'),
+      expect.stringContaining('unknown field "rolback"'),
+    ]);
+    expect(sent).toEqual([]);
+  });
+
+  it('refuses a secret outside the managed prefixes before calling AWS', async () => {
+    const error = await rejectionOf(invoke(rotateNow(), { secret: 'rotation/google-service-account' }));
+
+    expect(error.name).toBe('UnmanagedSecretError');
+    expect(sent).toEqual([]);
+  });
+
+  it('refuses an unmanaged secret named by ARN once its name is known', async () => {
+    const { ARN: arn = '' } = await sm.send(
+      new CreateSecretCommand({ Name: uniqueName('production/rotation/admin'), SecretString: '{}' }),
+    );
+
+    const error = await rejectionOf(invoke(rotateNow(), { secret: arn }));
+
+    expect(error.name).toBe('UnmanagedSecretError');
+    expect(sent.map((call) => call.command)).toEqual(['DescribeSecretCommand']);
+  });
+
+  it('says an unknown secret does not exist', async () => {
+    const error = await rejectionOf(invoke(rotateNow(), { secret: 'database/does-not-exist' }));
+
+    expect(error.name).toBe('SecretNotFoundError');
+    expect(error.message).toContain('production/database/does-not-exist');
+  });
+
+  it('refuses a secret whose rotation is not configured, starting nothing', async () => {
+    const { arn, short } = await databaseSecret({ rotate: false });
+
+    const error = await rejectionOf(invoke(rotateNow(), { secret: short }));
+
+    expect(error.name).toBe('RotationNotConfiguredError');
+    expect(error.message).toContain('aws secretsmanager rotate-secret');
+    expect(Object.values(await stagesOf(sm, arn)).flat()).toEqual(['AWSCURRENT']);
+  });
+
+  it('refuses a rotation in progress, pointing at repair', async () => {
+    const { arn, short } = await databaseSecret();
+    const token = await startRotation(sm, arn);
+    const before = await stagesOf(sm, arn);
+
+    const error = await rejectionOf(invoke(rotateNow(), { secret: short }));
+
+    expect(error.name).toBe('RotationInProgressError');
+    expect(error.message).toContain(`AWSPENDING is on version ${token}`);
+    expect(error.message).toContain('{"repair": true}');
+    expect(await stagesOf(sm, arn)).toEqual(before);
+  });
+});
+
+describe('rotateNow: repair', () => {
+  it('clears a stuck placeholder first, then starts the rotation, and counts the repair', async () => {
+    const { arn, short } = await databaseSecret();
+    const stuck = await startRotation(sm, arn);
+    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'rotate-now-e2e' });
+
+    const result = await invoke(rotateNow({ metrics }), { secret: short, repair: true, wait: true });
+
+    seen.push((await valueAt(sm, arn, 'AWSCURRENT'))?.password ?? '');
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      repair: { status: 'repaired', action: 'unlabel-placeholder', versionId: stuck },
+    });
+    expect((await stagesOf(sm, arn))[stuck]).toEqual([]);
+    expect(output.text()).toMatch(/"RotationsRepaired":1/);
+  });
+
+  it('leaves a stuck rotation younger than the minimum age alone, and says so', async () => {
+    const { arn, short } = await databaseSecret();
+    await startRotation(sm, arn);
+    const before = await stagesOf(sm, arn);
+
+    const error = await rejectionOf(
+      invoke(rotateNow({ config: { repairMinAgeMs: 300_000 } }), { secret: short, repair: true }),
+    );
+
+    expect(error.name).toBe('RotationInProgressError');
+    expect(error.message).toMatch(/younger than the 5 min/);
+    expect(await stagesOf(sm, arn)).toEqual(before);
+  });
+});
+
+describe('rotateNow: rollback', () => {
+  it('refuses a single-user database rollback: the old password no longer logs in', async () => {
+    const { arn, short, password, username } = await databaseSecret();
+    await invoke(rotateNow(), { secret: short, wait: true });
+    seen.push((await valueAt(sm, arn, 'AWSCURRENT'))?.password ?? '');
+    const before = await stagesOf(sm, arn);
+
+    const error = await rejectionOf(invoke(rotateNow(), { secret: short, rollback: true }));
+
+    expect(error.name).toBe('RollbackRefusedError');
+    expect(error.message).toMatch(
+      /AWSPREVIOUS password no longer logs in to .*single-user rotation replaces the old password/,
+    );
+    expect(await stagesOf(sm, arn)).toEqual(before);
+    expect(await canLogin(username, password)).toBe(false);
+  });
+
+  it('rolls a Resend key back inside its grace period, once: a second rollback is refused', async () => {
+    const { name, arn, id, token } = await resendSecret();
+    const rotated = (await invoke(rotateNow(), { secret: name, wait: true })) as RotationReport;
+    const previousId =
+      Object.entries(await stagesOf(sm, arn)).find(([, s]) => s.includes('AWSPREVIOUS'))?.[0] ?? '';
+
+    const result = await invoke(rotateNow(), { secret: name, rollback: true });
+
+    expect(result).toMatchObject({
+      action: 'rollback',
+      secret: name,
+      versionId: previousId,
+      previousVersionId: rotated.versionId,
+      rotated_at: '2024-01-01T00:00:00Z',
+      proof: "the AWSPREVIOUS key passes the resend provider's test",
+      reactivated: [],
+    });
+    expect(await stagesOf(sm, arn)).toMatchObject({
+      [previousId]: ['AWSCURRENT'],
+      [rotated.versionId]: ['AWSPREVIOUS'],
+    });
+    expect((await valueAt(sm, arn, 'AWSCURRENT'))?.api_key).toBe(token);
+    expect(resend.keys().some((key) => key.id === id)).toBe(true);
+    const again = await rejectionOf(invoke(rotateNow(), { secret: name, rollback: true }));
+    expect(again.message).toContain('is not older than AWSCURRENT');
+  });
+
+  it('refuses to roll back to a Resend key that was revoked, changing nothing', async () => {
+    const { name, arn, id } = await resendSecret();
+    await invoke(rotateNow(), { secret: name, wait: true });
+    const current = await valueAt(sm, arn, 'AWSCURRENT');
+    await fetch(`${resend.url}/api-keys/${id}`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${current?.api_key}` },
+    });
+    const before = await stagesOf(sm, arn);
+
+    const error = await rejectionOf(invoke(rotateNow(), { secret: name, rollback: true }));
+
+    expect(error.name).toBe('RollbackRefusedError');
+    expect(error.message).toMatch(/AWSPREVIOUS key no longer works .*was refused: HTTP 40[03]/);
+    expect(await stagesOf(sm, arn)).toEqual(before);
+  });
+
+  describe('of an IAM access key', () => {
+    async function awsSecret() {
+      const userName = uniqueName('app-s3');
+      await iam.send(new CreateUserCommand({ UserName: userName, Path: '/app/' }));
+      const key = (await iam.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey;
+      seen.push(key?.SecretAccessKey ?? '');
+      const name = uniqueName('production/api-keys/aws');
+      const { ARN: arn = '' } = await sm.send(
+        new CreateSecretCommand({
+          Name: name,
+          SecretString: JSON.stringify({
+            access_key_id: key?.AccessKeyId,
+            secret_access_key: key?.SecretAccessKey,
+            rotated_at: '2024-01-01T00:00:00Z',
+          }),
+          Tags: [{ Key: 'rotation-provider', Value: 'aws' }],
+        }),
+      );
+      const placeholder = await startRotation(sm, arn);
+      await unlabel(arn, placeholder);
+      await invoke(rotateNow(), { secret: name, wait: true });
+      seen.push((await valueAt(sm, arn, 'AWSCURRENT'))?.secret_access_key ?? '');
+      const oldKey = key?.AccessKeyId ?? '';
+      // Its revocation deactivated the old key (as the revoke input does after the grace period).
+      await iam.send(
+        new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: oldKey, Status: 'Inactive' }),
+      );
+      return { name, arn, userName, oldKey };
+    }
+    const statusOf = async (userName: string, keyId: string) =>
+      (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata?.find(
+        (key) => key.AccessKeyId === keyId,
+      )?.Status;
+
+    it('reactivates the deactivated key AWSPREVIOUS holds, proves it works, and makes it current again', async () => {
+      const { name, arn, userName, oldKey } = await awsSecret();
+
+      const result = await invoke(rotateNow(), { secret: name, rollback: true });
+
+      expect(result).toMatchObject({ action: 'rollback', reactivated: [expect.stringMatching(/…/)] });
+      expect(await statusOf(userName, oldKey)).toBe('Active');
+      expect((await valueAt(sm, arn, 'AWSCURRENT'))?.access_key_id).toBe(oldKey);
+    });
+
+    it('deactivates the key again when it fails its test after reactivation, changing nothing else', async () => {
+      const { name, arn, userName, oldKey } = await awsSecret();
+      const providers = new Map(createProviders(loadApiKeyRotationConfig({}), { iam }));
+      const realAws = providers.get('aws');
+      if (!realAws) throw new Error('no aws provider');
+      let tested = 0;
+      providers.set('aws', {
+        ...realAws,
+        test: async () => {
+          tested++;
+          throw new KeyTestFailedError('aws', 'STS refused the access key (InvalidClientTokenId)');
+        },
+      });
+      const before = await stagesOf(sm, arn);
+
+      const error = await rejectionOf(invoke(rotateNow({ providers }), { secret: name, rollback: true }));
+
+      expect(tested).toBe(1);
+      expect(error.name).toBe('RollbackRefusedError');
+      expect(await statusOf(userName, oldKey)).toBe('Inactive');
+      expect(await stagesOf(sm, arn)).toEqual(before);
+    });
+
+    it('refuses when IAM no longer has the key', async () => {
+      const { name, arn, userName, oldKey } = await awsSecret();
+      await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: oldKey }));
+      const before = await stagesOf(sm, arn);
+
+      const error = await rejectionOf(invoke(rotateNow(), { secret: name, rollback: true }));
+
+      expect(error.message).toMatch(/IAM no longer has the AWSPREVIOUS access key/);
+      expect(error.message).not.toContain(oldKey);
+      expect(await stagesOf(sm, arn)).toEqual(before);
+    });
+  });
+});
