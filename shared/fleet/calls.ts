@@ -1,5 +1,6 @@
 import {
   BatchGetSecretValueCommand,
+  GetSecretValueCommand,
   ListSecretsCommand,
   type ListSecretsCommandOutput,
   ListSecretVersionIdsCommand,
@@ -11,6 +12,7 @@ import {
   type RotatedAtEvidence,
   type SecretMetadata,
 } from '../policy/index.js';
+import { Stage } from '../rotation/constants.js';
 import { BatchTooLargeError, FleetReadError } from './errors.js';
 import { toSecretMetadata } from './metadata.js';
 
@@ -67,24 +69,26 @@ export async function* listSecretPages(
  * `BatchGetSecretValue` call. Each value is parsed for `rotated_at` and dropped at once.
  * A secret the call could not read (its entry in `Errors`, or the whole call failing after
  * the client's retries) is `unreadable`, with the AWS error, never taken as having no
- * `rotated_at`. Keys of the result are ARNs.
+ * `rotated_at`. A value that comes back without the AWSCURRENT label is read again by that
+ * label (`GetSecretValue`, counted in `rereads`). Keys of `evidence` are ARNs.
  * @throws {BatchTooLargeError} for more than 20 secrets.
  */
 export async function readRotatedAt(
   client: SecretsManagerClient,
   secrets: readonly Pick<SecretMetadata, 'arn' | 'name'>[],
-): Promise<Map<string, RotatedAtEvidence>> {
+): Promise<{ evidence: Map<string, RotatedAtEvidence>; rereads: number }> {
   if (secrets.length > BATCH_GET_LIMIT)
     throw new BatchTooLargeError(
       `BatchGetSecretValue takes at most ${BATCH_GET_LIMIT} secrets a call, not ${secrets.length}`,
     );
   const result = new Map<string, RotatedAtEvidence>();
-  if (secrets.length === 0) return result;
+  if (secrets.length === 0) return { evidence: result, rereads: 0 };
   const arnOf = new Map<string, string>();
   for (const { arn, name } of secrets) {
     arnOf.set(arn, arn);
     arnOf.set(name, arn);
   }
+  const stale: string[] = [];
   let nextToken: string | undefined;
   try {
     do {
@@ -96,7 +100,9 @@ export async function readRotatedAt(
       );
       for (const value of out.SecretValues ?? []) {
         const arn = arnOf.get(value.ARN ?? '') ?? arnOf.get(value.Name ?? '');
-        if (arn) result.set(arn, parseRotatedAt(value.SecretString));
+        if (!arn) continue;
+        if (value.VersionStages?.includes(Stage.CURRENT)) result.set(arn, parseRotatedAt(value.SecretString));
+        else stale.push(arn);
       }
       for (const error of out.Errors ?? []) {
         const arn = arnOf.get(error.SecretId ?? '');
@@ -114,6 +120,21 @@ export async function readRotatedAt(
     for (const { arn } of secrets)
       if (!result.has(arn)) result.set(arn, { state: 'unreadable', errorCode: code, message });
   }
+  // A value not staged AWSCURRENT (moto answers with a stale version after a rotation) is read
+  // again by its label: only AWSCURRENT's rotated_at counts.
+  await Promise.all(
+    stale.map(async (arn) => {
+      try {
+        const out = await client.send(
+          new GetSecretValueCommand({ SecretId: arn, VersionStage: Stage.CURRENT }),
+        );
+        result.set(arn, parseRotatedAt(out.SecretString));
+      } catch (error) {
+        const { code, message } = describe(error);
+        result.set(arn, { state: 'unreadable', errorCode: code, message });
+      }
+    }),
+  );
   for (const { arn } of secrets)
     if (!result.has(arn))
       result.set(arn, {
@@ -121,7 +142,7 @@ export async function readRotatedAt(
         errorCode: 'MissingFromResponse',
         message: 'BatchGetSecretValue returned neither a value nor an error for it',
       });
-  return result;
+  return { evidence: result, rereads: stale.length };
 }
 
 /** When version `versionId` of the secret was created (`ListSecretVersionIds`); `unreadable` when the call failed or did not list it. */

@@ -31,6 +31,8 @@ export interface FleetCalls {
   listSecrets: number;
   batchGetSecretValue: number;
   listSecretVersionIds: number;
+  /** Values read again by label because BatchGetSecretValue returned another version. */
+  getSecretValue: number;
 }
 
 /** The fleet, and what reading it cost. */
@@ -53,7 +55,12 @@ export async function readFleet(
 ): Promise<FleetRead> {
   const now = options.now ?? new Date();
   const run = boundedConcurrency(options.concurrency ?? 8);
-  const calls: FleetCalls = { listSecrets: 0, batchGetSecretValue: 0, listSecretVersionIds: 0 };
+  const calls: FleetCalls = {
+    listSecrets: 0,
+    batchGetSecretValue: 0,
+    listSecretVersionIds: 0,
+    getSecretValue: 0,
+  };
   const entries: FleetEntry[] = [];
   const inFlight: Promise<void>[] = [];
   let failure: unknown;
@@ -84,7 +91,8 @@ export async function readFleet(
     batch = [];
     start(async () => {
       calls.batchGetSecretValue++;
-      const evidence = await readRotatedAt(client, secrets);
+      const { evidence, rereads } = await readRotatedAt(client, secrets);
+      calls.getSecretValue += rereads;
       const group = await Promise.all(
         secrets.map((secret) => finish(secret, evidence.get(secret.arn) ?? { state: 'not-read' })),
       );

@@ -2,7 +2,9 @@ import {
   CreateSecretCommand,
   DeleteSecretCommand,
   ListSecretsCommand,
+  PutSecretValueCommand,
   RotateSecretCommand,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import {
@@ -13,7 +15,7 @@ import {
   readRotatedAt,
 } from '../../shared/fleet/index.js';
 import { defaultPolicySettings } from '../../shared/policy/index.js';
-import { secretsManager, stack } from '../support/bed.js';
+import { secretsManager, stack, stagesOf } from '../support/bed.js';
 import {
   createSeedSecret,
   recordBatchSizes,
@@ -70,7 +72,12 @@ describe('readFleet', () => {
           e.secret.name.startsWith(`${environment}/api-keys/`),
       ),
     ).toBe(true);
-    expect(calls).toEqual({ listSecrets: 2, batchGetSecretValue: 8, listSecretVersionIds: 0 });
+    expect(calls).toEqual({
+      listSecrets: 2,
+      batchGetSecretValue: 8,
+      listSecretVersionIds: 0,
+      getSecretValue: 0,
+    });
     expect(sizes).toHaveLength(8);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(20);
     expect(sizes.filter((size) => size === 20)).toHaveLength(7);
@@ -222,7 +229,7 @@ describe('readRotatedAt', () => {
     );
 
     // Act
-    const evidence = await readRotatedAt(fleetClient(), [
+    const { evidence } = await readRotatedAt(fleetClient(), [
       { arn: made.arn, name: listed.SecretList?.[0]?.Name ?? '' },
     ]);
 
@@ -230,5 +237,40 @@ describe('readRotatedAt', () => {
     expect(evidence.get(made.arn)).toMatchObject({ state: 'found' });
     const text = JSON.stringify([...evidence]);
     expect(made.secrets.some((value) => text.includes(value))).toBe(false);
+  });
+
+  it('reads AWSCURRENT again by its label when the batch answers with another version (moto after a rotation)', async () => {
+    // Prepare
+    const environment = uniqueEnvironment();
+    const name = seedName(environment, 'resend');
+    const made = await createSeedSecret(secretsManager(), name, 'resend', { rotatedDaysAgo: 200 });
+    const next = '22222222-2222-4222-8222-222222222222';
+    const fresh = new Date(Date.now() - 86_400_000);
+    await secretsManager().send(
+      new PutSecretValueCommand({
+        SecretId: made.arn,
+        ClientRequestToken: next,
+        SecretString: JSON.stringify({ api_key: 're_new', rotated_at: fresh.toISOString() }),
+        VersionStages: ['AWSPENDING'],
+      }),
+    );
+    const current = Object.entries(await stagesOf(secretsManager(), made.arn)).find(([, s]) =>
+      s.includes('AWSCURRENT'),
+    )?.[0];
+    await secretsManager().send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: made.arn,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: next,
+        RemoveFromVersionId: current,
+      }),
+    );
+
+    // Act
+    const { evidence, rereads } = await readRotatedAt(fleetClient(), [{ arn: made.arn, name }]);
+
+    // Assess
+    expect(rereads).toBe(1);
+    expect(evidence.get(made.arn)).toEqual({ state: 'found', date: fresh });
   });
 });
