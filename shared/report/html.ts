@@ -86,7 +86,13 @@ function chart(report: ComplianceReport): string {
     `data-axis-max="${axisMax}" aria-label="Age of each secret in days against the ${maxAgeDays}-day maximum">` +
     ticks.join('') +
     bars.join('') +
-    line('warning-line', maxAgeDays - warningDays, '#ef6c00', `due soon (${maxAgeDays - warningDays} d)`, 'left') +
+    line(
+      'warning-line',
+      maxAgeDays - warningDays,
+      '#ef6c00',
+      `due soon (${maxAgeDays - warningDays} d)`,
+      'left',
+    ) +
     line('max-age-line', maxAgeDays, '#c62828', `max age (${maxAgeDays} d)`, 'right') +
     `</svg><figcaption>${e(caption)}</figcaption></figure>`
   );
