@@ -10,13 +10,17 @@ import { ConfigurationError, getIntegerFromEnv, getOptionalStringFromEnv, getStr
 
 type Env = Record<string, string | undefined>;
 
+/** The service name in `serverless.yml`: deployed functions are `{service}-{stage}-{function}`. */
+const SERVICE = 'secrets-rotation';
+
 /**
  * Reads the 90-day policy: `ENVIRONMENT` (default `production`), `MANAGED_PREFIXES` (comma
  * separated; default `{ENVIRONMENT}/database/,{ENVIRONMENT}/api-keys/`), `POLICY_MAX_AGE_DAYS`
  * (90), `POLICY_WARNING_DAYS` (14), `POLICY_SCHEDULE_DAYS` (75), `POLICY_UNUSED_DAYS` (90),
  * `POLICY_STUCK_AFTER_HOURS` (24), and this product's rotation functions (names or ARNs):
  * `ROTATION_FUNCTION_DATABASE` for `{ENVIRONMENT}/database/`, `ROTATION_FUNCTION_API_KEYS` for
- * `{ENVIRONMENT}/api-keys/`.
+ * `{ENVIRONMENT}/api-keys/` (defaults: the names `serverless.yml` deploys them under,
+ * `secrets-rotation-{ENVIRONMENT}-rotateDatabase` and `…-rotateApiKey`).
  */
 export function loadPolicySettings(env: Env = process.env): PolicySettings {
   const environment = getStringFromEnv('ENVIRONMENT', { defaultValue: 'production', env });
@@ -29,12 +33,12 @@ export function loadPolicySettings(env: Env = process.env): PolicySettings {
     .map((prefix) => prefix.trim())
     .filter(Boolean) ?? [databasePrefix(environment), apiKeysPrefix(environment)];
   const rotationFunctions: Record<string, string> = {};
-  for (const [variable, prefix] of [
-    ['ROTATION_FUNCTION_DATABASE', databasePrefix(environment)],
-    ['ROTATION_FUNCTION_API_KEYS', apiKeysPrefix(environment)],
+  for (const [variable, prefix, deployed] of [
+    ['ROTATION_FUNCTION_DATABASE', databasePrefix(environment), 'rotateDatabase'],
+    ['ROTATION_FUNCTION_API_KEYS', apiKeysPrefix(environment), 'rotateApiKey'],
   ] as const) {
-    const fn = getOptionalStringFromEnv(variable, env);
-    if (fn && prefixes.includes(prefix)) rotationFunctions[prefix] = fn;
+    const fn = getStringFromEnv(variable, { defaultValue: `${SERVICE}-${environment}-${deployed}`, env });
+    if (prefixes.includes(prefix)) rotationFunctions[prefix] = fn;
   }
   const days = (name: string, defaultValue: number, min: number, max: number) =>
     getIntegerFromEnv(name, { defaultValue, min, max, env });
@@ -81,14 +85,14 @@ export interface ReportConfig {
 export function loadReportConfig(env: Env = process.env): ReportConfig {
   const policy = loadPolicySettings(env);
   const bucket = getStringFromEnv('REPORT_BUCKET', {
-    defaultValue: `secrets-rotation-${policy.environment}-reports`,
+    defaultValue: `${SERVICE}-${policy.environment}-reports`,
     env,
   });
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
     throw new ConfigurationError('environment variable REPORT_BUCKET must be an S3 bucket name');
   const prefix = getStringFromEnv('REPORT_PREFIX', { defaultValue: 'compliance-reports/', env });
   const alertTopicName = getStringFromEnv('ALERT_TOPIC_NAME', {
-    defaultValue: `secrets-rotation-${policy.environment}-alerts`,
+    defaultValue: `${SERVICE}-${policy.environment}-alerts`,
     env,
   });
   if (!/^[\w-]{1,256}$/.test(alertTopicName))
