@@ -67,7 +67,7 @@ export interface ReportConfig {
   /** S3 bucket of the reports, and the key prefix under it. */
   readonly bucket: string;
   readonly prefix: string;
-  /** The SNS topic (by name) that gets a summary when anything is not compliant. */
+  /** The SNS topic (by name) that gets a summary when any secret needs attention. */
   readonly alertTopicName: string;
   /**
    * True when `AWS_ENDPOINT_URL` points the SDK at a local emulator: the function then creates

@@ -17,7 +17,7 @@ export const MetricName = {
   SECRETS_OVERDUE: 'SecretsOverdue',
   SECRETS_NEVER_ROTATED: 'SecretsNeverRotated',
   SECRETS_AGE_UNKNOWN: 'SecretsAgeUnknown',
-  SECRETS_NOT_COMPLIANT: 'SecretsNotCompliant',
+  SECRETS_NEEDING_ATTENTION: 'SecretsNeedingAttention',
   OLDEST_SECRET_AGE_DAYS: 'OldestSecretAgeDays',
   SECRETS_FAILING_CONTROL: 'SecretsFailingControl',
   ROTATIONS_STARTED: 'RotationsStarted',
@@ -43,13 +43,13 @@ export function createMetrics(environment: string): Metrics {
 }
 
 /**
- * Records where the fleet stands: secrets per status, not compliant, the oldest age in
+ * Records where the fleet stands: secrets per status, secrets needing attention, the oldest age in
  * days, and secrets failing each control (one metric with a `control` dimension).
  */
 export function recordFleetMetrics(metrics: Metrics, summary: FleetSummary): void {
   for (const [status, name] of Object.entries(BY_STATUS))
     metrics.addMetric(name, MetricUnit.Count, summary.byStatus[status as Status]);
-  metrics.addMetric(MetricName.SECRETS_NOT_COMPLIANT, MetricUnit.Count, summary.nonCompliant);
+  metrics.addMetric(MetricName.SECRETS_NEEDING_ATTENTION, MetricUnit.Count, summary.needAttention);
   metrics.addMetric(MetricName.OLDEST_SECRET_AGE_DAYS, MetricUnit.Count, summary.oldest?.ageDays ?? 0);
   for (const [control, failing] of Object.entries(summary.failingControls))
     metrics

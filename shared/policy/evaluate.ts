@@ -225,14 +225,21 @@ export function evaluateSecret(entry: FleetEntry, settings: PolicySettings, now:
   const hasStaged = Object.values(secret.versions).some((stages) => stages.includes(STAGED_LABEL));
   const staged = provider ? settings.stagedValueProviders[provider] : undefined;
   const stagedMissing = staged !== undefined && !hasStaged;
-  if (staged && stagedMissing && (staged.required || status !== Status.COMPLIANT))
+  // A person is asked to stage a value once a rotation is near: the secret is due (or past
+  // due), or Secrets Manager's next rotation falls within the warning window.
+  const next = secret.nextRotationDate;
+  const rotationNear =
+    status !== Status.COMPLIANT ||
+    (next !== undefined && next.getTime() - now.getTime() <= policy.warningDays * DAY_MS);
+  const by = next && next.getTime() > now.getTime() ? ` (next rotation by ${day(next)})` : '';
+  if (staged && stagedMissing && rotationNear)
     add(
       FindingKind.MANUAL_ACTION_REQUIRED,
       Severity.WARNING,
       staged.required
-        ? `${provider} issues ${staged.fields.join(', ')} only to a person: stage the new value as a version labelled ${STAGED_LABEL} ` +
+        ? `${provider} issues ${staged.fields.join(', ')} only to a person: stage the new value as a version labelled ${STAGED_LABEL}${by} ` +
             `(aws secretsmanager put-secret-value --secret-id ${secret.name} --secret-string file://new-key.json --version-stages ${STAGED_LABEL}), then rotate; until then every rotation fails`
-        : `${staged.fields.join(', ')} changes only when a new value is staged (label ${STAGED_LABEL}): stage one before the next rotation, or it is carried over and keeps its age`,
+        : `${staged.fields.join(', ')} changes only when a new value is staged (label ${STAGED_LABEL}): stage one before the next rotation${by}, or it is carried over and keeps its age`,
     );
   const previous = Object.entries(secret.versions).find(([, stages]) => stages.includes(Stage.PREVIOUS))?.[0];
   if (

@@ -38,4 +38,4 @@ export {
   type StagedValueRule,
   validatePolicySettings,
 } from './settings.js';
-export { type FleetSummary, isCompliant, type SummarizableSecret, summarizeFleet } from './summary.js';
+export { type FleetSummary, needsAttention, type SummarizableSecret, summarizeFleet } from './summary.js';

@@ -15,8 +15,8 @@ export interface SummarizableSecret {
 /** Totals over the fleet. */
 export interface FleetSummary {
   readonly total: number;
-  /** Secrets that are not fully compliant (see {@link isCompliant}). */
-  readonly nonCompliant: number;
+  /** Secrets that need attention (see {@link needsAttention}). */
+  readonly needAttention: number;
   readonly byStatus: Readonly<Record<Status, number>>;
   /** Secrets that fail each control. */
   readonly failingControls: Readonly<Record<ControlId, number>>;
@@ -27,14 +27,15 @@ export interface FleetSummary {
 }
 
 /**
- * A secret is compliant when its age status is compliant, it fails no control, and it has no
- * finding above `info`.
+ * A secret needs attention unless its age status is compliant, it fails no control, and it
+ * has no finding above `info`. (The age status alone can be `compliant` while, say, its
+ * schedule is longer than the policy allows.)
  */
-export function isCompliant(secret: SummarizableSecret): boolean {
+export function needsAttention(secret: SummarizableSecret): boolean {
   return (
-    secret.status === 'compliant' &&
-    secret.failingControls.length === 0 &&
-    secret.findings.every((finding) => finding.severity === Severity.INFO)
+    secret.status !== 'compliant' ||
+    secret.failingControls.length > 0 ||
+    secret.findings.some((finding) => finding.severity !== Severity.INFO)
   );
 }
 
@@ -49,20 +50,20 @@ export function summarizeFleet(secrets: readonly SummarizableSecret[]): FleetSum
     FindingKind,
     number
   >;
-  let nonCompliant = 0;
+  let needAttention = 0;
   let oldest: FleetSummary['oldest'];
   for (const secret of secrets) {
     byStatus[secret.status]++;
     for (const id of secret.failingControls) failingControls[id]++;
     for (const kind of new Set(secret.findings.map((finding) => finding.kind))) findings[kind]++;
-    if (!isCompliant(secret)) nonCompliant++;
+    if (needsAttention(secret)) needAttention++;
     const age = secret.ageDays;
     if (age !== undefined && age !== null && (!oldest || age > oldest.ageDays))
       oldest = { name: secret.name, ageDays: age };
   }
   return {
     total: secrets.length,
-    nonCompliant,
+    needAttention,
     byStatus,
     failingControls,
     findings,

@@ -1,5 +1,5 @@
-/** The short summary the report publishes to SNS when anything is not compliant. */
-import { isCompliant, STATUSES } from '../policy/index.js';
+/** The short summary the report publishes to SNS when any secret needs attention. */
+import { needsAttention, STATUSES } from '../policy/index.js';
 import type { ComplianceReport } from './model.js';
 
 /** How many secrets the alert names; the rest are counted. */
@@ -11,15 +11,15 @@ export function alertMessage(
   reportLocation: string,
 ): { subject: string; message: string } | undefined {
   const { summary } = report;
-  if (summary.nonCompliant === 0) return undefined;
+  if (summary.needAttention === 0) return undefined;
   const subject =
-    `Secrets compliance (${report.environment}): ${summary.nonCompliant} of ${summary.total} secrets need attention`.slice(
+    `Secrets compliance (${report.environment}): ${summary.needAttention} of ${summary.total} secrets need attention`.slice(
       0,
       100,
     );
-  const named = report.secrets.filter((s) => !isCompliant(s));
+  const named = report.secrets.filter(needsAttention);
   const lines = [
-    `${summary.nonCompliant} of ${summary.total} secrets under ${report.managedPrefixes.join(', ')} need attention (${report.generatedAt}).`,
+    `${summary.needAttention} of ${summary.total} secrets under ${report.managedPrefixes.join(', ')} need attention (${report.generatedAt}).`,
     `By status: ${STATUSES.map((status) => `${status} ${summary.byStatus[status]}`).join(', ')}.`,
     `Failing controls: ${report.controls.map((c) => `${c.id} ${c.failing}`).join(', ')}.`,
     '',

@@ -119,7 +119,7 @@ function summary(report: ComplianceReport): string {
     .join('');
   return (
     `<section id="summary"><h2>Summary</h2><div class="cards">${cards}</div>` +
-    `<p>${totals.total} secrets, <strong>${totals.nonCompliant} not compliant</strong>` +
+    `<p>${totals.total} secrets, <strong>${totals.needAttention} need attention</strong>` +
     `${totals.oldest ? `; the oldest credential is <code>${e(totals.oldest.name)}</code> at ${totals.oldest.ageDays} days` : ''}.</p>` +
     `<h3>Controls an auditor would fail</h3><table id="controls-table"><thead><tr><th>Control</th><th>Check</th><th>AWS Config rule</th><th>Secrets failing</th></tr></thead><tbody>${controls}</tbody></table>` +
     (findings

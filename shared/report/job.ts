@@ -88,7 +88,7 @@ export async function runComplianceReport(deps: ReportJobDependencies): Promise<
   logger.info('report written', {
     ...reports,
     total: report.summary.total,
-    nonCompliant: report.summary.nonCompliant,
+    needAttention: report.summary.needAttention,
   });
 
   const alert = alertMessage(report, reports.html);
@@ -105,7 +105,7 @@ export async function runComplianceReport(deps: ReportJobDependencies): Promise<
     }
     logger.info('alert published', {
       topicArn: deps.alertTopicArn,
-      nonCompliant: report.summary.nonCompliant,
+      needAttention: report.summary.needAttention,
     });
   }
   if (deps.metrics) recordFleetMetrics(deps.metrics, report.summary);

@@ -44,7 +44,7 @@ export function renderTable(report: ComplianceReport): string {
     line(columns.map(([title]) => title)),
     ...report.secrets.map((s) => line(columns.map(([, cell]) => cell(s)))),
     '',
-    `${summary.total} secrets, ${summary.nonCompliant} not compliant: ` +
+    `${summary.total} secrets, ${summary.needAttention} need attention: ` +
       STATUSES.map((status) => `${status} ${summary.byStatus[status]}`).join(', '),
     `Controls failing: ${report.controls.map((c) => `${c.id} ${c.failing}`).join(', ')}`,
   ];

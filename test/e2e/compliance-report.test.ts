@@ -161,7 +161,7 @@ describe('complianceReport on moto', () => {
       'never-rotated': 1,
       unknown: 1,
     });
-    expect(result.summary.nonCompliant).toBe(6);
+    expect(result.summary.needAttention).toBe(6);
     expect(result.alerted).toBe(true);
     const json = JSON.parse(await readObject(bucket, result.reports.json));
     const csv = await readObject(bucket, result.reports.csv);
@@ -244,7 +244,7 @@ describe('complianceReport on moto', () => {
     )) as ReportJobResult;
 
     // Assess
-    expect(result.summary).toMatchObject({ total: 1, nonCompliant: 1 }); // rotation is off: SecretsManager.1 fails
+    expect(result.summary).toMatchObject({ total: 1, needAttention: 1 }); // rotation is off: SecretsManager.1 fails
     expect(result.alerted).toBe(true);
     expect((await received())[0]?.Subject).toMatch(/1 of 1 secrets need attention/);
   });
@@ -288,7 +288,7 @@ describe('complianceReport on moto', () => {
     const result = (await handler({}, lambdaContext)) as ReportJobResult;
 
     // Assess
-    expect(result.summary).toMatchObject({ total: 1, nonCompliant: 0, byStatus: { compliant: 1 } });
+    expect(result.summary).toMatchObject({ total: 1, needAttention: 0, byStatus: { compliant: 1 } });
     expect(result.alerted).toBe(false);
     expect(await received()).toEqual([]);
   });

@@ -484,6 +484,37 @@ describe('evaluateSecret: findings', () => {
     expect(staged.actions).toMatchObject({ canRotateUnattended: true, needsPerson: [] });
   });
 
+  it('asks for a staged Clerk key once the next rotation is within the warning window, and blocks unattended rotation until then', () => {
+    // Prepare
+    const clerk = (nextRotationDate: Date) =>
+      secret({
+        name: 'production/api-keys/clerk',
+        rotationLambdaArn: 'secrets-rotation-production-rotateApiKey',
+        nextRotationDate,
+      });
+
+    // Act
+    const far = evaluateSecret(
+      entry(clerk(new Date(NOW.getTime() + 40 * DAY_MS)), found(daysAgo(35))),
+      settings,
+      NOW,
+    );
+    const near = evaluateSecret(
+      entry(clerk(new Date(NOW.getTime() + 10 * DAY_MS)), found(daysAgo(65))),
+      settings,
+      NOW,
+    );
+
+    // Assess
+    expect(far.actions).toMatchObject({
+      needsPerson: [],
+      canRotateUnattended: false,
+      unattendedBlockers: ['no STAGED value'],
+    });
+    expect(near.status).toBe(Status.COMPLIANT);
+    expect(near.actions.needsPerson[0]).toMatch(/labelled STAGED \(next rotation by 2026-06-25\)/);
+  });
+
   it('asks for a staged reCAPTCHA secret only when a Google rotation is coming', () => {
     // Prepare
     const google = secret({
@@ -778,7 +809,7 @@ describe('summarizeFleet', () => {
     // Assess
     expect(summary).toMatchObject({
       total: 3,
-      nonCompliant: 2,
+      needAttention: 2,
       byStatus: { compliant: 1, 'due-soon': 1, overdue: 1, 'never-rotated': 0, unknown: 0 },
       failingControls: {
         'SecretsManager.1': 1,

@@ -201,7 +201,7 @@ describe('renderTable', () => {
       /^overdue\s+200d\s+2026-02-25\s+production\/database\/primary\s+off\s+SM\.1\s+rotation-not-enabled$/,
     );
     expect(table).toContain(
-      '6 secrets, 5 not compliant: overdue 1, never-rotated 1, unknown 1, due-soon 1, compliant 2',
+      '6 secrets, 5 need attention: overdue 1, never-rotated 1, unknown 1, due-soon 1, compliant 2',
     );
     expect(table).toMatch(
       / {4}critical value-unreadable: AWSCURRENT could not be read .*AccessDeniedException/,
