@@ -139,10 +139,10 @@ function table(report: ComplianceReport): string {
         `<tr data-secret="${e(s.name)}" data-status="${s.status}">` +
         `<td><span class="badge" style="background:${STATUS_COLOURS[s.status]}">${STATUS_LABELS[s.status]}</span></td>` +
         `<td class="name" title="${e(s.arn)}">${e(s.name)}</td>` +
-        `<td class="num">${s.ageDays ?? '—'}</td><td>${e(s.ageSource ?? '—')}</td><td>${day(s.dueDate)}</td>` +
-        `<td>${s.owningService ? `managed by ${e(s.owningService)}` : s.rotationEnabled ? `on, ${e(s.rotationSchedule ?? '?')}, ${e(shortFunction(s.rotationFunction))}` : 'off'}</td>` +
+        `<td class="num">${s.ageDays ?? '—'}</td><td>${e(s.ageSource ?? '—')}</td><td class="date">${day(s.dueDate)}</td>` +
+        `<td class="rotation">${s.owningService ? `managed by ${e(s.owningService)}` : s.rotationEnabled ? `on<br>${e(s.rotationSchedule ?? '?')}<br>${e(shortFunction(s.rotationFunction))}` : 'off'}</td>` +
         `<td>${s.failingControls.map((id) => e(id)).join('<br>') || '—'}</td>` +
-        `<td>${findings ? `<ul>${findings}</ul>` : '—'}</td></tr>`
+        `<td class="findings">${findings ? `<ul>${findings}</ul>` : '—'}</td></tr>`
       );
     })
     .join('');
@@ -161,7 +161,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 10px}h3{font-si
 .card .count{display:block;font-size:24px;font-weight:600}.card .label{color:#5b6675}
 table{border-collapse:collapse;width:100%;margin-top:6px}th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid #e3e7ee}
 th{background:#f5f7fa;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}td.failing{color:#c62828;font-weight:600}
-td.name{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;min-width:16em;overflow-wrap:anywhere}
+td.name{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;white-space:nowrap}td.date{white-space:nowrap}td.findings{min-width:20em}td.rotation{min-width:12em;max-width:16em;overflow-wrap:anywhere}
 .badge{color:#fff;border-radius:3px;padding:1px 6px;white-space:nowrap;font-size:12px}
 ul{margin:0;padding-left:18px}li.severity-critical strong{color:#c62828}li.severity-warning strong{color:#ef6c00}li.severity-info strong{color:#546e7a}
 figure{margin:0;overflow-x:auto}figcaption{color:#5b6675;font-size:12px}
