@@ -1,5 +1,5 @@
-import type { SecretListEntry } from '@aws-sdk/client-secrets-manager';
-import type { SecretMetadata } from '../policy/index.js';
+import type { RotationRulesType, SecretListEntry } from '@aws-sdk/client-secrets-manager';
+import type { RotationRules, SecretMetadata } from '../policy/index.js';
 import { FleetReadError } from './errors.js';
 
 /** A `ListSecrets` entry as the policy model reads it. */
@@ -30,5 +30,16 @@ export function toSecretMetadata(entry: SecretListEntry): SecretMetadata {
     ...(entry.RotationLambdaARN ? { rotationLambdaArn: entry.RotationLambdaARN } : {}),
     ...(rotationRules && Object.keys(rotationRules).length > 0 ? { rotationRules } : {}),
     ...(entry.OwningService ? { owningService: entry.OwningService } : {}),
+  };
+}
+
+/** Rotation rules as `RotateSecret` takes them (`RotationRules`). */
+export function toRotationRulesType(rules: RotationRules): RotationRulesType {
+  return {
+    ...(rules.automaticallyAfterDays !== undefined
+      ? { AutomaticallyAfterDays: rules.automaticallyAfterDays }
+      : {}),
+    ...(rules.scheduleExpression !== undefined ? { ScheduleExpression: rules.scheduleExpression } : {}),
+    ...(rules.duration !== undefined ? { Duration: rules.duration } : {}),
   };
 }

@@ -1,18 +1,17 @@
 /** Where the report goes: the S3 bucket and the SNS topic, found or (on a local emulator) created. */
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { sameAccountArn } from '../fleet/arn.js';
 import { ReportDeliveryError } from './errors.js';
 
 /**
  * The ARN of topic `topicName` in the account and region of the function `functionArn`
  * (as the function was invoked): the topic's name is a plain setting, so that
  * `serverless invoke local` works without CloudFormation references.
+ * @throws {ArnDerivationError}
  */
 export function topicArnFor(functionArn: string, topicName: string): string {
-  const match = /^arn:([^:]+):lambda:([^:]+):(\d{12}):function:/.exec(functionArn);
-  if (!match)
-    throw new ReportDeliveryError(`cannot derive the alert topic's ARN from the function ARN ${functionArn}`);
-  return `arn:${match[1]}:sns:${match[2]}:${match[3]}:${topicName}`;
+  return sameAccountArn(functionArn, 'sns', topicName);
 }
 
 /**

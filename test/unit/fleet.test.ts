@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ArnDerivationError,
   boundedConcurrency,
   type Clock,
+  functionArn,
   SecretsManagerRateLimiter,
+  sameAccountArn,
   TokenBucket,
+  toRotationRulesType,
 } from '../../shared/fleet/index.js';
 
 /** A clock that only moves when a test sleeps on it. */
@@ -117,5 +121,34 @@ describe('boundedConcurrency', () => {
     // Assess
     await expect(failed).rejects.toThrow('boom');
     await expect(run(async () => 'next')).resolves.toBe('next');
+  });
+});
+
+describe('sameAccountArn and functionArn', () => {
+  const invoked =
+    'arn:aws-cn:lambda:cn-north-1:123456789012:function:secrets-rotation-production-complianceReport:live';
+
+  it('builds an ARN in the partition, region and account the function was invoked in', () => {
+    expect(sameAccountArn(invoked, 'sns', 'alerts')).toBe('arn:aws-cn:sns:cn-north-1:123456789012:alerts');
+    expect(functionArn('rotateDatabase', invoked)).toBe(
+      'arn:aws-cn:lambda:cn-north-1:123456789012:function:rotateDatabase',
+    );
+    expect(functionArn('arn:aws:lambda:us-east-1:1:function:x', invoked)).toBe(
+      'arn:aws:lambda:us-east-1:1:function:x',
+    );
+  });
+
+  it("throws an ArnDerivationError for an ARN that is not a function's", () => {
+    expect(() => sameAccountArn('offline_functionArn', 'sns', 'alerts')).toThrow(ArnDerivationError);
+  });
+});
+
+describe('toRotationRulesType', () => {
+  it('maps rotation rules to what RotateSecret takes', () => {
+    expect(toRotationRulesType({ automaticallyAfterDays: 75 })).toEqual({ AutomaticallyAfterDays: 75 });
+    expect(toRotationRulesType({ scheduleExpression: 'cron(0 2 ? * SAT#1 *)', duration: '3h' })).toEqual({
+      ScheduleExpression: 'cron(0 2 ? * SAT#1 *)',
+      Duration: '3h',
+    });
   });
 });
