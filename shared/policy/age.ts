@@ -5,6 +5,7 @@
  */
 import { DAY_MS, FindingKind, HOUR_MS, Severity, Status } from './constants.js';
 import type { Finding } from './finding.js';
+import { iso } from './format.js';
 import type { EffectivePolicy } from './overrides.js';
 import type { FleetEntry, SecretMetadata } from './secret.js';
 import type { PolicySettings } from './settings.js';
@@ -23,8 +24,6 @@ export interface SecretAge {
   readonly rotatedAt?: Date;
   readonly createdDate?: Date;
 }
-
-const iso = (date: Date) => date.toISOString();
 
 /** The age status for a credential last replaced at `since`. */
 export function statusForAge(

@@ -3,6 +3,11 @@
  * Hub controls built on them. The model evaluates each one per secret, with the parameters
  * an auditor would use, so that the report shows a failure before the auditor sees it.
  */
+import { DAY_MS, FindingKind } from './constants.js';
+import type { Finding } from './finding.js';
+import { formatDays } from './format.js';
+import type { SecretMetadata } from './secret.js';
+import type { PolicySettings } from './settings.js';
 
 /** A Security Hub control for Secrets Manager and the AWS Config rule behind it. */
 export interface ControlDefinition {
@@ -53,4 +58,68 @@ export interface ControlResult {
   readonly result: 'pass' | 'fail' | 'not-applicable';
   /** Why it fails (or does not apply), in an auditor's terms. */
   readonly reason?: string;
+}
+
+/**
+ * The four Security Hub controls, as the auditor's AWS Config rules see the secret:
+ * maximumAllowedRotationFrequency = maxDaysSinceRotation = the policy's max age, unusedForDays =
+ * its unused days. SecretsManager.4 counts from `LastRotatedDate` (`CreatedDate` when never
+ * rotated), which is what the rule sees, not `rotated_at`.
+ */
+export function evaluateControls(
+  secret: SecretMetadata,
+  settings: PolicySettings,
+  now: Date,
+  intervalDays: number | undefined,
+  findings: readonly Finding[],
+): Record<ControlId, ControlResult> {
+  const fail = (reason: string): ControlResult => ({ result: 'fail', reason });
+  const pass: ControlResult = { result: 'pass' };
+  const has = (kind: Finding['kind']) => findings.find((f) => f.kind === kind);
+  const max = settings.maxAgeDays;
+
+  const rotationEnabled = !secret.rotationEnabled
+    ? fail('automatic rotation is not enabled')
+    : intervalDays === undefined
+      ? fail('the rotation interval cannot be determined')
+      : intervalDays > max
+        ? fail(
+            `rotates every ${formatDays(intervalDays)} days, more than maximumAllowedRotationFrequency=${max}`,
+          )
+        : pass;
+
+  const failed = has(FindingKind.LAST_ROTATION_FAILED) ?? has(FindingKind.ROTATION_STUCK);
+  const rotationSucceeds: ControlResult = !secret.rotationEnabled
+    ? { result: 'not-applicable', reason: 'automatic rotation is not enabled' }
+    : failed
+      ? fail(
+          failed.kind === FindingKind.ROTATION_STUCK
+            ? 'a rotation is stuck'
+            : 'the last scheduled rotation did not complete',
+        )
+      : pass;
+
+  const unused = has(FindingKind.UNUSED)
+    ? fail(`not accessed within unusedForDays=${settings.unusedDays}`)
+    : pass;
+
+  const basis = secret.lastRotatedDate ?? secret.createdDate;
+  const days = basis && (now.getTime() - basis.getTime()) / DAY_MS;
+  const rotatedWithin =
+    days === undefined
+      ? fail('no LastRotatedDate or CreatedDate')
+      : days > max
+        ? fail(
+            secret.lastRotatedDate
+              ? `LastRotatedDate is ${Math.floor(days)} days ago, more than maxDaysSinceRotation=${max}`
+              : `never rotated, and created ${Math.floor(days)} days ago, more than maxDaysSinceRotation=${max}`,
+          )
+        : pass;
+
+  return {
+    [ControlId.ROTATION_ENABLED]: rotationEnabled,
+    [ControlId.ROTATION_SUCCEEDS]: rotationSucceeds,
+    [ControlId.UNUSED_REMOVED]: unused,
+    [ControlId.ROTATED_WITHIN_DAYS]: rotatedWithin,
+  };
 }

@@ -4,13 +4,13 @@ export { CONTROLS, type ControlDefinition, ControlId, type ControlResult } from 
 export { InvalidPolicySettingsError, InvalidScheduleError, PolicyError } from './errors.js';
 export {
   evaluateSecret,
-  type PendingRotation,
   type PolicyActions,
   type RotationConfiguration,
   type SecretEvaluation,
 } from './evaluate.js';
 export type { Finding } from './finding.js';
 export { type EffectivePolicy, effectivePolicy, type RotationMode } from './overrides.js';
+export type { PendingRotation } from './pending.js';
 export {
   describeRotationRules,
   isInsideRotationWindow,

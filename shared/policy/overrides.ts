@@ -1,6 +1,7 @@
 /** Per-secret overrides of the policy, read from the secret's tags. */
 import { FindingKind, PolicyTag, Severity } from './constants.js';
 import type { Finding } from './finding.js';
+import { formatDays } from './format.js';
 import {
   describeRotationRules,
   parseWindowTag,
@@ -104,6 +105,3 @@ export function effectivePolicy(
     findings,
   };
 }
-
-/** Days for a message: whole days as integers, fractions to one decimal. */
-export const formatDays = (days: number) => (Number.isInteger(days) ? String(days) : days.toFixed(1));
