@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildComplianceReportHandler } from '../../functions/compliance-report/handler.js';
+import scheduledEvent from '../../functions/events/compliance-report-scheduled.json' with { type: 'json' };
 import { buildRotateDatabaseHandler } from '../../functions/rotate-database/handler.js';
 import { loadDatabaseRotationConfig } from '../../shared/config/index.js';
 import { loadReportConfig } from '../../shared/config/policy.js';
@@ -238,10 +239,7 @@ describe('complianceReport on moto', () => {
     });
 
     // Act
-    const result = (await handler(
-      { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} },
-      lambdaContext,
-    )) as ReportJobResult;
+    const result = (await handler(scheduledEvent, lambdaContext)) as ReportJobResult;
 
     // Assess
     expect(result.summary).toMatchObject({ total: 1, needAttention: 1 }); // rotation is off: SecretsManager.1 fails
