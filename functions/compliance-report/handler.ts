@@ -27,8 +27,8 @@ export interface ComplianceReportDependencies {
 
 /**
  * Builds the `complianceReport` handler: on its weekly schedule or a manual `{}`, it writes
- * the report to S3 (JSON, CSV, HTML under a dated key), alerts the topic when anything is not
- * compliant, and returns the summary. The topic's ARN comes from the function's own ARN; on a
+ * the report to S3 (JSON, CSV, HTML under a dated key), alerts the topic when any secret
+ * needs attention, and returns the summary. The topic's ARN comes from the function's own ARN; on a
  * local emulator the bucket and topic are created if missing.
  */
 export function buildComplianceReportHandler(deps: ComplianceReportDependencies) {

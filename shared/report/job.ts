@@ -1,7 +1,7 @@
 /**
  * The compliance report job: reads the fleet, evaluates it, writes the report to S3 under a
- * dated key as JSON, CSV and HTML, publishes a short summary to SNS when anything is not
- * compliant, records the fleet metrics, and returns the summary.
+ * dated key as JSON, CSV and HTML, publishes a short summary to SNS when any secret needs
+ * attention, records the fleet metrics, and returns the summary.
  */
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
