@@ -12,6 +12,9 @@ import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/c
 import type { Context } from 'aws-lambda';
 import pg from 'pg';
 import type { RevocationResult } from '../shared/api-keys/index.js';
+import { loadPolicySettings } from '../shared/config/policy.js';
+import { createFleetClient, readFleet } from '../shared/fleet/index.js';
+import { buildReport, renderTable } from '../shared/report/index.js';
 import { startFakeClerk } from '../test/support/fakes/clerk-server.js';
 import { startFakeGoogle } from '../test/support/fakes/google-server.js';
 import { startFakeResend } from '../test/support/fakes/resend-server.js';
@@ -286,6 +289,17 @@ async function main(): Promise<void> {
     );
     const clerkRevoked = await revoke(clerkRotated.arn, clerkRotated.previous);
     for (const line of clerkRevoked.manual) say(`    reminder: ${line}`);
+
+    // Where the secrets stand now, as `npm run report` prints it. The demo's rotation settings
+    // (90 days) are longer than the policy's 76, which the report says.
+    const settings = loadPolicySettings({
+      ROTATION_FUNCTION_DATABASE: 'rotation',
+      ROTATION_FUNCTION_API_KEYS: 'rotation',
+    });
+    const fleet = await readFleet(createFleetClient(), settings);
+    say(
+      `\ncompliance report (npm run report):\n${renderTable(buildReport(fleet.entries, settings, new Date()))}`,
+    );
 
     say(
       failures === 0

@@ -1,0 +1,45 @@
+import type { RotationRulesType, SecretListEntry } from '@aws-sdk/client-secrets-manager';
+import type { RotationRules, SecretMetadata } from '../policy/index.js';
+import { FleetReadError } from './errors.js';
+
+/** A `ListSecrets` entry as the policy model reads it. */
+export function toSecretMetadata(entry: SecretListEntry): SecretMetadata {
+  if (!entry.ARN || !entry.Name)
+    throw new FleetReadError('ListSecrets returned an entry without ARN or Name');
+  const tags: Record<string, string> = {};
+  for (const tag of entry.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
+  const versions: Record<string, readonly string[]> = {};
+  for (const [id, stages] of Object.entries(entry.SecretVersionsToStages ?? {})) versions[id] = stages ?? [];
+  const rules = entry.RotationRules;
+  const rotationRules = rules && {
+    ...(rules.AutomaticallyAfterDays ? { automaticallyAfterDays: rules.AutomaticallyAfterDays } : {}),
+    ...(rules.ScheduleExpression ? { scheduleExpression: rules.ScheduleExpression } : {}),
+    ...(rules.Duration ? { duration: rules.Duration } : {}),
+  };
+  return {
+    arn: entry.ARN,
+    name: entry.Name,
+    rotationEnabled: entry.RotationEnabled === true,
+    tags,
+    versions,
+    ...(entry.CreatedDate ? { createdDate: entry.CreatedDate } : {}),
+    ...(entry.LastRotatedDate ? { lastRotatedDate: entry.LastRotatedDate } : {}),
+    ...(entry.LastChangedDate ? { lastChangedDate: entry.LastChangedDate } : {}),
+    ...(entry.LastAccessedDate ? { lastAccessedDate: entry.LastAccessedDate } : {}),
+    ...(entry.NextRotationDate ? { nextRotationDate: entry.NextRotationDate } : {}),
+    ...(entry.RotationLambdaARN ? { rotationLambdaArn: entry.RotationLambdaARN } : {}),
+    ...(rotationRules && Object.keys(rotationRules).length > 0 ? { rotationRules } : {}),
+    ...(entry.OwningService ? { owningService: entry.OwningService } : {}),
+  };
+}
+
+/** Rotation rules as `RotateSecret` takes them (`RotationRules`). */
+export function toRotationRulesType(rules: RotationRules): RotationRulesType {
+  return {
+    ...(rules.automaticallyAfterDays !== undefined
+      ? { AutomaticallyAfterDays: rules.automaticallyAfterDays }
+      : {}),
+    ...(rules.scheduleExpression !== undefined ? { ScheduleExpression: rules.scheduleExpression } : {}),
+    ...(rules.duration !== undefined ? { Duration: rules.duration } : {}),
+  };
+}
