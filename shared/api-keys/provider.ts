@@ -75,6 +75,13 @@ export interface RevokeInput<S> {
   readonly old: S;
   /** AWSCURRENT's value: none of its keys may be revoked. */
   readonly current: S;
+  /**
+   * Every value whose keys must stay valid, AWSCURRENT's included: AWSPENDING's, AWSPREVIOUS's
+   * and any other version still inside its grace period. A key any of them holds is never
+   * revoked, even when `old` holds it too (a value restored by hand shares its keys).
+   * `current` is kept whether or not it is listed here.
+   */
+  readonly keep?: readonly S[];
   readonly context: ProviderContext;
 }
 

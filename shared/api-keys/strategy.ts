@@ -201,7 +201,8 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
     context: ProviderContext,
     versionId: string,
   ): Promise<RevokeOutcome> {
-    const outcome = await this.#provider.revoke({ old, current, context });
+    // The strategy's helper fills `keep` with every version whose keys must stay (issue 6 review, finding 5).
+    const outcome = await this.#provider.revoke({ old, current, keep: [current], context });
     if (outcome.revoked.length > 0)
       context.logger.info('previous key revoked', { versionId, keys: outcome.revoked });
     for (const reminder of outcome.manual)
