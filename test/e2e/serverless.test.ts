@@ -116,17 +116,21 @@ describe('serverless.yml', () => {
   });
 
   it.each([
-    ['default', () => defaults],
+    ['secrets-rotation-production-revocations', () => defaults],
     ['rotation-revocations', () => customGroup],
-  ])('uses the schedule group %s for both the function and its role', (group, template) => {
+  ])('creates the schedule group %s and scopes both the function and its role to it', (group, template) => {
     const functions = template().functions as Record<string, { environment: Record<string, string> }>;
     expect(functions.rotateApiKey?.environment.REVOKE_SCHEDULE_GROUP).toBe(group);
+    const resources = (template().resources as Json).Resources as Json;
+    expect(((resources.RevokeScheduleGroup as Json).Properties as Json).Name).toBe(group);
     for (const action of ['scheduler:CreateSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule']) {
-      expect(grant(template(), 'RotateApiKeyRole', action, schedule(group)), action).toBeDefined();
+      expect(
+        grant(template(), 'RotateApiKeyRole', action, schedule('<RevokeScheduleGroup>')),
+        action,
+      ).toBeDefined();
     }
-    const other = group === 'default' ? 'rotation-revocations' : 'default';
     expect(
-      grant(template(), 'RotateApiKeyRole', 'scheduler:CreateSchedule', schedule(other)),
+      grant(template(), 'RotateApiKeyRole', 'scheduler:CreateSchedule', schedule('default')),
     ).toBeUndefined();
   });
 
