@@ -16,11 +16,13 @@ const logicalIdOf = (name) =>
 function roleIdOf(functionName, role) {
   if (role === undefined) return 'IamRoleLambdaExecution';
   if (typeof role === 'string' && /^[A-Za-z0-9]+$/.test(role)) return role;
-  const getAtt = role && role['Fn::GetAtt'];
+  const getAtt = role?.['Fn::GetAtt'];
   if (Array.isArray(getAtt) && getAtt[1] === 'Arn') return getAtt[0];
-  const sub = role && typeof role['Fn::Sub'] === 'string' && /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(role['Fn::Sub']);
+  const sub = typeof role?.['Fn::Sub'] === 'string' && /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(role['Fn::Sub']);
   if (sub) return sub[1];
-  throw new Error(`function ${functionName}: role must name a role of this stack (got ${JSON.stringify(role)})`);
+  throw new Error(
+    `function ${functionName}: role must name a role of this stack (got ${JSON.stringify(role)})`,
+  );
 }
 
 module.exports = async ({ resolveConfigurationProperty, resolveVariable }) => {

@@ -13,21 +13,25 @@ module.exports = async ({ resolveVariable }) => {
     Parameters: {
       AlertEmail: {
         Type: 'String',
-        Description: 'Who receives the alerts (param alertEmail: an e-mail subscription to the alerts topic, confirmed once)',
+        Description:
+          'Who receives the alerts (param alertEmail: an e-mail subscription to the alerts topic, confirmed once)',
         AllowedPattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$',
         ConstraintDescription: 'must be an e-mail address',
         ...required(await param('alertEmail')),
       },
       SecretsKmsKeyArn: {
         Type: 'String',
-        Description: "ARN of the secrets' customer-managed KMS key (param kmsKeyArn); empty when they use aws/secretsmanager",
+        Description:
+          "ARN of the secrets' customer-managed KMS key (param kmsKeyArn); empty when they use aws/secretsmanager",
         AllowedPattern: '^$|^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/[a-zA-Z0-9-]+$',
-        ConstraintDescription: 'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias',
+        ConstraintDescription:
+          'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias',
         Default: await param('kmsKeyArn'),
       },
       DatabaseSubnetIds: {
         Type: 'List<AWS::EC2::Subnet::Id>',
-        Description: "Subnets of the database's VPC with a route to the database and to Secrets Manager (param databaseSubnetIds)",
+        Description:
+          "Subnets of the database's VPC with a route to the database and to Secrets Manager (param databaseSubnetIds)",
         ...required(await param('databaseSubnetIds')),
       },
       DatabaseSecurityGroupIds: {

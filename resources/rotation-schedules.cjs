@@ -14,7 +14,8 @@ const ROTATION_FUNCTIONS = { database: 'RotateDatabase', 'api-keys': 'RotateApiK
 /** `cron(0 2 ? * SAT#1 *) 3h` → { ScheduleExpression, Duration }; a bare expression has no Duration. */
 function rulesOfWindow(window) {
   const match = /^((?:cron|rate)\(.+\))(?:\s+(\d{1,2}h))?$/.exec(window);
-  if (!match) throw new Error(`rotationWindow must be "<cron(…) or rate(…)>[ <N>h]" (got ${JSON.stringify(window)})`);
+  if (!match)
+    throw new Error(`rotationWindow must be "<cron(…) or rate(…)>[ <N>h]" (got ${JSON.stringify(window)})`);
   return { ScheduleExpression: match[1], ...(match[2] ? { Duration: match[2] } : {}) };
 }
 
