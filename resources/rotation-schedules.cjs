@@ -4,7 +4,9 @@
  * (`database/primary`, `api-keys/aws`, … under `{environment}/`; a YAML list, or comma-separated
  * on the command line). The secrets are created outside the stack. The schedule is the
  * policy's: every `rotationScheduleDays` days, or the `rotationWindow` (`<ScheduleExpression>
- * <Duration>`). No rotation starts at deploy time: the first runs on the schedule (or by rotateNow).
+ * <Duration>`). No rotation starts at deploy time: the first runs on the schedule (or by rotateNow);
+ * Secrets Manager only runs testSecret once (on a copy of the current value), so every
+ * permission the function needs is in place first.
  * Loaded by serverless.yml (`${file(resources/rotation-schedules.cjs)}`); returns CloudFormation.
  */
 
@@ -38,6 +40,10 @@ module.exports = async ({ resolveVariable }) => {
   if (!window && !(Number.isInteger(days) && days >= 1 && days <= 1000))
     throw new Error(`rotationScheduleDays must be a whole number of days from 1 to 1000 (got ${days})`);
   const RotationRules = window ? rulesOfWindow(window) : { AutomaticallyAfterDays: days };
+  // The KMS policies exist only with a key (resources/kms.yml).
+  const kmsPolicies = String((await resolveVariable('param:kmsKeyArn')) ?? '').trim()
+    ? ['SecretsKeyDecryptPolicy', 'SecretsKeyEncryptPolicy']
+    : [];
 
   const Resources = {};
   for (const name of names) {
@@ -49,8 +55,8 @@ module.exports = async ({ resolveVariable }) => {
     if (Resources[id]) throw new Error(`rotatedSecrets: ${name} is listed twice`);
     Resources[id] = {
       Type: 'AWS::SecretsManager::RotationSchedule',
-      // Secrets Manager checks that it may invoke the function when rotation is configured.
-      DependsOn: [`${rotator}SecretsManagerPermission`],
+      // Secrets Manager checks that it may invoke the function, and runs its testSecret.
+      DependsOn: [`${rotator}SecretsManagerPermission`, ...kmsPolicies],
       Properties: {
         SecretId: `${environment}/${name}`,
         RotationLambdaARN: { 'Fn::GetAtt': [`${rotator}LambdaFunction`, 'Arn'] },

@@ -941,7 +941,7 @@ describe('resources/*.cjs', () => {
     resolveVariable: async (address: string) => params[address.replace(/^param:/, '')],
   });
 
-  it('rotation-schedules puts the rotationWindow in the rules as the policy reads its rotation-window tag', async () => {
+  it('rotation-schedules puts the rotationWindow in the rules as the policy reads its tag, after the KMS policies', async () => {
     // Prepare
     const generate = await load('rotation-schedules.cjs');
     const window = 'cron(0 2 ? * SAT#1 *) 3h';
@@ -949,6 +949,7 @@ describe('resources/*.cjs', () => {
     // Act
     const out = await generate(
       resolver({
+        kmsKeyArn: PARAMS.kmsKeyArn,
         environment: 'staging',
         rotatedSecrets: 'database/primary',
         rotationWindow: window,
@@ -963,6 +964,12 @@ describe('resources/*.cjs', () => {
         SecretId: 'staging/database/primary',
         RotationRules: { ScheduleExpression: parsed.scheduleExpression, Duration: parsed.duration },
       },
+      // Secrets Manager runs testSecret when rotation is configured: the key must be usable by then.
+      DependsOn: [
+        'RotateDatabaseSecretsManagerPermission',
+        'SecretsKeyDecryptPolicy',
+        'SecretsKeyEncryptPolicy',
+      ],
     });
   });
 
