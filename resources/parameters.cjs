@@ -19,15 +19,6 @@ module.exports = async ({ resolveVariable }) => {
         ConstraintDescription: 'must be an e-mail address',
         ...required(await param('alertEmail')),
       },
-      SecretsKmsKeyArn: {
-        Type: 'String',
-        Description:
-          "ARN of the secrets' customer-managed KMS key (param kmsKeyArn); empty when they use aws/secretsmanager",
-        AllowedPattern: '^$|^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/[a-zA-Z0-9-]+$',
-        ConstraintDescription:
-          'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias',
-        Default: await param('kmsKeyArn'),
-      },
       DatabaseSubnetIds: {
         Type: 'List<AWS::EC2::Subnet::Id>',
         Description:
@@ -39,9 +30,6 @@ module.exports = async ({ resolveVariable }) => {
         Description: 'Security groups the database accepts connections from (param databaseSecurityGroupIds)',
         ...required(await param('databaseSecurityGroupIds')),
       },
-    },
-    Conditions: {
-      SecretsUseCustomerManagedKey: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'SecretsKmsKeyArn' }, ''] }] },
     },
   };
 };

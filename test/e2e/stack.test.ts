@@ -42,12 +42,6 @@ const PARAMS = {
   databaseSubnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
   databaseSecurityGroupIds: 'sg-0123456789abcdef0',
 };
-const CFN_PARAMETERS = {
-  AlertEmail: PARAMS.alertEmail,
-  SecretsKmsKeyArn: PARAMS.kmsKeyArn,
-  DatabaseSubnetIds: PARAMS.databaseSubnetIds,
-  DatabaseSecurityGroupIds: PARAMS.databaseSecurityGroupIds,
-};
 
 /** The seed's five secrets (shared/seed) and the function that rotates each. */
 const SEED_SECRETS = {
@@ -188,7 +182,7 @@ function noAccount(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 const paramOptions = (params: Record<string, string>) =>
   Object.entries(params).map(([name, value]) => `--param=${name}=${value}`);
 
-describe('the production stack (serverless package --stage production, no AWS account)', () => {
+describe('the production stack (serverless package --stage production with its params, no AWS account)', () => {
   let tree: string;
   let artifacts: string;
   let template: Template;
@@ -200,7 +194,7 @@ describe('the production stack (serverless package --stage production, no AWS ac
   beforeAll(async () => {
     tree = await copyOfTree();
     artifacts = join(tree, '.artifacts');
-    await run(SERVERLESS, ['package', '--stage', STAGE, '--package', artifacts], {
+    await run(SERVERLESS, ['package', '--stage', STAGE, '--package', artifacts, ...paramOptions(PARAMS)], {
       cwd: tree,
       env: noAccount(),
       maxBuffer: 16 * 1024 * 1024,
@@ -214,7 +208,6 @@ describe('the production stack (serverless package --stage production, no AWS ac
       accountId: ACCOUNT,
       region: REGION,
       stackName: `${SERVICE}-${STAGE}`,
-      parameters: CFN_PARAMETERS,
     });
     functions = await Promise.all(
       Object.entries(state.service.functions as Record<string, { handler: string; name: string }>).map(
@@ -324,7 +317,8 @@ describe('the production stack (serverless package --stage production, no AWS ac
     const scheduleGroup = `<RevokeScheduleGroup>`;
     const iamUserPath = String(serviceParams.iamUserPath);
     const rotators = [...rotatorCategories().keys()];
-    const kms = stack.condition('SecretsUseCustomerManagedKey');
+    // The key this deployment names (--param=kmsKeyArn=…).
+    const kmsKey = PARAMS.kmsKeyArn;
 
     for (const action of actions) {
       if (action in exempt) continue;
@@ -407,22 +401,26 @@ describe('the production stack (serverless package --stage production, no AWS ac
       StringEquals: { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` },
     };
     if (
-      kms &&
+      kmsKey &&
       ['secretsmanager:GetSecretValue', 'secretsmanager:BatchGetSecretValue'].some((a) => actions.has(a))
     )
       need(
         'kms:Decrypt',
         'reads secret values under the secrets key',
-        (pattern) => pattern === PARAMS.kmsKeyArn,
-        [PARAMS.kmsKeyArn],
+        (pattern) => pattern === kmsKey,
+        [kmsKey],
         viaSecretsManager,
       );
-    if (kms && actions.has('secretsmanager:PutSecretValue') && !('secretsmanager:PutSecretValue' in exempt))
+    if (
+      kmsKey &&
+      actions.has('secretsmanager:PutSecretValue') &&
+      !('secretsmanager:PutSecretValue' in exempt)
+    )
       need(
         'kms:GenerateDataKey',
         'writes secret values under the secrets key',
-        (pattern) => pattern === PARAMS.kmsKeyArn,
-        [PARAMS.kmsKeyArn],
+        (pattern) => pattern === kmsKey,
+        [kmsKey],
         viaSecretsManager,
       );
     if (actions.has('scheduler:CreateSchedule')) {
@@ -514,11 +512,10 @@ describe('the production stack (serverless package --stage production, no AWS ac
       expect(lint.code).toBe(0);
     });
 
-    it('has CloudFormation refuse a deployment without the e-mail, subnets and security groups, before it creates anything', () => {
+    it('takes the e-mail, subnets and security groups as CloudFormation parameters that CloudFormation checks', () => {
       const parameters = template.Parameters ?? {};
-      for (const name of ['AlertEmail', 'DatabaseSubnetIds', 'DatabaseSecurityGroupIds'])
-        expect(parameters[name]?.Default, name).toBeUndefined();
-      expect(parameters.SecretsKmsKeyArn?.Default).toBe('');
+      expect(parameters.AlertEmail?.Default).toBe(PARAMS.alertEmail);
+      expect(parameters.DatabaseSubnetIds?.Default).toBe(PARAMS.databaseSubnetIds);
       expect(parameters.DatabaseSubnetIds?.Type).toBe('List<AWS::EC2::Subnet::Id>');
       expect(parameters.DatabaseSecurityGroupIds?.Type).toBe('List<AWS::EC2::SecurityGroup::Id>');
     });
@@ -633,24 +630,6 @@ describe('the production stack (serverless package --stage production, no AWS ac
         expect(permission.Action).toBe('lambda:InvokeFunction');
       }
     });
-
-    it('creates no KMS permission when the secrets use aws/secretsmanager', () => {
-      const withoutKey = new ResolvedTemplate(template, {
-        accountId: ACCOUNT,
-        region: REGION,
-        stackName: `${SERVICE}-${STAGE}`,
-        parameters: { ...CFN_PARAMETERS, SecretsKmsKeyArn: '' },
-      });
-      const kmsGrants = withoutKey
-        .resources('AWS::IAM::Policy')
-        .flatMap(([id]) =>
-          asList((withoutKey.properties(id).PolicyDocument as Json).Statement as Statement[]),
-        )
-        .flatMap((statement) => asList(statement.Resource))
-        .filter((resource) => resource.includes(':kms:'));
-      expect(kmsGrants).toEqual([]);
-      expect(stack.condition('SecretsUseCustomerManagedKey')).toBe(true);
-    });
   });
 
   describe('rotation schedules', () => {
@@ -664,7 +643,12 @@ describe('the production stack (serverless package --stage production, no AWS ac
             AutomaticallyAfterDays: DEFAULT_POLICY.scheduleDays,
           });
           expect(properties.RotateImmediatelyOnUpdate, id).toBe(false);
-          expect(asList(resource.DependsOn), id).toEqual([`${target}SecretsManagerPermission`]);
+          // Secrets Manager runs testSecret when rotation is configured: invoking and the key work by then.
+          expect(asList(resource.DependsOn), id).toEqual([
+            `${target}SecretsManagerPermission`,
+            'SecretsKeyDecryptPolicy',
+            'SecretsKeyEncryptPolicy',
+          ]);
           return [properties.SecretId, target];
         }),
       );
@@ -987,13 +971,21 @@ describe('resources/*.cjs', () => {
     ).rejects.toThrow('rotatedSecrets: "rotation/google-admin" is not database/<name> or api-keys/<name>');
   });
 
-  it('parameters gives a required parameter a default only when its param is set', async () => {
+  it('parameters leaves a required parameter without a default when its param is empty, so CloudFormation refuses the deployment before it creates anything', async () => {
     const generate = await load('parameters.cjs');
-    const out = await generate(resolver({ ...PARAMS, databaseSubnetIds: '' }));
+    const out = await generate(resolver({ ...PARAMS, databaseSubnetIds: '', alertEmail: '' }));
     const parameters = out.Parameters as Record<string, Json>;
-    expect(parameters.AlertEmail?.Default).toBe(PARAMS.alertEmail);
+    expect(parameters.AlertEmail).not.toHaveProperty('Default');
     expect(parameters.DatabaseSubnetIds).not.toHaveProperty('Default');
-    expect(parameters.SecretsKmsKeyArn?.Default).toBe(PARAMS.kmsKeyArn);
+    expect(parameters.DatabaseSecurityGroupIds?.Default).toBe(PARAMS.databaseSecurityGroupIds);
+  });
+
+  it('kms creates no KMS permission when the secrets use aws/secretsmanager, and refuses an alias', async () => {
+    const generate = await load('kms.cjs');
+    expect(await generate(resolver({ kmsKeyArn: '' }))).toEqual({});
+    await expect(generate(resolver({ kmsKeyArn: 'alias/secrets' }))).rejects.toThrow(
+      'kmsKeyArn must be a KMS key ARN',
+    );
   });
 });
 
