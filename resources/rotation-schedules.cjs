@@ -40,7 +40,7 @@ module.exports = async ({ resolveVariable }) => {
   if (!window && !(Number.isInteger(days) && days >= 1 && days <= 1000))
     throw new Error(`rotationScheduleDays must be a whole number of days from 1 to 1000 (got ${days})`);
   const RotationRules = window ? rulesOfWindow(window) : { AutomaticallyAfterDays: days };
-  // The KMS policies exist only with a key (resources/kms.yml).
+  // The KMS policies exist only with a key (resources/kms.cjs).
   const kmsPolicies = String((await resolveVariable('param:kmsKeyArn')) ?? '').trim()
     ? ['SecretsKeyDecryptPolicy', 'SecretsKeyEncryptPolicy']
     : [];
