@@ -317,6 +317,16 @@ describe('the production stack (serverless package --stage production with its p
     const scheduleGroup = `<RevokeScheduleGroup>`;
     const iamUserPath = String(serviceParams.iamUserPath);
     const rotators = [...rotatorCategories().keys()];
+    const invokesRotators = (why: string) => {
+      const unqualified = rotators.map((id) => functionArn(`${id.charAt(0).toLowerCase()}${id.slice(1)}`));
+      const targets = [...unqualified, ...rotators.map((id) => `<${id}LambdaFunction.Arn>`)];
+      need(
+        'lambda:InvokeFunction',
+        why,
+        (pattern) => targets.some((target) => pattern === target || pattern === `${target}:*`),
+        unqualified,
+      );
+    };
     // The key this deployment names (--param=kmsKeyArn=…).
     const kmsKey = PARAMS.kmsKeyArn;
 
@@ -338,23 +348,15 @@ describe('the production stack (serverless package --stage production with its p
           (pattern) => prefixes.some((prefix) => pattern.startsWith(prefix)),
           categories.map((category) => secretArn(`${STAGE}/${category}/name-AbCdEf`)),
         );
-      } else if (service === 'iam' && /AccessKey/.test(name)) {
+      } else if (service === 'iam' && action !== 'iam:PassRole') {
+        // The aws provider's IAM calls all act on the users whose keys rotate.
         const users = `arn:aws:iam::${ACCOUNT}:user${iamUserPath}`;
         need(action, why, (pattern) => pattern.startsWith(users), [`${users}muejam-s3`]);
       } else if (service === 'scheduler') {
         const schedules = arn('scheduler', `schedule/${scheduleGroup}/revoke-`);
         need(action, why, (pattern) => pattern.startsWith(schedules), [`${schedules}0123abcd`]);
       } else if (action === 'lambda:InvokeFunction') {
-        const targets = rotators.flatMap((id) => [
-          functionArn(`${id.charAt(0).toLowerCase()}${id.slice(1)}`),
-          `<${id}LambdaFunction.Arn>`,
-        ]);
-        need(
-          action,
-          'runs rotation steps by invoking the rotation functions',
-          (pattern) => targets.some((target) => pattern === target || pattern === `${target}:*`),
-          rotators.map((id) => functionArn(`${id.charAt(0).toLowerCase()}${id.slice(1)}`)),
-        );
+        invokesRotators('runs rotation steps by invoking the rotation functions');
       } else if (action === 's3:PutObject') {
         const reports = 'arn:aws:s3:::<ReportsBucket>/compliance-reports/';
         need(action, why, (pattern) => pattern.startsWith(reports), [`${reports}2026-11-30/report.json`]);
@@ -368,9 +370,27 @@ describe('the production stack (serverless package --stage production with its p
             ['<AlertsKey.Arn>'],
           );
       } else {
-        // Any other service: a resource of this account and region, never a wildcard one.
-        need(action, why, (pattern) => pattern.startsWith(arn(service ?? '', '')) && !/:\*$/.test(pattern));
+        // Any other service: a resource of this stack, or one of this account and region
+        // named in full (no trailing wildcard).
+        need(
+          action,
+          why,
+          (pattern) =>
+            /^<\w+(\.\w+)?>$/.test(pattern) ||
+            (pattern.startsWith(arn(service ?? '', '')) && !/[:/]\*$/.test(pattern)),
+        );
       }
+    }
+    // RotateSecret also needs leave to invoke the secret's rotation function.
+    if (actions.has('secretsmanager:RotateSecret'))
+      invokesRotators('RotateSecret invokes the rotation function with the caller’s permission');
+    // A queue that triggers the function: Lambda polls it with the function's role.
+    for (const [id] of stack.resources('AWS::Lambda::EventSourceMapping')) {
+      const mapping = stack.properties(id);
+      if (mapping.FunctionName !== `<${fn.id}>` && mapping.FunctionName !== `<${fn.id}.Arn>`) continue;
+      const queue = String(mapping.EventSourceArn);
+      for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'])
+        need(action, `Lambda polls ${queue} for the function`, (pattern) => pattern === queue, [queue]);
     }
     // What AWS requires besides the API calls.
     const logGroup = `<${fn.id.replace(/LambdaFunction$/, '')}LogGroup.Arn>`;
