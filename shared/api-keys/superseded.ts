@@ -3,6 +3,7 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { awsErrorText } from '../logging/aws-error.js';
 import { SecretStoreError } from '../rotation/errors.js';
 import type { SecretDescription } from '../rotation/secret-store.js';
 
@@ -92,9 +93,9 @@ export class SupersessionRecords {
     try {
       await fn();
     } catch (error) {
-      const name = error instanceof Error ? error.name : 'UnknownError';
-      const message = error instanceof Error ? error.message : String(error);
-      throw new SecretStoreError(`Secrets Manager could not ${what}: ${name}: ${message}`, { cause: error });
+      throw new SecretStoreError(`Secrets Manager could not ${what}: ${awsErrorText(error)}`, {
+        cause: error,
+      });
     }
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RotateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { countMetric, type MetricsSink, RotationMetric } from '../alerts/metrics.js';
+import { awsErrorName, awsErrorText } from '../logging/aws-error.js';
 import {
   describeRotationTarget,
   pendingVersion,
@@ -235,18 +236,16 @@ async function startRotation(deps: RotateNowDependencies, secret: RotationTarget
     );
     return token;
   } catch (error) {
-    const { name, message } =
-      error instanceof Error ? error : { name: 'UnknownError', message: String(error) };
     const after = await describeRotationTarget(deps.secretsManager, secret.arn);
     if (after.versions[token]?.includes(Stage.PENDING)) {
       deps.logger.warn('RotateSecret failed after staging the new version; the rotation has started', {
         versionId: token,
-        error: name,
+        error: awsErrorName(error),
       });
       return token;
     }
     throw new RotationStartError(
-      `RotateSecret did not start a rotation of secret ${secret.name}: ${name}: ${message}`,
+      `RotateSecret did not start a rotation of secret ${secret.name}: ${awsErrorText(error)}`,
       {
         cause: error,
       },

@@ -564,10 +564,12 @@ describe('SecretStore', () => {
   beforeEach(() => sm.reset());
 
   it('wraps a Secrets Manager failure in a SecretStoreError naming the operation', async () => {
-    sm.on(DescribeSecretCommand).rejects(new Error('throttled'));
+    sm.on(DescribeSecretCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client' }),
+    );
     const store = new SecretStore(new SecretsManagerClient({ region: 'us-east-1' }));
     await expect(store.describe(NAME)).rejects.toThrow(
-      /could not describe secret production\/api-keys\/fake: Error: throttled/,
+      /could not describe secret production\/api-keys\/fake: ThrottlingException: Rate exceeded$/,
     );
   });
 
