@@ -12,6 +12,7 @@ import { SecretStore } from '../../shared/rotation/index.js';
 import { createWorkerSecretReader } from '../../shared/secrets/index.js';
 import { captureOutput, findLeaks } from '../support/bed.js';
 import { FakeHttpServer } from '../support/fakes/http-server.js';
+import { rejectionOf } from '../support/rejection.js';
 
 /** A body that starts with a secret, as a truncated or foreign answer may. */
 const SECRET = 'hunter2-corrupt-body-secret';
@@ -54,9 +55,12 @@ function expectSdkErrorQuotesTheBody(error: Error): void {
 describe('a GetSecretValue answer whose body does not parse', () => {
   it('fails the SecretStore read with a SecretStoreError naming the SyntaxError, never quoting the body', async () => {
     // Act
-    const error = await new SecretStore(client())
-      .getVersion('production/api-keys/resend', '11111111-1111-4111-8111-111111111111')
-      .catch((e: unknown) => e as Error);
+    const error = await rejectionOf(
+      new SecretStore(client()).getVersion(
+        'production/api-keys/resend',
+        '11111111-1111-4111-8111-111111111111',
+      ),
+    );
 
     // Assess
     expect(error).toMatchObject({ name: 'SecretStoreError' });
@@ -72,10 +76,9 @@ describe('a GetSecretValue answer whose body does not parse', () => {
     const read = createWorkerSecretReader({ client: client(), logger: new Logger({ serviceName: 'leaks' }) });
 
     // Act
-    const error = await read('production/rotation/resend-admin').catch((e: unknown) => e as Error);
+    const error = await rejectionOf(read('production/rotation/resend-admin'));
 
     // Assess
-    expect(error).toBeInstanceOf(Error);
     expect(error.message).toContain('SyntaxError');
     expectSdkErrorQuotesTheBody(error);
     expect(findLeaks(`${error.message}\n${output.text()}`, [SECRET.slice(0, 8)])).toEqual([]);
