@@ -17,6 +17,11 @@ export const RotationMetric = {
   /** A stuck rotation was cleared (placeholder unlabelled or rotation finished). */
   REPAIRED: 'RotationsRepaired',
   ROLLED_BACK: 'RotationsRolledBack',
+  /**
+   * A superseded version's keys are due for revocation but were not revoked (the revocation
+   * failed; its record stays, and the next rotation tries again).
+   */
+  REVOCATIONS_OVERDUE: 'RevocationsOverdue',
   /** An AccessDenied Secrets Manager call. */
   ACCESS_DENIED: 'UnauthorizedAccessAttempts',
 } as const;

@@ -103,3 +103,15 @@ export class RevocationNotScheduledError extends RotationError {
     this.name = 'RevocationNotScheduledError';
   }
 }
+
+/**
+ * The secret has no room for the tags that record when its versions stopped being AWSCURRENT
+ * (AWS allows 50 per secret). Thrown by createSecret before anything is created; the message
+ * lists the records and what a person can remove.
+ */
+export class SupersessionRecordLimitError extends RotationError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SupersessionRecordLimitError';
+  }
+}

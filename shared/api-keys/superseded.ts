@@ -13,6 +13,9 @@ import type { SecretDescription } from '../rotation/secret-store.js';
  */
 export const SUPERSEDED_TAG_PREFIX = 'rotation-superseded:';
 
+/** How many tags AWS allows on one secret; supersession records are tags. */
+export const SECRET_TAG_LIMIT = 50;
+
 /** When one version of a secret stopped being AWSCURRENT, and which version took its place. */
 export interface Supersession {
   readonly versionId: string;
@@ -53,10 +56,15 @@ export function supersessions(secret: SecretDescription): Map<string, Supersessi
   return records;
 }
 
+/** The key of the secret tag that holds the record of `versionId`. */
+export function supersessionTagKey(versionId: string): string {
+  return `${SUPERSEDED_TAG_PREFIX}${encodeId(versionId)}`;
+}
+
 /** The secret tag holding `record`. */
 export function supersessionTag(record: Supersession): { Key: string; Value: string } {
   return {
-    Key: `${SUPERSEDED_TAG_PREFIX}${encodeId(record.versionId)}`,
+    Key: supersessionTagKey(record.versionId),
     Value: `${record.at.toISOString()} ${encodeId(record.by)}`,
   };
 }
@@ -83,7 +91,7 @@ export class SupersessionRecords {
       this.#client.send(
         new UntagResourceCommand({
           SecretId: arn,
-          TagKeys: versionIds.map((versionId) => `${SUPERSEDED_TAG_PREFIX}${encodeId(versionId)}`),
+          TagKeys: versionIds.map(supersessionTagKey),
         }),
       ),
     );

@@ -1,5 +1,5 @@
-import { ROTATED_AT_FIELD, Stage, type StepName } from './constants.js';
 import { awsErrorText } from '../logging/aws-error.js';
+import { ROTATED_AT_FIELD, Stage, type StepName } from './constants.js';
 import {
   MalformedSecretError,
   MissingVersionError,
