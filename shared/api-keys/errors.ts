@@ -96,14 +96,6 @@ export class GracePeriodNotOverError extends RevokeRefusedError {
   }
 }
 
-/** A revocation could not be scheduled (EventBridge Scheduler refused or failed). */
-export class RevocationNotScheduledError extends RotationError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'RevocationNotScheduledError';
-  }
-}
-
 /**
  * The secret has no room for the tags that record when its versions stopped being AWSCURRENT
  * (AWS allows 50 per secret). Thrown by createSecret before anything is created; the message
@@ -113,5 +105,13 @@ export class SupersessionRecordLimitError extends RotationError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'SupersessionRecordLimitError';
+  }
+}
+
+/** A revocation could not be scheduled (EventBridge Scheduler refused or failed). */
+export class RevocationNotScheduledError extends RotationError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RevocationNotScheduledError';
   }
 }
