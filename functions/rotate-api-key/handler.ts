@@ -1,7 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { METRICS_NAMESPACE, type MetricsSink } from '../../shared/alerts/metrics.js';
+import { METRICS_NAMESPACE, type MetricsSink, publishedAtOnce } from '../../shared/alerts/metrics.js';
 import {
   type ApiKeyProvider,
   ApiKeyStrategy,
@@ -110,7 +110,7 @@ export const handler = lazyHandler((logger) => {
     config: loadApiKeyRotationConfig(),
     secretsManager: new SecretsManagerClient({}),
     logger,
-    // Each count is published at once (a single-metric line): most invocations count nothing.
-    metrics: { addMetric: (name, unit, value) => void metrics.singleMetric().addMetric(name, unit, value) },
+    // Each count is published at once: most invocations count nothing.
+    metrics: publishedAtOnce(metrics),
   });
 });

@@ -38,3 +38,21 @@ export interface MetricsSink {
 export function countMetric(sink: MetricsSink | undefined, metric: RotationMetric): void {
   sink?.addMetric(metric, 'Count', 1);
 }
+
+/** What {@link publishedAtOnce} needs of Powertools' `Metrics`. */
+interface SingleMetricSource {
+  singleMetric(): { addMetric(name: string, unit: 'Count', value: number): unknown };
+}
+
+/**
+ * A sink that publishes each count at once, as its own embedded-metric line
+ * (`metrics.singleMetric()`), for functions that rarely count anything: no middleware, and no
+ * "no metrics to publish" warning on every invocation.
+ */
+export function publishedAtOnce(metrics: SingleMetricSource): MetricsSink {
+  return {
+    addMetric: (name, unit, value) => {
+      metrics.singleMetric().addMetric(name, unit, value);
+    },
+  };
+}

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   CreateAccessKeyCommand,
   CreateUserCommand,
@@ -22,11 +23,12 @@ import {
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildRotateApiKeyHandler } from '../../functions/rotate-api-key/handler.js';
-import type { MetricsSink } from '../../shared/alerts/index.js';
+import { METRICS_NAMESPACE, type MetricsSink, publishedAtOnce } from '../../shared/alerts/index.js';
 import {
   type ApiKeyProvider,
   atExpression,
   EventBridgeRevocationScheduler,
+  ProviderAuthError,
   type RevocationRequest,
   type RevokeInput,
   SUPERSEDED_TAG_PREFIX,
@@ -1063,5 +1065,95 @@ describe('rotateApiKey never revokes a key a version in use still holds', () => 
 
     // Assess: k1, AWSPREVIOUS's key for three minutes only, is still live.
     expect(await (cases[0] as ProviderCase).live()).toContain(k1.api_key_id);
+  });
+});
+
+describe('rotateApiKey never loses an overdue revocation', () => {
+  const rc = cases[0] as ProviderCase;
+
+  it("finishes a rotation when an older version's due revocation fails; logs it, counts it, keeps its record, and the next rotation revokes it", async () => {
+    // Prepare: v0 superseded at t0; the next rotation starts inside v0's grace period (v0 kept)
+    // and finishes after it, when its repair revokes v0, which the provider refuses, for good.
+    const { arn, value, token } = await newSecret(rc);
+    const v0 = await versionWith(arn, 'AWSCURRENT');
+    await runSteps(handler(), arn, token);
+    const t0 = clock;
+    clock = t0 + 60_000;
+    const token2 = await startRotation(sm, arn);
+    await runSteps(handler(), arn, token2, ['createSecret', 'setSecret', 'testSecret']);
+    let refused = 0;
+    const refusing = (real: ReadonlyMap<string, ApiKeyProvider>) => {
+      const resendProvider = real.get('resend');
+      if (!resendProvider) throw new Error('no resend provider');
+      return new Map(real).set('resend', {
+        ...resendProvider,
+        revoke: async (input: RevokeInput<Record<string, unknown>>) => {
+          if (input.oldVersionId !== v0) return resendProvider.revoke(input);
+          refused++;
+          throw new ProviderAuthError('resend', 'could not delete the key: HTTP 403 (injected)', {
+            status: 403,
+          });
+        },
+      });
+    };
+    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'rotate-api-key-e2e' });
+    clock = t0 + GRACE_MS + 60_000;
+
+    // Act
+    const results = await runSteps(
+      handler({ providers: refusing, metrics: publishedAtOnce(metrics) }),
+      arn,
+      token2,
+      ['finishSecret'],
+    );
+
+    // Assess: the fault fired; the finish completed; the failure is logged at error with the
+    // version and the reason, counted as an embedded metric, and v0's record is kept.
+    expect(refused).toBe(1);
+    expect(results).toMatchObject([{ outcome: 'done' }]);
+    expect((await stagesOf(sm, arn))[token2]).toEqual(['AWSCURRENT']);
+    const lines = output.text().split('\n');
+    const logged = lines.find((line) => line.includes("superseded version's keys not revoked"));
+    expect(JSON.parse(logged ?? '{}')).toMatchObject({
+      level: 'ERROR',
+      versionId: v0,
+      reason: 'ProviderAuthError: resend: could not delete the key: HTTP 403 (injected)',
+    });
+    const metric = lines.find((line) => line.includes('"RevocationsOverdue"'));
+    expect(JSON.parse(metric ?? '{}')).toMatchObject({ RevocationsOverdue: 1 });
+    expect(Object.keys(await tagsOf(arn))).toContain(`${SUPERSEDED_TAG_PREFIX}${v0}`);
+    expect(await rc.live()).toContain(rc.keyOf(value));
+
+    // The next rotation, with the provider working again, revokes v0 and drops its record.
+    await runSteps(handler(), arn, await startRotation(sm, arn));
+    expect(await rc.live()).not.toContain(rc.keyOf(value));
+    expect(Object.keys(await tagsOf(arn))).not.toContain(`${SUPERSEDED_TAG_PREFIX}${v0}`);
+  });
+
+  it('refuses createSecret, creating nothing, when the secret has no room left for the tags that record supersessions', async () => {
+    // Prepare: 50 tags, AWS's limit; this rotation would need one more at finish.
+    const value = await rc.initial();
+    const { ARN: arn = '' } = await sm.send(
+      new CreateSecretCommand({
+        Name: `production/api-keys/resend-${uniqueName('t')}`,
+        SecretString: JSON.stringify(value),
+        Tags: [
+          { Key: 'rotation-provider', Value: 'resend' },
+          ...Array.from({ length: 49 }, (_, i) => ({ Key: `team:${i}`, Value: 'x' })),
+        ],
+      }),
+    );
+    const token = await startRotation(sm, arn);
+    const liveBefore = await rc.live();
+
+    // Act
+    const error = await runSteps(handler(), arn, token, ['createSecret']).catch((e: Error) => e);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'SupersessionRecordLimitError' });
+    expect((error as Error).message).toContain('has 50 tags, and this rotation needs 1 more');
+    expect((error as Error).message).toContain('nothing was created or revoked');
+    expect(await rc.live()).toEqual(liveBefore);
+    expect(await valueAt(sm, arn, 'AWSPENDING')).toBeUndefined();
   });
 });
