@@ -11,7 +11,12 @@ import {
   type RotationTarget,
   repairStuckRotation,
 } from '../repair/index.js';
-import { type PreviousCredentialCheck, type RollbackResult, rollBack } from '../rollback/index.js';
+import {
+  type AfterRollback,
+  type PreviousCredentialCheck,
+  type RollbackResult,
+  rollBack,
+} from '../rollback/index.js';
 import { Stage } from '../rotation/constants.js';
 import type { SecretStore } from '../rotation/secret-store.js';
 import type { RotationLogger } from '../rotation/strategy.js';
@@ -47,6 +52,11 @@ export interface RotateNowDependencies {
   readonly logger: RotationLogger;
   /** The rollback check for a secret of this category. */
   readonly rollbackCheckFor: (secret: RotationTarget, category: ManagedCategory) => PreviousCredentialCheck;
+  /** The work after a rollback for a secret of this category (API keys: the demoted version's revocation). */
+  readonly afterRollbackFor?: (
+    secret: RotationTarget,
+    category: ManagedCategory,
+  ) => AfterRollback | undefined;
   readonly metrics?: MetricsSink;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -108,12 +118,14 @@ export async function rotateNow(
       );
     }
     if (request.rollback) {
+      const afterRollback = deps.afterRollbackFor?.(secret, category);
       const result = await rollBack(
         {
           store: deps.store,
           logger: deps.logger,
           checkFor: (target) => deps.rollbackCheckFor(target, category),
           describe: (id) => describeRotationTarget(deps.secretsManager, id),
+          ...(afterRollback ? { afterRollback } : {}),
         },
         secret,
       );
