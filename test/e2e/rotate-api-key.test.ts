@@ -912,6 +912,24 @@ describe('rotateApiKey revocation schedules and the grace period', () => {
     );
   });
 
+  it.each(['constructor', 'toString', '__proto__'])(
+    "answers a revoke input whose VersionId is %s (one of Object's members) with UnknownVersionError, changing nothing",
+    async (versionId) => {
+      // Prepare
+      const { arn, value } = await newSecret(rc);
+      const tagsBefore = await tagsOf(arn);
+
+      // Act
+      const error = await revokeInput(arn, versionId).catch((e: Error) => e);
+
+      // Assess
+      expect(error).toMatchObject({ name: 'UnknownVersionError' });
+      expect((error as Error).message).toContain(`version ${versionId} is not a version of secret`);
+      expect(await rc.live()).toContain(rc.keyOf(value));
+      expect(await tagsOf(arn)).toEqual(tagsBefore);
+    },
+  );
+
   it('refuses the revoke input inside the grace period, saying when it ends and how to force; forced, it revokes and warns', async () => {
     // Prepare
     const { arn, value, token } = await newSecret(rc);
