@@ -16,16 +16,16 @@ import type {
   TestContext,
 } from '../rotation/strategy.js';
 import type { SecretReader } from '../secrets/reader.js';
-import { GracePeriodNotOverError, SupersessionRecordLimitError } from './errors.js';
+import { GracePeriodNotOverError } from './errors.js';
+import { VersionsInUse } from './in-use.js';
 import type { ApiKeyProvider, ProviderContext, RevokeOutcome } from './provider.js';
 import type { RevocationScheduler } from './revocation.js';
 import { STAGED_LABEL } from './staged.js';
 import {
-  SECRET_TAG_LIMIT,
+  assertRoomForRecords,
   type Supersession,
   type SupersessionRecords,
   supersessions,
-  supersessionTagKey,
 } from './superseded.js';
 
 /** Dependencies of {@link ApiKeyStrategy}. */
@@ -82,6 +82,7 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
   readonly #inFlightMs: number;
   readonly #metrics: MetricsSink | undefined;
   readonly #now: () => Date;
+  readonly #inUse: VersionsInUse;
 
   constructor(options: ApiKeyStrategyOptions) {
     this.#provider = options.provider;
@@ -95,6 +96,12 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
     this.#now = options.now ?? (() => new Date());
     this.kind = `api-key:${options.provider.name}`;
     this.schema = options.provider.schema;
+    this.#inUse = new VersionsInUse({
+      store: this.#store,
+      parser: this,
+      gracePeriodMs: this.#graceMs,
+      now: this.#now,
+    });
   }
 
   async createPending(context: CreateContext<SecretFields>): Promise<SecretFields> {
@@ -116,7 +123,7 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
       }
     }
     const gone = previous && !keepPrevious ? previous : undefined;
-    const keep = await this.#valuesInUse(context, {
+    const keep = await this.#inUse.values(context, {
       labelled: previous && !gone ? [current, previous] : [current],
       ...(gone ? { excluding: gone.versionId } : {}),
     });
@@ -205,12 +212,12 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
         graceEndsAt: endsAt?.toISOString() ?? 'unknown (no record)',
       });
     }
-    const labelled = await this.#readLabelled(
+    const labelled = await this.#inUse.labelled(
       context,
       [Stage.PENDING, Stage.PREVIOUS],
       [old.versionId, current.versionId],
     );
-    const keep = await this.#valuesInUse(context, {
+    const keep = await this.#inUse.values(context, {
       labelled: [current, ...labelled],
       excluding: old.versionId,
     });
@@ -240,64 +247,6 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
     for (const reminder of outcome.manual)
       context.logger.warn('previous key needs revoking by hand', { versionId, reminder });
     return outcome;
-  }
-
-  /**
-   * The values whose keys must stay valid while `excluding`'s are revoked: `labelled` (the
-   * versions in use, read by the caller, who knows which labels are current: in finishSecret
-   * the description predates the move of AWSCURRENT) and every version on record whose grace
-   * period is not over. A recorded version that no longer exists is left out (nothing can
-   * read it); one that cannot be read or parsed fails the step.
-   */
-  async #valuesInUse(
-    context: StepContext,
-    options: { readonly labelled: readonly SecretVersion<SecretFields>[]; readonly excluding?: string },
-  ): Promise<SecretFields[]> {
-    const { secret } = context;
-    const known = new Set(options.labelled.map((version) => version.versionId));
-    if (options.excluding !== undefined) known.add(options.excluding);
-    const now = this.#now().getTime();
-    const inGrace = [...supersessions(secret).values()].filter(
-      (record) => !known.has(record.versionId) && now < record.at.getTime() + this.#graceMs,
-    );
-    const recorded = await Promise.all(
-      inGrace.map(async (record) => {
-        const raw = await this.#store.getVersion(secret.arn, record.versionId);
-        return raw === undefined
-          ? undefined
-          : parseSecretVersion(this, secret.name, record.versionId, 'superseded', raw).value;
-      }),
-    );
-    return [
-      ...options.labelled.filter((version) => version.versionId !== options.excluding).map((v) => v.value),
-      ...recorded.filter((value): value is SecretFields => value !== undefined),
-    ];
-  }
-
-  /**
-   * The versions carrying `stages` now (by the step's description), other than those in
-   * `excluding`, parsed; a label on a version without a value (RotateSecret's placeholder) is
-   * skipped. A version that cannot be read or parsed fails the step.
-   */
-  async #readLabelled(
-    context: StepContext,
-    stages: readonly string[],
-    excluding: readonly string[],
-  ): Promise<SecretVersion<SecretFields>[]> {
-    const { secret } = context;
-    const ids = new Set(
-      stages
-        .map((stage) => versionWithStage(secret, stage))
-        .filter((id): id is string => id !== undefined && !excluding.includes(id)),
-    );
-    const versions = await Promise.all(
-      [...ids].map(async (id) => {
-        const raw = await this.#store.getVersion(secret.arn, id);
-        const label = (secret.versions[id] ?? []).join(',');
-        return raw === undefined ? undefined : parseSecretVersion(this, secret.name, id, label, raw);
-      }),
-    );
-    return versions.filter((version): version is SecretVersion<SecretFields> => version !== undefined);
   }
 
   /**
@@ -350,7 +299,7 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
     const at = existing?.by === token && existing.at > now ? existing.at : now;
     await this.#records.write(secret.arn, { versionId: previous.versionId, at, by: token });
     if (this.#graceMs <= 0) {
-      const keep = await this.#valuesInUse(context, {
+      const keep = await this.#inUse.values(context, {
         labelled: [context.current],
         excluding: previous.versionId,
       });
@@ -413,9 +362,11 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
       );
     }
     if (due.length > 0) {
-      const keep = await this.#valuesInUse(context, {
-        labelled: previous ? [current, previous] : [current],
-      }).catch((error: unknown) => error as Error);
+      const keep = await this.#inUse
+        .values(context, {
+          labelled: previous ? [current, previous] : [current],
+        })
+        .catch((error: unknown) => error as Error);
       for (const record of due) {
         if (keep instanceof Error) {
           this.#overdue(context, record, keep);
@@ -507,39 +458,6 @@ function supersededAtFinish(secret: SecretDescription, token: string): string | 
 /** Why a step failed, for a log line: this product's messages, only the name of any other error. */
 function reasonOf(error: unknown): string {
   return error instanceof RotationError ? `${error.name}: ${error.message}` : awsErrorText(error);
-}
-
-/**
- * Refuses, before anything is created, a rotation that would need more tags than AWS allows
- * on the secret: one for AWSPREVIOUS's record if it has none (written now), one for
- * AWSCURRENT's (written at finish). A failure after AWSCURRENT moved would leave the finish
- * failing until a person made room; here nothing has changed yet.
- * @throws {SupersessionRecordLimitError} naming the records and the overdue ones.
- */
-function assertRoomForRecords(
-  secret: SecretDescription,
-  currentId: string,
-  graceMs: number,
-  now: Date,
-): void {
-  const previousId = versionWithStage(secret, Stage.PREVIOUS);
-  const needed = [previousId, currentId].filter(
-    (id) => id !== undefined && !Object.hasOwn(secret.tags, supersessionTagKey(id)),
-  ).length;
-  const count = Object.keys(secret.tags).length;
-  if (count + needed <= SECRET_TAG_LIMIT) return;
-  const records = [...supersessions(secret).values()];
-  const overdue = records.filter(
-    (record) => record.versionId !== previousId && now.getTime() >= record.at.getTime() + graceMs,
-  );
-  throw new SupersessionRecordLimitError(
-    `secret ${secret.name} has ${count} tags, and this rotation needs ${needed} more to record when its versions stop being AWSCURRENT ` +
-      `(AWS allows ${SECRET_TAG_LIMIT} per secret); nothing was created or revoked. ${records.length} are supersession records ` +
-      `(rotation-superseded:<version id>), ${overdue.length} of them overdue (their keys' revocation keeps failing: see the log line ` +
-      `"superseded version's keys not revoked" for why)${overdue.length > 0 ? `: ${overdue.map((r) => r.versionId).join(', ')}` : ''}. ` +
-      'Fix the cause and revoke each overdue version (the revoke input, {"action":"revoke","SecretId","VersionId"}), which removes its record, ' +
-      'or remove tags the secret no longer needs; then retry the rotation.',
-  );
 }
 
 function gracePeriodNotOver(

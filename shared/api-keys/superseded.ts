@@ -4,8 +4,10 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { awsErrorText } from '../logging/aws-error.js';
+import { Stage } from '../rotation/constants.js';
 import { SecretStoreError } from '../rotation/errors.js';
-import type { SecretDescription } from '../rotation/secret-store.js';
+import { type SecretDescription, versionWithStage } from '../rotation/secret-store.js';
+import { SupersessionRecordLimitError } from './errors.js';
 
 /**
  * Prefix of the secret tags that record when a version stopped being AWSCURRENT:
@@ -106,4 +108,37 @@ export class SupersessionRecords {
       });
     }
   }
+}
+
+/**
+ * Refuses, before anything is created, a rotation that would need more tags than AWS allows
+ * on the secret: one for AWSPREVIOUS's record if it has none (written now), one for
+ * AWSCURRENT's (written at finish). A failure after AWSCURRENT moved would leave the finish
+ * failing until a person made room; here nothing has changed yet.
+ * @throws {SupersessionRecordLimitError} naming the records and the overdue ones.
+ */
+export function assertRoomForRecords(
+  secret: SecretDescription,
+  currentId: string,
+  graceMs: number,
+  now: Date,
+): void {
+  const previousId = versionWithStage(secret, Stage.PREVIOUS);
+  const needed = [previousId, currentId].filter(
+    (id) => id !== undefined && !Object.hasOwn(secret.tags, supersessionTagKey(id)),
+  ).length;
+  const count = Object.keys(secret.tags).length;
+  if (count + needed <= SECRET_TAG_LIMIT) return;
+  const records = [...supersessions(secret).values()];
+  const overdue = records.filter(
+    (record) => record.versionId !== previousId && now.getTime() >= record.at.getTime() + graceMs,
+  );
+  throw new SupersessionRecordLimitError(
+    `secret ${secret.name} has ${count} tags, and this rotation needs ${needed} more to record when its versions stop being AWSCURRENT ` +
+      `(AWS allows ${SECRET_TAG_LIMIT} per secret); nothing was created or revoked. ${records.length} are supersession records ` +
+      `(rotation-superseded:<version id>), ${overdue.length} of them overdue (their keys' revocation keeps failing: see the log line ` +
+      `"superseded version's keys not revoked" for why)${overdue.length > 0 ? `: ${overdue.map((r) => r.versionId).join(', ')}` : ''}. ` +
+      'Fix the cause and revoke each overdue version (the revoke input, {"action":"revoke","SecretId","VersionId"}), which removes its record, ' +
+      'or remove tags the secret no longer needs; then retry the rotation.',
+  );
 }
