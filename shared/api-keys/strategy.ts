@@ -165,7 +165,8 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
    * stopped being AWSCURRENT (now: the label has moved), schedules its revocation for the end
    * of its grace period (or revokes at once when the period is zero), then repairs what
    * earlier rotations left: a recorded superseded version whose grace period is over is
-   * revoked, one still in its grace period has its schedule made again.
+   * revoked, one still in its grace period has its schedule made again. The repair never
+   * fails the finish: what it cannot do is logged, counted and left on record.
    * @throws {MissingVersionError} when the superseded version could not be read.
    */
   async afterFinish(context: FinishContext<SecretFields>): Promise<void> {
