@@ -43,8 +43,10 @@ import {
   captureOutput,
   createRole,
   createRotatingSecret,
+  faultsFired,
   findLeaks,
   hostilePassword,
+  injectFault,
   lambdaContext,
   runSteps,
   secretsManager,
@@ -95,9 +97,12 @@ function rotateNow(
     metrics?: Metrics;
     providers?: ReturnType<typeof createProviders>;
     now?: () => Date;
+    /** Clients to inject faults into (rotateNow's own; the steps run on theirs). */
+    secretsManager?: SecretsManagerClient;
+    schedulerClient?: SchedulerClient;
   } = {},
 ) {
-  const client = recorded(secretsManager());
+  const client = recorded(options.secretsManager ?? secretsManager());
   const apiKeys = loadApiKeyRotationConfig({
     RESEND_API_URL: resend.url,
     IAM_PROPAGATION_DELAY_MS: '10',
@@ -119,7 +124,7 @@ function rotateNow(
     }),
     afterRollbackFor: createRollbackRevocations({
       secretsManager: client,
-      schedulerClient: scheduler,
+      schedulerClient: options.schedulerClient ?? scheduler,
       apiKeys,
       logger,
       ...(options.now ? { now: options.now } : {}),
@@ -509,6 +514,52 @@ describe('rotateNow: rollback', () => {
     expect(schedule.Target?.RoleArn).toBe('arn:aws:iam::123456789012:role/revoke-scheduler');
     expect(JSON.parse(schedule.Target?.Input ?? '{}')).toEqual(request);
   });
+
+  it.each([
+    ['the record cannot be written', 'TagResourceCommand', 'failed'],
+    ['the schedule cannot be made', 'CreateScheduleCommand', 'recorded'],
+  ])(
+    'rolls back all the same when %s, and says so in the result and an error line',
+    async (_label, command, status) => {
+      // Prepare
+      const { name, arn } = await resendSecret();
+      const rotated = (await invoke(rotateNow(), { secret: name, wait: true })) as RotationReport;
+      const faulty =
+        command === 'TagResourceCommand'
+          ? { secretsManager: injectFault(secretsManager(), command, 'before') }
+          : {
+              schedulerClient: injectFault(
+                new SchedulerClient({
+                  region: 'us-east-1',
+                  endpoint: stack().awsEndpoint,
+                  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+                }),
+                command,
+                'before',
+              ),
+            };
+
+      // Act
+      const result = await invoke(rotateNow(faulty), { secret: name, rollback: true });
+
+      // Assess: the fault fired; AWSCURRENT is back; the result and an ERROR line say what was not done.
+      expect(faultsFired(Object.values(faulty)[0] as object)).toBe(1);
+      expect((await stagesOf(sm, arn))[rotated.versionId]).toEqual(['AWSPREVIOUS']);
+      expect(result).toMatchObject({
+        action: 'rollback',
+        revocation: {
+          versionId: rotated.versionId,
+          status,
+          reason: expect.stringContaining('the next rotation'),
+        },
+      });
+      const line = output
+        .text()
+        .split('\n')
+        .find((l) => l.includes('rollback: revocation of the demoted version not scheduled'));
+      expect(JSON.parse(line ?? '{}')).toMatchObject({ level: 'ERROR', versionId: rotated.versionId });
+    },
+  );
 
   it('keeps a key a whole grace period after it last stopped being AWSCURRENT: rolled back, then rolled forward by hand', async () => {
     // Prepare: k1 superseded by k2 at t0 (rotateApiKey with a clock); rolled back at t0 + 5 min.
