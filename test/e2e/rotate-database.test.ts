@@ -273,8 +273,8 @@ describe('rotateDatabase over TLS', () => {
     const { username, password, arn, token } = await tlsSecret('verify-full');
     await runSteps(handlerWith(), arn, token, ['createSecret']);
     await expect(runSteps(handlerWith(), arn, token, ['setSecret'])).rejects.toMatchObject({
-      name: 'DatabaseUnavailableError',
-      message: expect.stringMatching(/certificate/),
+      name: 'TlsNotTrustedError',
+      message: expect.stringMatching(/certificate.*Set DB_TLS_CA_FILE/),
     });
     expect(await canLogin(username, password)).toBe(true);
     seen.push((await valueAt(sm, arn, 'AWSPENDING'))?.password ?? '');
@@ -394,7 +394,7 @@ describe('rotateDatabase setSecret and testSecret talk to the same database the 
       const pending = (await valueAt(sm, arn, 'AWSPENDING'))?.password ?? '';
       seen.push(pending);
       await expect(runSteps(handlerWith(), arn, token, ['setSecret'])).rejects.toMatchObject({
-        name: 'DatabaseUnavailableError',
+        name: 'TlsNotTrustedError',
       });
       await sm.send(
         new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify(addSslmode(value)) }),
