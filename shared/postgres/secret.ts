@@ -82,9 +82,13 @@ function urlSslmode(connectionString: string | undefined): string | null {
 
 /** AWS's templates' `ssl`: true or false, or the strings "true" or "false" in any case. */
 const sslSchema = z.pipe(
-  z.union([z.boolean(), z.string().check(z.regex(/^(true|false)$/i))], {
-    error: 'must be true or false (or "true" or "false")',
-  }),
+  z.union(
+    [
+      z.boolean(),
+      z.string().check(z.regex(/^(true|false)$/i, { error: 'must be true or false (or "true" or "false")' })),
+    ],
+    { error: 'must be true or false (or "true" or "false")' },
+  ),
   z.transform((value: boolean | string) =>
     typeof value === 'boolean' ? value : value.toLowerCase() === 'true',
   ),

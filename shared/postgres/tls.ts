@@ -34,7 +34,8 @@ export function splitPem(pem: string): string[] {
   return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
 }
 
-let rdsTrust: readonly string[] | undefined;
+/** The bundle's certificates (with Node's roots), by file: read once per file. */
+const rdsTrust = new Map<string, readonly string[]>();
 
 /**
  * What an RDS server's certificate is verified against: the shipped RDS bundle, and Node's
@@ -45,8 +46,9 @@ let rdsTrust: readonly string[] | undefined;
 export function rdsTrustedCertificates(
   root = process.env.LAMBDA_TASK_ROOT ?? process.cwd(),
 ): readonly string[] {
-  if (rdsTrust) return rdsTrust;
   const file = isAbsolute(RDS_CA_BUNDLE_FILE) ? RDS_CA_BUNDLE_FILE : join(root, RDS_CA_BUNDLE_FILE);
+  const known = rdsTrust.get(file);
+  if (known) return known;
   let pem: string;
   try {
     pem = readFileSync(file, 'utf8');
@@ -60,8 +62,9 @@ export function rdsTrustedCertificates(
   if (certificates.length === 0) {
     throw new RdsCaBundleError(`the RDS certificate bundle ${file} holds no certificate`);
   }
-  rdsTrust = [...certificates, ...rootCertificates];
-  return rdsTrust;
+  const trust = [...certificates, ...rootCertificates];
+  rdsTrust.set(file, trust);
+  return trust;
 }
 
 /**

@@ -7,6 +7,7 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import pg from 'pg';
 import {
   createPostgresConnector,
+  isRdsHost,
   type PostgresConnector,
   type PostgresConnectorOptions,
 } from '../../shared/postgres/index.js';
@@ -87,7 +88,11 @@ export function routedConnector(
     connect(target, password) {
       connected.push(target.host);
       const route = routes[target.host.toLowerCase()];
-      return real.connect(route ? { ...target, ...route } : target, password);
+      // The name routed is an RDS database's: its certificate is checked as one (the RDS bundle).
+      const rds =
+        target.rds ??
+        (isRdsHost(target.host) ? { kind: 'instance' as const, identifier: 'routed' } : undefined);
+      return real.connect(route ? { ...target, ...route, ...(rds ? { rds } : {}) } : target, password);
     },
   };
 }
