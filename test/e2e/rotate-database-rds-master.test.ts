@@ -229,6 +229,20 @@ describe('rotateDatabase, RDS master password (dbInstanceIdentifier, dbClusterId
       /does not log in .* after \d+ attempts in 1 s: RDS applies it asynchronously/,
     );
     expect(await stagesOf(sm, s.arn)).toEqual(stages);
+
+    // RDS applies it later; Secrets Manager's retry of setSecret finds it done, and the rotation completes.
+    const pending = (await valueAt(sm, s.arn, 'AWSPENDING'))?.password ?? '';
+    await sql(
+      `DO $$ BEGIN EXECUTE format('ALTER ROLE %I PASSWORD %L', '${s.master.username}', ${dollarQuote(pending)}); END $$`,
+    );
+    const retry = (await runSteps(h, s.arn, s.token, ['setSecret', 'testSecret', 'finishSecret'])) as {
+      outcome: string;
+    }[];
+    expect(retry.map((r) => r.outcome)).toEqual(['already-done', 'done', 'done']);
+    expect(rds.calls).toHaveLength(1);
+    expect(await canLogin(s.master.username, (await valueAt(sm, s.arn, 'AWSCURRENT'))?.password ?? '')).toBe(
+      true,
+    );
   });
 
   it("rotates a user who is not the database's master as a single user, calling no RDS Modify", async () => {
