@@ -18,7 +18,7 @@ import { describeTarget, type PostgresConnector, type PostgresSession } from './
 import { ConnectionMismatchError, DatabaseAuthenticationError } from './errors.js';
 import type { MasterSecrets } from './master.js';
 import type { RdsDatabase } from './rds.js';
-import { otherLogin, rolePairOf, setRolePassword, syncClone } from './roles.js';
+import { otherLogin, rolePairOf, type SyncReport, setRolePassword, syncClone } from './roles.js';
 import { type PostgresSecret, postgresSecretSchema, withPassword, withUsername } from './secret.js';
 import { startOverAdvice, targetOf } from './target.js';
 
@@ -166,12 +166,7 @@ export class PostgresAlternatingUsersStrategy implements RotationStrategy<Postgr
     }
   }
 
-  #report(
-    logger: RotationLogger,
-    report: Awaited<ReturnType<typeof syncClone>>,
-    masterSource: string,
-    original: string,
-  ): void {
+  #report(logger: RotationLogger, report: SyncReport, masterSource: string, original: string): void {
     const { directGrantsOnClone, ...changes } = report;
     logger.info('clone kept in step with the original', { ...changes, masterSource });
     if (directGrantsOnClone > 0) {

@@ -57,7 +57,7 @@ async function alternatingSecret(options: { username?: string; port?: number; ma
   const group = roleName('grp');
   await sql(
     `ALTER ROLE ${original} CREATEDB CONNECTION LIMIT 7 VALID UNTIL '2099-01-01 00:00:00+00'`,
-    `ALTER ROLE ${original} SET search_path = ${schema}, public`,
+    `ALTER ROLE ${original} SET search_path = "$user", ${schema}, public`,
     `ALTER ROLE ${original} SET statement_timeout = '5s'`,
     `ALTER ROLE ${original} IN DATABASE postgres SET work_mem = '8MB'`,
     `CREATE ROLE ${group} NOLOGIN`,
