@@ -273,8 +273,8 @@ describe('rotateDatabase over TLS', () => {
     const { username, password, arn, token } = await tlsSecret('verify-full');
     await runSteps(handlerWith(), arn, token, ['createSecret']);
     await expect(runSteps(handlerWith(), arn, token, ['setSecret'])).rejects.toMatchObject({
-      name: 'DatabaseUnavailableError',
-      message: expect.stringMatching(/certificate/),
+      name: 'TlsNotTrustedError',
+      message: expect.stringMatching(/certificate.*Set DB_TLS_CA_FILE/),
     });
     expect(await canLogin(username, password)).toBe(true);
     seen.push((await valueAt(sm, arn, 'AWSPENDING'))?.password ?? '');
@@ -422,7 +422,7 @@ describe('rotateDatabase setSecret and testSecret talk to the same database the 
       const pending = (await valueAt(sm, arn, 'AWSPENDING'))?.password ?? '';
       seen.push(pending);
       await expect(runSteps(handlerWith(), arn, token, ['setSecret'])).rejects.toMatchObject({
-        name: 'DatabaseUnavailableError',
+        name: 'TlsNotTrustedError',
       });
       await sm.send(
         new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify(addSslmode(value)) }),
@@ -483,6 +483,45 @@ describe('rotateDatabase setSecret and testSecret talk to the same database the 
       fields: ['host', 'port', 'database', 'username'],
     });
     expect((error as Error).message).not.toContain('localhost');
+    expect(await canLogin(username, password)).toBe(true);
+  });
+});
+
+describe("rotateDatabase password policy: the secret's password_policy over the function's settings", () => {
+  it('generates the password the secret asks for', async () => {
+    const { username, arn, token } = await databaseSecret({
+      extra: { password_policy: { length: 48, exclude_punctuation: true } },
+    });
+
+    await runSteps(handlerWith(), arn, token);
+
+    const after = await valueAt(sm, arn, 'AWSCURRENT');
+    seen.push(after?.password ?? '');
+    expect(after?.password).toMatch(/^[A-Za-z0-9]{48}$/);
+    expect(await canLogin(username, after?.password ?? '')).toBe(true);
+    expect(after?.password_policy).toEqual({ length: 48, exclude_punctuation: true });
+  });
+
+  it.each([
+    [
+      { length: 8 },
+      'InvalidPasswordPolicyError',
+      'cannot be used for a PostgreSQL user: length 8 is outside 16 to 4096',
+    ],
+    [
+      { length: 40, exclude_numbers: 'yes' },
+      'MalformedSecretError',
+      'password_policy.exclude_numbers: must be a boolean (got string)',
+    ],
+    [{ lenght: 40 }, 'MalformedSecretError', 'password_policy: unknown setting lenght'],
+  ])('refuses %j at createSecret, saying why, and stores nothing', async (policy, name, message) => {
+    const { username, password, arn, token } = await databaseSecret({ extra: { password_policy: policy } });
+
+    const error = await runSteps(handlerWith(), arn, token, ['createSecret']).catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ name });
+    expect((error as Error).message).toContain(message);
+    expect(await valueAt(sm, arn, 'AWSPENDING')).toBeUndefined();
     expect(await canLogin(username, password)).toBe(true);
   });
 });

@@ -172,6 +172,83 @@ describe('serverless.yml', () => {
   });
 });
 
+describe('serverless.yml, rotateDatabase', () => {
+  const rds = (kind: 'db' | 'cluster', id: string) => `arn:aws:rds:us-east-1:123456789012:${kind}:${id}`;
+  const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}`;
+  let defaults: Json;
+  let named: Json;
+
+  beforeAll(async () => {
+    [defaults, named] = await Promise.all([
+      print(),
+      print('--param=rdsInstances=orders-db', '--param=rdsClusters=analytics'),
+    ]);
+  });
+
+  it('lets rotateDatabase describe and set the master password of the RDS databases its parameters name, and no other', () => {
+    for (const [template, instance, cluster] of [
+      [defaults, 'production-orders', 'production-analytics'],
+      [named, 'orders-db', 'analytics'],
+    ] as const) {
+      for (const action of ['rds:DescribeDBInstances', 'rds:ModifyDBInstance']) {
+        expect(grant(template, 'RotateDatabaseRole', action, rds('db', instance)), action).toBeDefined();
+        expect(
+          grant(template, 'RotateDatabaseRole', action, rds('db', 'staging-orders')),
+          action,
+        ).toBeUndefined();
+        expect(
+          grant(template, 'RotateDatabaseRole', action, rds('cluster', cluster)),
+          action,
+        ).toBeUndefined();
+      }
+      for (const action of ['rds:DescribeDBClusters', 'rds:ModifyDBCluster']) {
+        expect(grant(template, 'RotateDatabaseRole', action, rds('cluster', cluster)), action).toBeDefined();
+        expect(
+          grant(template, 'RotateDatabaseRole', action, rds('cluster', 'other')),
+          action,
+        ).toBeUndefined();
+      }
+    }
+  });
+
+  it('lets rotateDatabase read master secrets, RDS-managed ones included, and write none of those', () => {
+    for (const master of [
+      'production/database/master-AbCdEf',
+      'rds!db-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d-AbCdEf',
+    ]) {
+      for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']) {
+        expect(
+          grant(defaults, 'RotateDatabaseRole', action, secret(master)),
+          `${action} ${master}`,
+        ).toBeDefined();
+      }
+    }
+    const managed = secret('rds!cluster-0a1b2c3d-AbCdEf');
+    for (const action of ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage']) {
+      expect(grant(defaults, 'RotateDatabaseRole', action, managed), action).toBeUndefined();
+    }
+    expect(
+      grant(
+        defaults,
+        'RotateDatabaseRole',
+        'secretsmanager:GetSecretValue',
+        secret('production/api-keys/aws-AbCdEf'),
+      ),
+    ).toBeUndefined();
+  });
+
+  it('packages the RDS certificate bundle with rotateDatabase and sets its wait', () => {
+    const functions = defaults.functions as Record<
+      string,
+      { environment: Record<string, string>; package?: Json }
+    >;
+    expect(functions.rotateDatabase?.package).toEqual({
+      patterns: ['shared/postgres/tls/global-bundle.pem'],
+    });
+    expect(String(functions.rotateDatabase?.environment.RDS_PASSWORD_WAIT_SECONDS)).toBe('40');
+  });
+});
+
 describe('serverless invoke local -f rotateApiKey', () => {
   let moto: { endpoint: string; stop(): Promise<void> };
   const env = () => ({

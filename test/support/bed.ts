@@ -45,7 +45,8 @@ export const uniqueName = (prefix: string) => `${prefix}-${randomBytes(4).toStri
 /** A password that is hard to quote: quotes, backslash, semicolon, percent, at, unicode. */
 export const hostilePassword = () => `p'a"s\\s;--%@:/?#${randomBytes(4).toString('hex')}ü€`;
 
-async function superuser<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `fn` with a client logged in as the local PostgreSQL's superuser. */
+export async function superuser<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const { host, port, superuser: user, superuserPassword } = stack().postgres;
   const client = new pg.Client({ host, port, user, password: superuserPassword, database: 'postgres' });
   await client.connect();
