@@ -47,7 +47,7 @@ describe('google provider revoke (review, rule 1)', () => {
       recaptcha_secret_key: RECAPTCHA,
       service_account_secret_id: SA_SECRET,
     });
-    const context = (current: GoogleSecret) =>
+    const context = () =>
       providerContext({
         secretName: SECRET_NAME,
         token: TOKEN,
@@ -58,12 +58,12 @@ describe('google provider revoke (review, rule 1)', () => {
       current: old,
       staged: undefined,
       keep: [old],
-      context: context(old),
+      context: context(),
     });
     const current = provider.schema.parse({ ...old, ...issued });
 
     // Act: the revocation when the grace period ends.
-    await provider.revoke({ old, current, context: context(current) });
+    await provider.revoke({ old, current, context: context() });
 
     // Assess: another application's key survives; the key the old version held is revoked.
     const byName = (name: string) => google.keys().find((key) => key.name === name);
