@@ -82,6 +82,13 @@ export interface RevokeInput<S> {
    * `current` is kept whether or not it is listed here.
    */
   readonly keep?: readonly S[];
+  /**
+   * The id of the version `old` is (the token of the rotation that created its keys). A
+   * provider that proves ownership by a marker derived from the secret and that token (Resend's
+   * key name, Google's key id) needs it: without it such a key is unproven, and its revocation
+   * is left to a person (a `manual` reminder).
+   */
+  readonly oldVersionId?: string;
   readonly context: ProviderContext;
 }
 

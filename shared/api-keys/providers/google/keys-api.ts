@@ -4,6 +4,7 @@ import * as z from '../../../zod.js';
 import { ProviderResponseError, ProviderUnavailableError } from '../../errors.js';
 import { type RetryPolicy, requestJson } from '../../http.js';
 import type { ProviderContext } from '../../provider.js';
+import { readCredentialSecret } from '../credentials.js';
 import { bodyOf, PROVIDER, shortCode } from './response.js';
 import { type GoogleSecret, KEY_NAME } from './schema.js';
 import { GoogleAccessTokens, parseServiceAccount } from './service-account.js';
@@ -90,7 +91,10 @@ export class ApiKeysClient {
         ['service_account_secret_id'],
       );
     }
-    const account = parseServiceAccount(await context.readSecret(secretId), secretId);
+    const account = parseServiceAccount(
+      await readCredentialSecret(context, 'service_account_secret_id', secretId),
+      secretId,
+    );
     const accessToken = await this.#tokens.get(account);
     return {
       headers: { authorization: `Bearer ${accessToken}` },

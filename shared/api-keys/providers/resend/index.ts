@@ -2,6 +2,7 @@ import type { SecretFields } from '../../../rotation/strategy.js';
 import { KeyTestFailedError, ProviderError } from '../../errors.js';
 import { DEFAULT_RETRY, keyHint, type RetryPolicy, requestJson } from '../../http.js';
 import type { ApiKeyProvider, ProviderContext, RevokeOutcome } from '../../provider.js';
+import { credentialsPrefix, readCredentialSecret } from '../credentials.js';
 import { bodyOf, createdKeySchema, errorName, PROVIDER, ResendApi } from './api.js';
 import { isMarkedBy, type ResendSecret, resendKeyName, resendSecretSchema } from './schema.js';
 
@@ -210,10 +211,10 @@ async function managerKey(secret: ResendSecret, context: ProviderContext): Promi
     throw new ProviderError(
       PROVIDER,
       `secret ${context.secret.name} holds a sending_access key, which cannot manage API keys: ` +
-        `add the field "admin_secret_id" to it, naming (by name or ARN) a secret whose api_key is a full_access Resend key`,
+        `add the field "admin_secret_id" to it, naming (by name or ARN) a secret under ${credentialsPrefix(context.secret.name) ?? '{environment}/rotation/'} whose api_key is a full_access Resend key`,
     );
   }
-  const admin = await context.readSecret(adminId);
+  const admin = await readCredentialSecret(context, 'admin_secret_id', adminId);
   if (typeof admin.api_key !== 'string' || !admin.api_key.startsWith('re_')) {
     throw new ProviderError(
       PROVIDER,
