@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   CreateAccessKeyCommand,
@@ -31,6 +32,7 @@ import {
   UnscheduledRevocations,
 } from '../../shared/api-keys/index.js';
 import { createProviders } from '../../shared/api-keys/providers/index.js';
+import { resendKeyName } from '../../shared/api-keys/providers/resend/index.js';
 import { loadApiKeyRotationConfig } from '../../shared/config/index.js';
 import {
   captureOutput,
@@ -163,8 +165,12 @@ const revokeInput = (arn: string, versionId: string, extra: object = {}) =>
 /** One provider under test: how to make its starting secret and see which keys are live. */
 interface ProviderCase {
   readonly name: string;
-  /** Creates the starting key at the provider; returns the secret's value. */
-  initial(): Promise<Record<string, unknown>>;
+  /**
+   * Creates the starting key at the provider, as a rotation of this product would have made
+   * it for the secret `arn`'s version `versionId` (a Resend key's name carries their marker);
+   * returns the secret's value.
+   */
+  initial(secret: { arn: string; versionId: string }): Promise<Record<string, unknown>>;
   /** The identifiers of the keys live at the provider now. */
   live(): Promise<string[]>;
   /** The identifier of the key a secret value holds. */
@@ -186,13 +192,14 @@ let googleAccountSecret = '';
 const cases: ProviderCase[] = [
   {
     name: 'resend',
-    async initial() {
+    async initial({ arn, versionId }) {
       resendName = uniqueName('prod');
-      const { id, token } = resend.seedKey({ name: resendName, permission: 'full_access' });
+      const name = resendKeyName(resendName, arn, versionId);
+      const { id, token } = resend.seedKey({ name, permission: 'full_access' });
       return {
         api_key: token,
         api_key_id: id,
-        api_key_name: resendName,
+        api_key_name: name,
         rotated_at: '2024-01-01T00:00:00Z',
       };
     },
@@ -349,10 +356,26 @@ async function interrupt(
   }
 }
 
+/**
+ * Creates `production/api-keys/<provider>-<unique>` (tagged with its provider) holding the
+ * case's starting key as its first version, and starts a rotation.
+ */
 async function newSecret(c: ProviderCase) {
-  const value = await c.initial();
+  const name = `production/api-keys/${c.name}-${uniqueName('t')}`;
+  const created = await sm.send(
+    new CreateSecretCommand({ Name: name, Tags: [{ Key: 'rotation-provider', Value: c.name }] }),
+  );
+  const arn = created.ARN ?? '';
+  const versionId = randomUUID();
+  const value = await c.initial({ arn, versionId });
   seen.push(...c.secretsOf(value));
-  const { arn } = await apiKeySecret(c.name, value);
+  await sm.send(
+    new PutSecretValueCommand({
+      SecretId: arn,
+      ClientRequestToken: versionId,
+      SecretString: JSON.stringify(value),
+    }),
+  );
   return { arn, value, token: await startRotation(sm, arn) };
 }
 
