@@ -282,7 +282,7 @@ const cases: readonly RaceCase[] = [
         old: `sk_live_${uniqueName('old').repeat(3)}`,
         staged: `sk_live_${uniqueName('new').repeat(3)}`,
       };
-      clerk.setSecretKeys([clerkKeys.old, clerkKeys.staged]);
+      clerk.setSecretKeys([clerkKeys.old, clerkKeys.staged], 'clerk.muejam.example');
       return { secret_key: clerkKeys.old, publishable_key: PUBLISHABLE, rotated_at: '2024-01-01T00:00:00Z' };
     },
     async prepare(arn) {

@@ -654,7 +654,7 @@ describe('rotateApiKey from staged values (keys no API issues)', () => {
 
   it('clerk: refuses to rotate without a staged key, saying what to run, and changes nothing', async () => {
     const oldKey = clerkKey('o');
-    clerk.setSecretKeys([oldKey]);
+    clerk.setSecretKeys([oldKey], 'clerk.muejam.example');
     const { name, arn } = await apiKeySecret('clerk', { secret_key: oldKey, publishable_key: publishable });
     const token = await startRotation(sm, arn);
 
@@ -670,7 +670,7 @@ describe('rotateApiKey from staged values (keys no API issues)', () => {
 
   it('clerk: rotates to the staged key, removes the label, and leaves a reminder to delete the old key', async () => {
     const [oldKey, newKey] = [clerkKey('o'), clerkKey('n')];
-    clerk.setSecretKeys([oldKey, newKey]);
+    clerk.setSecretKeys([oldKey, newKey], 'clerk.muejam.example');
     const { arn } = await apiKeySecret('clerk', {
       secret_key: oldKey,
       publishable_key: publishable,
@@ -742,7 +742,7 @@ describe('rotateApiKey from a staged value, interrupted', () => {
       `sk_test_${uniqueName('old').repeat(3)}`,
       `sk_test_${uniqueName('new').repeat(3)}`,
     ];
-    clerk.setSecretKeys([oldKey, newKey]);
+    clerk.setSecretKeys([oldKey, newKey], 'clerk.staging.example');
     const { arn } = await apiKeySecret('clerk', { secret_key: oldKey, publishable_key: publishable });
     await sm.send(
       new PutSecretValueCommand({
