@@ -527,7 +527,7 @@ describe('an attempt that died after creating its IAM key (aws)', () => {
 
     expect(error).toMatchObject({ name: 'ForeignAccessKeyError' });
     expect((error as Error).message).toContain(
-      'held by no version of this secret: created before this rotation began',
+      "not provably this secret's: no rotation tag, and created before this rotation began",
     );
     expect((await c.live()).sort()).toEqual(before);
   });
