@@ -156,9 +156,9 @@ export function createAwsProvider(options: AwsProviderOptions): ApiKeyProvider<A
     if (id.length + KEY_TAG_PREFIX.length > TAG_KEY_MAX) {
       return { proven: false, why: `its id is too long for an IAM tag key (${KEY_TAG_PREFIX}<id>)` };
     }
-    const value_ = keyTagValue(context.secret.arn, context.token, 'proven');
-    await tagKey(iam, userName, id, value_);
-    tags.set(id, value_);
+    const tagValue = keyTagValue(context.secret.arn, context.token, 'proven');
+    await tagKey(iam, userName, id, tagValue);
+    tags.set(id, tagValue);
     context.logger.info(
       "aws: access key proven to be this secret's (its pair signs in as the user); tagged",
       {
