@@ -1,4 +1,4 @@
-import { RotationError } from '../rotation/errors.js';
+import { MalformedSecretError, RotationError } from '../rotation/errors.js';
 
 /**
  * Errors from an API-key provider (Resend, Google, Clerk, AWS IAM). Messages name the
@@ -113,5 +113,17 @@ export class RevocationNotScheduledError extends RotationError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'RevocationNotScheduledError';
+  }
+}
+
+/**
+ * A secret names a provider credential (`admin_secret_id`, `service_account_secret_id`)
+ * outside `{environment}/rotation/`: it is refused before any read, so that a secret cannot
+ * borrow another secret's key (another team's full-access key, say).
+ */
+export class CredentialSecretRefusedError extends MalformedSecretError {
+  constructor(message: string, options?: ErrorOptions & { field?: string }) {
+    super(message, options?.field ? [options.field] : [], options);
+    this.name = 'CredentialSecretRefusedError';
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
@@ -36,6 +37,7 @@ import {
   UnscheduledRevocations,
 } from '../../shared/api-keys/index.js';
 import { createProviders } from '../../shared/api-keys/providers/index.js';
+import { resendKeyName } from '../../shared/api-keys/providers/resend/index.js';
 import { loadApiKeyRotationConfig } from '../../shared/config/index.js';
 import {
   captureOutput,
@@ -173,8 +175,12 @@ const revokeInput = (arn: string, versionId: string, extra: object = {}) =>
 /** One provider under test: how to make its starting secret and see which keys are live. */
 interface ProviderCase {
   readonly name: string;
-  /** Creates the starting key at the provider; returns the secret's value. */
-  initial(): Promise<Record<string, unknown>>;
+  /**
+   * Creates the starting key at the provider, as a rotation of this product would have made
+   * it for the secret `arn`'s version `versionId` (a Resend key's name carries their marker);
+   * returns the secret's value.
+   */
+  initial(secret: { arn: string; versionId: string }): Promise<Record<string, unknown>>;
   /** The identifiers of the keys live at the provider now. */
   live(): Promise<string[]>;
   /** The identifier of the key a secret value holds. */
@@ -196,13 +202,14 @@ let googleAccountSecret = '';
 const cases: ProviderCase[] = [
   {
     name: 'resend',
-    async initial() {
+    async initial({ arn, versionId }) {
       resendName = uniqueName('prod');
-      const { id, token } = resend.seedKey({ name: resendName, permission: 'full_access' });
+      const name = resendKeyName(resendName, arn, versionId);
+      const { id, token } = resend.seedKey({ name, permission: 'full_access' });
       return {
         api_key: token,
         api_key_id: id,
-        api_key_name: resendName,
+        api_key_name: name,
         rotated_at: '2024-01-01T00:00:00Z',
       };
     },
@@ -359,10 +366,26 @@ async function interrupt(
   }
 }
 
+/**
+ * Creates `production/api-keys/<provider>-<unique>` (tagged with its provider) holding the
+ * case's starting key as its first version, and starts a rotation.
+ */
 async function newSecret(c: ProviderCase) {
-  const value = await c.initial();
+  const name = `production/api-keys/${c.name}-${uniqueName('t')}`;
+  const created = await sm.send(
+    new CreateSecretCommand({ Name: name, Tags: [{ Key: 'rotation-provider', Value: c.name }] }),
+  );
+  const arn = created.ARN ?? '';
+  const versionId = randomUUID();
+  const value = await c.initial({ arn, versionId });
   seen.push(...c.secretsOf(value));
-  const { arn } = await apiKeySecret(c.name, value);
+  await sm.send(
+    new PutSecretValueCommand({
+      SecretId: arn,
+      ClientRequestToken: versionId,
+      SecretString: JSON.stringify(value),
+    }),
+  );
   return { arn, value, token: await startRotation(sm, arn) };
 }
 
@@ -641,7 +664,7 @@ describe('rotateApiKey from staged values (keys no API issues)', () => {
 
   it('clerk: refuses to rotate without a staged key, saying what to run, and changes nothing', async () => {
     const oldKey = clerkKey('o');
-    clerk.setSecretKeys([oldKey]);
+    clerk.setSecretKeys([oldKey], 'clerk.muejam.example');
     const { name, arn } = await apiKeySecret('clerk', { secret_key: oldKey, publishable_key: publishable });
     const token = await startRotation(sm, arn);
 
@@ -657,7 +680,7 @@ describe('rotateApiKey from staged values (keys no API issues)', () => {
 
   it('clerk: rotates to the staged key, removes the label, and leaves a reminder to delete the old key', async () => {
     const [oldKey, newKey] = [clerkKey('o'), clerkKey('n')];
-    clerk.setSecretKeys([oldKey, newKey]);
+    clerk.setSecretKeys([oldKey, newKey], 'clerk.muejam.example');
     const { arn } = await apiKeySecret('clerk', {
       secret_key: oldKey,
       publishable_key: publishable,
@@ -729,7 +752,7 @@ describe('rotateApiKey from a staged value, interrupted', () => {
       `sk_test_${uniqueName('old').repeat(3)}`,
       `sk_test_${uniqueName('new').repeat(3)}`,
     ];
-    clerk.setSecretKeys([oldKey, newKey]);
+    clerk.setSecretKeys([oldKey, newKey], 'clerk.staging.example');
     const { arn } = await apiKeySecret('clerk', { secret_key: oldKey, publishable_key: publishable });
     await sm.send(
       new PutSecretValueCommand({
@@ -1149,8 +1172,12 @@ describe('rotateApiKey never loses an overdue revocation', () => {
   });
 
   it('refuses createSecret, creating nothing, when the secret has no room left for the tags that record supersessions', async () => {
-    // Prepare: 50 tags, AWS's limit; this rotation would need one more at finish.
-    const value = await rc.initial();
+    // Prepare: 50 tags, AWS's limit; this rotation would need one more at finish. (The key's
+    // name marker is irrelevant here: createSecret refuses before any key is touched.)
+    const value = await rc.initial({
+      arn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:production/api-keys/placeholder-AbCdEf',
+      versionId: randomUUID(),
+    });
     const { ARN: arn = '' } = await sm.send(
       new CreateSecretCommand({
         Name: `production/api-keys/resend-${uniqueName('t')}`,

@@ -247,6 +247,48 @@ describe('serverless.yml, rotateDatabase', () => {
     });
     expect(String(functions.rotateDatabase?.environment.RDS_PASSWORD_WAIT_SECONDS)).toBe('40');
   });
+
+  it('lets rotateApiKey read secret values only of API-key secrets (its own category) and of {environment}/rotation/', () => {
+    const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
+    for (const name of ['production/api-keys/aws', 'production/rotation/resend-admin']) {
+      expect(
+        grant(defaults, 'RotateApiKeyRole', 'secretsmanager:GetSecretValue', secret(name)),
+        name,
+      ).toBeDefined();
+    }
+    for (const name of [
+      'production/database/primary',
+      'staging/rotation/resend-admin',
+      'production/other/x',
+    ]) {
+      expect(
+        grant(defaults, 'RotateApiKeyRole', 'secretsmanager:GetSecretValue', secret(name)),
+        name,
+      ).toBeUndefined();
+    }
+  });
+
+  it('lets rotateApiKey tag IAM users under the rotated path with key owners, and rotateNow read those tags', () => {
+    const user = 'arn:aws:iam::123456789012:user/app/muejam-s3';
+    for (const action of ['iam:ListUserTags', 'iam:TagUser', 'iam:UntagUser']) {
+      expect(grant(defaults, 'RotateApiKeyRole', action, user), action).toBeDefined();
+      expect(
+        grant(defaults, 'RotateApiKeyRole', action, 'arn:aws:iam::123456789012:user/admin'),
+        action,
+      ).toBeUndefined();
+    }
+    expect(grant(defaults, 'RotateNowRole', 'iam:ListUserTags', user)).toBeDefined();
+    expect(grant(defaults, 'RotateNowRole', 'iam:TagUser', user)).toBeUndefined();
+  });
+
+  it('lets rotateApiKey list versions and write only its own rotation-superseded tags on API-key secrets', () => {
+    expect(grant(defaults, 'RotateApiKeyRole', 'secretsmanager:ListSecretVersionIds', SECRET)).toBeDefined();
+    for (const action of ['secretsmanager:TagResource', 'secretsmanager:UntagResource']) {
+      expect(grant(defaults, 'RotateApiKeyRole', action, SECRET)?.Condition).toEqual({
+        'ForAllValues:StringLike': { 'aws:TagKeys': 'rotation-superseded:*' },
+      });
+    }
+  });
 });
 
 describe('serverless invoke local -f rotateApiKey', () => {
