@@ -6,6 +6,7 @@ import {
   DeleteAccessKeyCommand,
   IAMClient,
   ListAccessKeysCommand,
+  UntagUserCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -687,6 +688,22 @@ describe('rotateNow: rollback', () => {
 
       expect(tested).toBe(1);
       expect(error.name).toBe('RollbackRefusedError');
+      expect(await statusOf(userName, oldKey)).toBe('Inactive');
+      expect(await stagesOf(sm, arn)).toEqual(before);
+    });
+
+    it('refuses to reactivate an inactive key whose ownership tag does not name this secret, changing nothing', async () => {
+      // Prepare: the first rotation proved the old key by signing in and tagged the user; drop that proof.
+      const { name, arn, userName, oldKey } = await awsSecret();
+      await iam.send(new UntagUserCommand({ UserName: userName, TagKeys: [`rotation-key:${oldKey}`] }));
+      const before = await stagesOf(sm, arn);
+
+      // Act
+      const error = await rejectionOf(invoke(rotateNow(), { secret: name, rollback: true }));
+
+      // Assess
+      expect(error.name).toBe('RollbackRefusedError');
+      expect(error.message).toContain('cannot be proven to be this secret');
       expect(await statusOf(userName, oldKey)).toBe('Inactive');
       expect(await stagesOf(sm, arn)).toEqual(before);
     });
