@@ -74,7 +74,7 @@ async function main() {
     await admin.connect();
     const setup = countingClient(stack.awsEndpoint, { calls: 0 });
 
-    async function fixture(prefix: string, shape: 'seed' | 'rds') {
+    async function fixture(prefix: string, shape: 'seed' | 'rds', extra: object = {}) {
       const user = `${prefix}_${randomBytes(4).toString('hex')}`;
       const password = randomBytes(18).toString('base64url');
       await admin.query(`CREATE ROLE ${user} LOGIN PASSWORD '${password}'`);
@@ -92,7 +92,10 @@ async function main() {
             }
           : { engine: 'postgres', host, port, username: user, password, dbname: 'postgres', ssl: false };
       const out = await setup.send(
-        new CreateSecretCommand({ Name: `bench/database/${user}`, SecretString: JSON.stringify(value) }),
+        new CreateSecretCommand({
+          Name: `bench/database/${user}`,
+          SecretString: JSON.stringify({ ...value, ...extra }),
+        }),
       );
       return out.ARN ?? '';
     }
@@ -166,6 +169,27 @@ async function main() {
       coldCalls.push(counter.calls);
     }
 
+    // Alternating users: a master login (CREATEROLE, as on RDS) sets the clone's password, in
+    // one transaction that also keeps the clone in step with the original (first rotation:
+    // the clone is created).
+    const masterArn = await fixture('bench_master', 'seed');
+    const masterName = (await setup.send(new DescribeSecretCommand({ SecretId: masterArn }))).Name ?? '';
+    await admin.query(`ALTER ROLE ${masterName.split('/').at(-1)} CREATEROLE`);
+    const alternatingTimes: number[] = [];
+    const alternatingCalls: number[] = [];
+    const alternatingLogins: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const arn = await fixture('alt', 'seed', { masterarn: masterArn });
+      const token = await startRotation(arn);
+      counter.calls = 0;
+      counter.logins = 0;
+      const started = performance.now();
+      for (const Step of STEPS) await warm({ SecretId: arn, ClientRequestToken: token, Step }, context);
+      alternatingTimes.push(performance.now() - started);
+      alternatingCalls.push(counter.calls);
+      alternatingLogins.push(counter.logins);
+    }
+
     const mean = (values: number[]) =>
       Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 100) / 100;
     const result: Record<string, unknown> = {
@@ -174,6 +198,12 @@ async function main() {
       secretsmanager_calls_per_rotation: mean(calls),
       db_logins_per_rotation: mean(logins),
       step_median_ms: Object.fromEntries(STEPS.map((step) => [step, stats(stepTimes[step] ?? []).median_ms])),
+      alternating_users: {
+        rotations: alternatingTimes.length,
+        ...stats(alternatingTimes),
+        secretsmanager_calls_per_rotation: mean(alternatingCalls),
+        db_logins_per_rotation: mean(alternatingLogins),
+      },
       cold_container: {
         rotations: coldTimes.length,
         ...stats(coldTimes),

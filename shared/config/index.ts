@@ -1,11 +1,26 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_EXCLUDED_CHARACTERS, type PasswordPolicy } from '../password/index.js';
+import {
+  DEFAULT_EXCLUDED_CHARACTERS,
+  effectivePasswordPolicy,
+  InvalidPasswordPolicyError,
+  type PasswordPolicy,
+  POSTGRES_USER_LIMITS,
+} from '../password/index.js';
 import type { PostgresConnectorOptions } from '../postgres/connection.js';
-import { ConfigurationError, getIntegerFromEnv, getOptionalStringFromEnv, getStringFromEnv } from './env.js';
+import type { MasterPasswordWait } from '../postgres/rds-master.js';
+import {
+  ConfigurationError,
+  getBooleanFromEnv,
+  getHttpsUrlFromEnv,
+  getIntegerFromEnv,
+  getOptionalStringFromEnv,
+  getStringFromEnv,
+} from './env.js';
 
 export {
   ConfigurationError,
   getBooleanFromEnv,
+  getHttpsUrlFromEnv,
   getIntegerFromEnv,
   getOptionalStringFromEnv,
   getStringFromEnv,
@@ -17,14 +32,54 @@ type Env = Record<string, string | undefined>;
 export interface DatabaseRotationConfig {
   readonly password: PasswordPolicy;
   readonly database: PostgresConnectorOptions;
+  /** How long testSecret waits for RDS to apply a new master password. */
+  readonly masterPasswordWait: MasterPasswordWait;
 }
 
-/** Reads the password policy: `PASSWORD_LENGTH`, `PASSWORD_EXCLUDE_CHARACTERS`. */
+/**
+ * Reads the password policy: `PASSWORD_LENGTH`, `PASSWORD_EXCLUDE_CHARACTERS`,
+ * `PASSWORD_EXCLUDE_UPPERCASE`, `PASSWORD_EXCLUDE_LOWERCASE`, `PASSWORD_EXCLUDE_NUMBERS`,
+ * `PASSWORD_EXCLUDE_PUNCTUATION`, `PASSWORD_REQUIRE_EACH_INCLUDED_TYPE`; checked against a
+ * PostgreSQL user's limits (a secret's `password_policy` is checked when it is used).
+ */
 export function loadPasswordPolicy(env: Env = process.env): PasswordPolicy {
-  return {
+  const policy: PasswordPolicy = {
     length: getIntegerFromEnv('PASSWORD_LENGTH', { defaultValue: 32, min: 16, max: 4096, env }),
     // Read untrimmed: a space is a character one may exclude; set to '' to exclude none.
     excludeCharacters: env.PASSWORD_EXCLUDE_CHARACTERS ?? DEFAULT_EXCLUDED_CHARACTERS,
+    excludeUppercase: getBooleanFromEnv('PASSWORD_EXCLUDE_UPPERCASE', { defaultValue: false, env }),
+    excludeLowercase: getBooleanFromEnv('PASSWORD_EXCLUDE_LOWERCASE', { defaultValue: false, env }),
+    excludeNumbers: getBooleanFromEnv('PASSWORD_EXCLUDE_NUMBERS', { defaultValue: false, env }),
+    excludePunctuation: getBooleanFromEnv('PASSWORD_EXCLUDE_PUNCTUATION', { defaultValue: false, env }),
+    requireEachIncludedType: getBooleanFromEnv('PASSWORD_REQUIRE_EACH_INCLUDED_TYPE', {
+      defaultValue: true,
+      env,
+    }),
+  };
+  try {
+    return effectivePasswordPolicy(
+      policy,
+      undefined,
+      POSTGRES_USER_LIMITS,
+      'the function (PASSWORD_* settings)',
+    );
+  } catch (error) {
+    if (!(error instanceof InvalidPasswordPolicyError)) throw error;
+    throw new ConfigurationError(error.message, { cause: error });
+  }
+}
+
+/** Reads `RDS_PASSWORD_WAIT_SECONDS` (default 40) and `RDS_PASSWORD_WAIT_INTERVAL_MS` (default 2000). */
+export function loadMasterPasswordWait(env: Env = process.env): MasterPasswordWait {
+  return {
+    timeoutMs:
+      getIntegerFromEnv('RDS_PASSWORD_WAIT_SECONDS', { defaultValue: 40, min: 0, max: 840, env }) * 1000,
+    intervalMs: getIntegerFromEnv('RDS_PASSWORD_WAIT_INTERVAL_MS', {
+      defaultValue: 2000,
+      min: 50,
+      max: 60_000,
+      env,
+    }),
   };
 }
 
@@ -101,7 +156,7 @@ export interface ApiKeyRotationConfig {
  * secret cache), `ROTATION_STEP_TIMEOUT_SECONDS` (default 900, Lambda's longest timeout),
  * `REVOKE_SCHEDULER_ROLE_NAME`, `REVOKE_SCHEDULE_GROUP`, `REVOKE_DEAD_LETTER_QUEUE_NAME`,
  * the provider endpoints (`RESEND_API_URL`, `GOOGLE_API_KEYS_URL`, `GOOGLE_SAFE_BROWSING_URL`,
- * `RECAPTCHA_VERIFY_URL`, `CLERK_API_URL`) and `IAM_PROPAGATION_ATTEMPTS`, `IAM_PROPAGATION_DELAY_MS`.
+ * `RECAPTCHA_VERIFY_URL`, `CLERK_API_URL`: https, or http on a loopback host) and `IAM_PROPAGATION_ATTEMPTS`, `IAM_PROPAGATION_DELAY_MS`.
  */
 export function loadApiKeyRotationConfig(env: Env = process.env): ApiKeyRotationConfig {
   const roleName = getOptionalStringFromEnv('REVOKE_SCHEDULER_ROLE_NAME', env);
@@ -134,20 +189,20 @@ export function loadApiKeyRotationConfig(env: Env = process.env): ApiKeyRotation
         }
       : {}),
     endpoints: {
-      resend: getStringFromEnv('RESEND_API_URL', { defaultValue: 'https://api.resend.com', env }),
-      googleApiKeys: getStringFromEnv('GOOGLE_API_KEYS_URL', {
+      resend: getHttpsUrlFromEnv('RESEND_API_URL', { defaultValue: 'https://api.resend.com', env }),
+      googleApiKeys: getHttpsUrlFromEnv('GOOGLE_API_KEYS_URL', {
         defaultValue: 'https://apikeys.googleapis.com',
         env,
       }),
-      googleSafeBrowsing: getStringFromEnv('GOOGLE_SAFE_BROWSING_URL', {
+      googleSafeBrowsing: getHttpsUrlFromEnv('GOOGLE_SAFE_BROWSING_URL', {
         defaultValue: 'https://safebrowsing.googleapis.com',
         env,
       }),
-      recaptchaVerify: getStringFromEnv('RECAPTCHA_VERIFY_URL', {
+      recaptchaVerify: getHttpsUrlFromEnv('RECAPTCHA_VERIFY_URL', {
         defaultValue: 'https://www.google.com/recaptcha/api/siteverify',
         env,
       }),
-      clerk: getStringFromEnv('CLERK_API_URL', { defaultValue: 'https://api.clerk.com', env }),
+      clerk: getHttpsUrlFromEnv('CLERK_API_URL', { defaultValue: 'https://api.clerk.com', env }),
     },
     iamPropagation: {
       attempts: getIntegerFromEnv('IAM_PROPAGATION_ATTEMPTS', { defaultValue: 10, min: 1, max: 60, env }),
@@ -163,5 +218,9 @@ export function loadApiKeyRotationConfig(env: Env = process.env): ApiKeyRotation
 
 /** Reads the whole configuration of the database rotation function. */
 export function loadDatabaseRotationConfig(env: Env = process.env): DatabaseRotationConfig {
-  return { password: loadPasswordPolicy(env), database: loadConnectorOptions(env) };
+  return {
+    password: loadPasswordPolicy(env),
+    database: loadConnectorOptions(env),
+    masterPasswordWait: loadMasterPasswordWait(env),
+  };
 }

@@ -1,13 +1,19 @@
 import { GetRandomPasswordCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { RotationError } from '../rotation/errors.js';
+import type { PasswordPolicy } from './policy.js';
 
-/** What a generated password looks like. */
-export interface PasswordPolicy {
-  /** Number of characters, 8 to 4096. */
-  readonly length: number;
-  /** Characters never used. */
-  readonly excludeCharacters: string;
-}
+export {
+  effectivePasswordPolicy,
+  InvalidPasswordPolicyError,
+  MIN_PASSWORD_BITS,
+  type PasswordLimits,
+  type PasswordPolicy,
+  type PasswordPolicyOverride,
+  POSTGRES_USER_LIMITS,
+  passwordPolicyOverrideSchema,
+  RDS_CLUSTER_MASTER_LIMITS,
+  RDS_INSTANCE_MASTER_LIMITS,
+} from './policy.js';
 
 /**
  * Characters excluded by default: those that need escaping in a connection URI, a shell,
@@ -26,7 +32,8 @@ export class PasswordGenerationError extends RotationError {
 
 /** Something that makes new passwords. */
 export interface PasswordSource {
-  generate(): Promise<string>;
+  /** A new password, with `policy` or the source's own. */
+  generate(policy?: PasswordPolicy): Promise<string>;
 }
 
 /** Generates passwords with Secrets Manager's GetRandomPassword (a CSPRNG, no modulo bias). */
@@ -39,15 +46,19 @@ export class SecretsManagerPasswordSource implements PasswordSource {
     this.#policy = policy;
   }
 
-  async generate(): Promise<string> {
+  async generate(policy: PasswordPolicy = this.#policy): Promise<string> {
     let password: string | undefined;
     try {
       const out = await this.#client.send(
         new GetRandomPasswordCommand({
-          PasswordLength: this.#policy.length,
-          ExcludeCharacters: this.#policy.excludeCharacters || undefined,
+          PasswordLength: policy.length,
+          ExcludeCharacters: policy.excludeCharacters || undefined,
+          ExcludeUppercase: policy.excludeUppercase === true || undefined,
+          ExcludeLowercase: policy.excludeLowercase === true || undefined,
+          ExcludeNumbers: policy.excludeNumbers === true || undefined,
+          ExcludePunctuation: policy.excludePunctuation === true || undefined,
           IncludeSpace: false,
-          RequireEachIncludedType: true,
+          RequireEachIncludedType: policy.requireEachIncludedType !== false,
         }),
       );
       password = out.RandomPassword;
@@ -55,7 +66,7 @@ export class SecretsManagerPasswordSource implements PasswordSource {
       const name = error instanceof Error ? error.name : 'UnknownError';
       throw new PasswordGenerationError(`GetRandomPassword failed: ${name}`, { cause: error });
     }
-    if (!password || password.length !== this.#policy.length) {
+    if (!password || password.length !== policy.length) {
       throw new PasswordGenerationError('GetRandomPassword returned no password of the requested length');
     }
     return password;

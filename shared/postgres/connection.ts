@@ -1,10 +1,29 @@
-import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
-import { DatabaseAuthenticationError, DatabaseError, DatabaseUnavailableError } from './errors.js';
-import type { PostgresSecret, SslMode } from './secret.js';
+import {
+  DatabaseAuthenticationError,
+  DatabaseError,
+  DatabaseUnavailableError,
+  TlsNotTrustedError,
+  TlsRefusedError,
+} from './errors.js';
+import { type PostgresSecret, tlsOffHint } from './secret.js';
+import {
+  isRdsHost,
+  rdsTrustedCertificates,
+  type TlsVerification,
+  tlsOptions,
+  tlsVerification,
+} from './tls.js';
 
-/** Where and as whom to log in: a secret's fields without the password. */
-export type PostgresTarget = Pick<PostgresSecret, 'host' | 'port' | 'database' | 'username' | 'sslmode'>;
+export { tlsOptions } from './tls.js';
+
+/**
+ * Where and as whom to log in: a secret's fields without the password. `sslmodeFrom` names
+ * the field that decided TLS in messages; `rds` marks a database known to be RDS (its
+ * certificate is then checked against the RDS bundle, whatever its host name).
+ */
+export type PostgresTarget = Pick<PostgresSecret, 'host' | 'port' | 'database' | 'username' | 'sslmode'> &
+  Partial<Pick<PostgresSecret, 'sslmodeFrom' | 'rds'>>;
 
 /** An open, logged-in connection. */
 export interface PostgresSession {
@@ -21,6 +40,8 @@ export interface PostgresConnector {
    * @throws {DatabaseUnavailableError} when it cannot be reached, times out or refuses TLS.
    */
   connect(target: PostgresTarget, password: string): Promise<PostgresSession>;
+  /** How the server's certificate is checked for `target` (for the log line that says so). */
+  verification?(target: PostgresTarget): TlsVerification;
 }
 
 /** Options of {@link createPostgresConnector}. */
@@ -34,23 +55,9 @@ export interface PostgresConnectorOptions {
 /** SQLSTATEs of a refused login: invalid_password, invalid_authorization_specification. */
 const AUTH_FAILURE_CODES = new Set(['28P01', '28000']);
 
-/** Builds the TLS options for a libpq sslmode. Never falls back to plaintext. */
-export function tlsOptions(mode: SslMode, ca: string | undefined): false | ConnectionOptions {
-  switch (mode) {
-    case 'disable':
-      return false;
-    case 'require':
-      return { rejectUnauthorized: false };
-    case 'verify-ca':
-      return { rejectUnauthorized: true, checkServerIdentity: () => undefined, ...(ca ? { ca } : {}) };
-    case 'verify-full':
-      return { rejectUnauthorized: true, ...(ca ? { ca } : {}) };
-    default: {
-      const unknown: never = mode;
-      throw new TypeError(`unknown sslmode ${String(unknown)}`);
-    }
-  }
-}
+/** TLS errors Node reports when a certificate is not trusted or names another host. */
+const UNTRUSTED_CERTIFICATE =
+  /^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_(VERIFY_LEAF_SIGNATURE|GET_ISSUER_CERT(_LOCALLY)?)|CERT_(HAS_EXPIRED|NOT_YET_VALID|UNTRUSTED|REJECTED)|ERR_TLS_CERT_ALTNAME_INVALID)$/;
 
 /** Describes a target for messages: no password. */
 export function describeTarget(target: PostgresTarget): string {
@@ -66,9 +73,43 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The reason a connection failed, as the error to throw (no password: the statement never carries one). */
+function connectFailure(target: PostgresTarget, error: unknown): DatabaseError {
+  const code = sqlState(error);
+  if (code && AUTH_FAILURE_CODES.has(code)) {
+    return new DatabaseAuthenticationError(`login refused to ${describeTarget(target)}: ${reason(error)}`, {
+      cause: error,
+    });
+  }
+  const text = reason(error);
+  if (/does not support SSL/i.test(text)) {
+    return new TlsRefusedError(
+      `could not connect to ${describeTarget(target)}: ${text}. Nothing was changed: ${tlsOffHint(target)}`,
+      { cause: error },
+    );
+  }
+  if (code && UNTRUSTED_CERTIFICATE.test(code)) {
+    return new TlsNotTrustedError(
+      `could not connect to ${describeTarget(target)}: ${text}. Nothing was changed: the server's certificate is not trusted. Set DB_TLS_CA_FILE to the CA that signed it (RDS databases are checked against the RDS bundle shipped with the function), or, knowingly, relax the secret's "sslmode" to "verify-ca" (no host name check) or "require"`,
+      { cause: error },
+    );
+  }
+  return new DatabaseUnavailableError(`could not connect to ${describeTarget(target)}: ${text}`, {
+    cause: error,
+  });
+}
+
 /** Creates the connector the rotation functions use, backed by node-postgres. */
 export function createPostgresConnector(options: PostgresConnectorOptions): PostgresConnector {
+  /** The CA configured for a target: DB_TLS_CA_FILE, else the RDS bundle for an RDS database. */
+  const trustFor = (target: PostgresTarget): string | readonly string[] | undefined =>
+    options.ca ?? (target.rds || isRdsHost(target.host) ? rdsTrustedCertificates() : undefined);
   return {
+    verification: (target) =>
+      tlsVerification(
+        target.sslmode,
+        options.ca !== undefined || target.rds !== undefined || isRdsHost(target.host),
+      ),
     async connect(target, password) {
       const client = new pg.Client({
         host: target.host,
@@ -76,7 +117,7 @@ export function createPostgresConnector(options: PostgresConnectorOptions): Post
         database: target.database,
         user: target.username,
         password,
-        ssl: tlsOptions(target.sslmode, options.ca),
+        ssl: target.sslmode === 'disable' ? false : tlsOptions(target.sslmode, trustFor(target)),
         connectionTimeoutMillis: options.connectTimeoutMs,
         query_timeout: options.queryTimeoutMs,
         statement_timeout: options.queryTimeoutMs,
@@ -88,21 +129,7 @@ export function createPostgresConnector(options: PostgresConnectorOptions): Post
         await client.connect();
       } catch (error) {
         await client.end().catch(() => undefined);
-        const code = sqlState(error);
-        if (code && AUTH_FAILURE_CODES.has(code)) {
-          throw new DatabaseAuthenticationError(
-            `login refused to ${describeTarget(target)}: ${reason(error)}`,
-            {
-              cause: error,
-            },
-          );
-        }
-        throw new DatabaseUnavailableError(
-          `could not connect to ${describeTarget(target)}: ${reason(error)}`,
-          {
-            cause: error,
-          },
-        );
+        throw connectFailure(target, error);
       }
       return {
         async query(sql) {

@@ -27,6 +27,22 @@ export class DatabaseUnavailableError extends DatabaseError {
   }
 }
 
+/** Thrown when the server has no TLS and the secret asks for it; the message names the field that decides. */
+export class TlsRefusedError extends DatabaseUnavailableError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TlsRefusedError';
+  }
+}
+
+/** Thrown when the server's certificate is not trusted (unknown CA, expired, another host's name). */
+export class TlsNotTrustedError extends DatabaseUnavailableError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TlsNotTrustedError';
+  }
+}
+
 /** Thrown by setSecret when neither AWSCURRENT's, AWSPREVIOUS's nor AWSPENDING's password logs in. */
 export class NoWorkingCredentialError extends DatabaseError {
   constructor(message: string, options?: ErrorOptions) {

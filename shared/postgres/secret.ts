@@ -1,3 +1,4 @@
+import { type PasswordPolicyOverride, passwordPolicyOverrideSchema } from '../password/policy.js';
 import * as z from '../zod.js';
 
 /** libpq's TLS modes this product accepts. `prefer` and `allow` may fall back to plaintext, so they are refused. */
@@ -6,7 +7,16 @@ export const SslModes = ['disable', 'require', 'verify-ca', 'verify-full'] as co
 /** How a connection to the database uses TLS. */
 export type SslMode = (typeof SslModes)[number];
 
-/** The typed view of a PostgreSQL secret: the seed's shape or the RDS shape. */
+/** Which field of the secret decided its TLS mode; `default` when none did. */
+export type SslModeSource = 'sslmode' | 'connection_string' | 'ssl' | 'default';
+
+/** An RDS database a secret names (`dbInstanceIdentifier` or `dbClusterIdentifier`). */
+export interface RdsDatabaseRef {
+  readonly kind: 'instance' | 'cluster';
+  readonly identifier: string;
+}
+
+/** The typed view of a PostgreSQL secret: the seed's shape, the RDS shape or AWS's templates' shape. */
 export interface PostgresSecret {
   readonly host: string;
   readonly port: number;
@@ -14,8 +24,16 @@ export interface PostgresSecret {
   readonly username: string;
   readonly password: string;
   readonly sslmode: SslMode;
+  /** The field `sslmode` comes from, named in messages about TLS. */
+  readonly sslmodeFrom?: SslModeSource;
   /** The secret's `connection_string`, when it has one (rewritten at each rotation). */
   readonly connectionString?: string;
+  /** `masterarn`: the secret holding the master credentials (alternating users). */
+  readonly masterArn?: string;
+  /** `dbInstanceIdentifier` or `dbClusterIdentifier`: the RDS database the secret is for. */
+  readonly rds?: RdsDatabaseRef;
+  /** `password_policy`: this secret's password settings over the function's. */
+  readonly passwordPolicy?: PasswordPolicyOverride;
 }
 
 /** TLS mode used when neither the secret nor its connection string names one. */
@@ -62,6 +80,28 @@ function urlSslmode(connectionString: string | undefined): string | null {
   }
 }
 
+/** AWS's templates' `ssl`: true or false, or the strings "true" or "false" in any case. */
+const sslSchema = z.pipe(
+  z.union(
+    [
+      z.boolean(),
+      z.string().check(z.regex(/^(true|false)$/i, { error: 'must be true or false (or "true" or "false")' })),
+    ],
+    { error: 'must be true or false (or "true" or "false")' },
+  ),
+  z.transform((value: boolean | string) =>
+    typeof value === 'boolean' ? value : value.toLowerCase() === 'true',
+  ),
+);
+
+/** RDS's rule for instance and cluster identifiers. */
+const rdsIdentifierSchema = z.string({ error: z.fieldTypeError('string') }).check(
+  z.regex(/^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}$/, {
+    error: 'must be an RDS identifier (1 to 63 letters, digits or hyphens, starting with a letter)',
+  }),
+  z.refine((id) => !id.endsWith('-'), { error: 'must not end with a hyphen' }),
+);
+
 const portSchema = z
   .union([z.number(), z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number))], {
     error: 'must be a port number',
@@ -106,6 +146,19 @@ export const postgresSecretSchema = z.pipe(
         ),
       connection_string: z.optional(connectionStringSchema),
       sslmode: z.optional(sslmodeSchema),
+      ssl: z.optional(sslSchema),
+      masterarn: z.optional(
+        z
+          .string({ error: z.fieldTypeError('string') })
+          .check(
+            z.trim(),
+            z.minLength(1, { error: 'must name the master secret (its ARN)' }),
+            z.maxLength(2048),
+          ),
+      ),
+      dbInstanceIdentifier: z.optional(rdsIdentifierSchema),
+      dbClusterIdentifier: z.optional(rdsIdentifierSchema),
+      password_policy: z.optional(passwordPolicyOverrideSchema),
     })
     .check(
       z.superRefine((secret, ctx) => {
@@ -117,20 +170,79 @@ export const postgresSecretSchema = z.pipe(
             message: `sslmode in the URL must be one of ${SslModes.join(', ')} (prefer and allow are refused: they can fall back to plaintext)`,
           });
         }
+        const mode = secret.sslmode ?? fromUrl;
+        if (secret.ssl !== undefined && mode && (mode === 'disable') === secret.ssl) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['ssl'],
+            message: `is ${secret.ssl} but sslmode${secret.sslmode ? '' : ' in connection_string'} is ${mode}: remove one, or make them agree`,
+          });
+        }
+        if (secret.dbInstanceIdentifier && secret.dbClusterIdentifier) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['dbClusterIdentifier'],
+            message:
+              'a secret names an RDS instance or a cluster, not both (dbInstanceIdentifier is set too)',
+          });
+        }
       }),
     ),
-  z.transform(
-    (secret): PostgresSecret => ({
+  z.transform((secret): PostgresSecret => {
+    const fromUrl = urlSslmode(secret.connection_string) as SslMode | null;
+    const [sslmode, sslmodeFrom]: [SslMode, SslModeSource] = secret.sslmode
+      ? [secret.sslmode, 'sslmode']
+      : fromUrl
+        ? [fromUrl, 'connection_string']
+        : secret.ssl !== undefined
+          ? [secret.ssl ? DEFAULT_SSL_MODE : 'disable', 'ssl']
+          : [DEFAULT_SSL_MODE, 'default'];
+    const rds: RdsDatabaseRef | undefined = secret.dbInstanceIdentifier
+      ? { kind: 'instance', identifier: secret.dbInstanceIdentifier }
+      : secret.dbClusterIdentifier
+        ? { kind: 'cluster', identifier: secret.dbClusterIdentifier }
+        : undefined;
+    return {
       host: secret.host,
       port: secret.port ?? 5432,
       database: secret.database ?? secret.dbname ?? 'postgres',
       username: secret.username,
       password: secret.password,
-      sslmode: secret.sslmode ?? (urlSslmode(secret.connection_string) as SslMode | null) ?? DEFAULT_SSL_MODE,
+      sslmode,
+      sslmodeFrom,
       ...(secret.connection_string ? { connectionString: secret.connection_string } : {}),
-    }),
-  ),
+      ...(secret.masterarn ? { masterArn: secret.masterarn } : {}),
+      ...(rds ? { rds } : {}),
+      ...(secret.password_policy ? { passwordPolicy: secret.password_policy } : {}),
+    };
+  }),
 );
+
+/** How to turn TLS off in a secret's own words: the field that decides it. */
+export function tlsOffHint(secret: Pick<PostgresSecret, 'sslmodeFrom'>): string {
+  const from = secret.sslmodeFrom ?? 'default';
+  switch (from) {
+    case 'ssl':
+      return 'the secret\'s "ssl" field asks for TLS; set "ssl": false to connect without it';
+    case 'sslmode':
+      return 'the secret\'s "sslmode" field asks for TLS; set "sslmode": "disable" to connect without it';
+    case 'connection_string':
+      return 'the sslmode in the secret\'s "connection_string" asks for TLS; set ?sslmode=disable there to connect without it';
+    case 'default':
+      return 'the secret names neither "sslmode" nor "ssl", so TLS is required (verify-full); set "ssl": false (as AWS\'s templates write it) or "sslmode": "disable" to connect without it';
+    default: {
+      const unknown: never = from;
+      throw new TypeError(`unknown sslmode source ${String(unknown)}`);
+    }
+  }
+}
+
+/** Returns `connectionString` with its user name replaced by `username`, percent-encoded. */
+export function withUsername(connectionString: string, username: string): string {
+  const url = new URL(connectionString);
+  url.username = encodeURIComponent(username);
+  return url.toString();
+}
 
 /** Returns `connectionString` with its password replaced by `password`, percent-encoded. */
 export function withPassword(connectionString: string, password: string): string {

@@ -1,4 +1,10 @@
-import type { PasswordSource } from '../password/index.js';
+import {
+  effectivePasswordPolicy,
+  type PasswordLimits,
+  type PasswordPolicy,
+  type PasswordSource,
+  POSTGRES_USER_LIMITS,
+} from '../password/index.js';
 import { Stage } from '../rotation/constants.js';
 import { PendingTestFailedError } from '../rotation/errors.js';
 import type {
@@ -16,14 +22,21 @@ import {
   type PostgresSession,
   type PostgresTarget,
 } from './connection.js';
-import { ConnectionMismatchError, DatabaseAuthenticationError, NoWorkingCredentialError } from './errors.js';
+import { DatabaseAuthenticationError, NoWorkingCredentialError } from './errors.js';
 import { type PostgresSecret, postgresSecretSchema, withPassword } from './secret.js';
 import { alterRolePasswordSql } from './sql.js';
+import { assertSameConnection, targetOf } from './target.js';
 
 /** Dependencies of {@link PostgresSingleUserStrategy}. */
 export interface PostgresSingleUserOptions {
   readonly connector: PostgresConnector;
   readonly passwords: PasswordSource;
+  /**
+   * The function's password settings, and the limits a password must keep: a secret's
+   * `password_policy` overrides the settings. Without them, the source's own policy is used.
+   */
+  readonly policy?: PasswordPolicy;
+  readonly limits?: PasswordLimits;
 }
 
 /**
@@ -41,12 +54,16 @@ export class PostgresSingleUserStrategy implements RotationStrategy<PostgresSecr
   readonly schema = postgresSecretSchema;
   readonly #connector: PostgresConnector;
   readonly #passwords: PasswordSource;
+  readonly #policy: PasswordPolicy | undefined;
+  readonly #limits: PasswordLimits;
   /** A password being generated for one token while the guard runs (see {@link prepare}). */
   #prepared: { token: string; password: Promise<string> } | undefined;
 
   constructor(options: PostgresSingleUserOptions) {
     this.#connector = options.connector;
     this.#passwords = options.passwords;
+    this.#policy = options.policy;
+    this.#limits = options.limits ?? POSTGRES_USER_LIMITS;
   }
 
   prepare(token: string): void {
@@ -55,10 +72,20 @@ export class PostgresSingleUserStrategy implements RotationStrategy<PostgresSecr
     this.#prepared = { token, password };
   }
 
-  async createPending({ current, token }: CreateContext<PostgresSecret>): Promise<SecretFields> {
+  async createPending({ current, token, secret }: CreateContext<PostgresSecret>): Promise<SecretFields> {
     const prepared = this.#prepared?.token === token ? this.#prepared.password : undefined;
     this.#prepared = undefined;
-    const password = await (prepared ?? this.#passwords.generate());
+    // The function's policy was checked against the limits at cold start; a secret's own is checked here.
+    const own =
+      this.#policy && (current.value.passwordPolicy || this.#limits !== POSTGRES_USER_LIMITS)
+        ? effectivePasswordPolicy(
+            this.#policy,
+            current.value.passwordPolicy,
+            this.#limits,
+            `secret ${secret.name}`,
+          )
+        : undefined;
+    const password = await (own ? this.#passwords.generate(own) : (prepared ?? this.#passwords.generate()));
     const { connectionString } = current.value;
     return {
       password,
@@ -161,30 +188,4 @@ export class PostgresSingleUserStrategy implements RotationStrategy<PostgresSecr
     }
     return this.#tryLogin(target, previous.value.password, Stage.PREVIOUS, logger);
   }
-}
-
-function targetOf(secret: PostgresSecret): PostgresTarget {
-  const { host, port, database, username, sslmode } = secret;
-  return { host, port, database, username, sslmode };
-}
-
-/** The fields that say where and how to connect, in the secret's words. */
-const CONNECTION_FIELDS = ['host', 'port', 'database', 'username', 'sslmode'] as const;
-
-/**
- * Refuses a pending version that connects differently from AWSCURRENT (sslmode compared as
- * it takes effect, including one given in `connection_string`).
- */
-function assertSameConnection(
-  current: PostgresSecret,
-  pending: PostgresSecret,
-  secretName: string,
-  token: string,
-): void {
-  const fields = CONNECTION_FIELDS.filter((field) => current[field] !== pending[field]);
-  if (fields.length === 0) return;
-  throw new ConnectionMismatchError(
-    `setSecret refuses version ${token} of secret ${secretName}: AWSCURRENT and the pending version connect to the database differently (${fields.join(', ')}), so setSecret and testSecret would not reach it the same way. Nothing was changed. Start over: remove AWSPENDING from the pending version (aws secretsmanager update-secret-version-stage --secret-id ${secretName} --version-stage AWSPENDING --remove-from-version-id ${token}), then rotate again (aws secretsmanager rotate-secret --secret-id ${secretName}); the new rotation copies AWSCURRENT's settings`,
-    fields,
-  );
 }

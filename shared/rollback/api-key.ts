@@ -46,7 +46,7 @@ export function apiKeyCheck(options: ApiKeyCheckOptions): PreviousCredentialChec
       }
       let reactivated: ReactivatedKey | undefined;
       if (provider.name === 'aws' && typeof value.access_key_id === 'string') {
-        reactivated = await options.reactivator.activate(secret.name, value.access_key_id, logger);
+        reactivated = await options.reactivator.activate(secret, value.access_key_id, logger);
       }
       const context: ProviderContext = {
         secret,

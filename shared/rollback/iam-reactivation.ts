@@ -6,6 +6,7 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { keyHint } from '../api-keys/index.js';
+import { isSecretsAccessKey } from '../api-keys/providers/aws/index.js';
 import type { RotationLogger } from '../rotation/strategy.js';
 import { RollbackError, RollbackRefusedError } from './errors.js';
 
@@ -19,9 +20,10 @@ export interface ReactivatedKey {
 /**
  * Makes the IAM access key that a secret's AWSPREVIOUS version holds Active again, when its
  * revocation deactivated it (the `aws` provider deactivates a superseded key after its grace
- * period and deletes it only at the next rotation). Only that one key is touched: the
- * version names it, so it is provably this secret's; its owner is IAM's own answer
- * (GetAccessKeyLastUsed), never a name taken from elsewhere.
+ * period and deletes it only at the next rotation). Only that one key is touched, and only
+ * when the user's tag `rotation-key:<key id>` proves it is this secret's (an Inactive key
+ * cannot sign in); its owner is IAM's own answer (GetAccessKeyLastUsed), never a name taken
+ * from elsewhere.
  */
 export class IamKeyReactivator {
   readonly #iam: IAMClient;
@@ -36,10 +38,11 @@ export class IamKeyReactivator {
    * @throws {RollbackRefusedError} when IAM no longer has the key (deleted by a later rotation or by hand).
    */
   async activate(
-    secretName: string,
+    secret: { readonly name: string; readonly arn: string },
     accessKeyId: string,
     logger: RotationLogger,
   ): Promise<ReactivatedKey | undefined> {
+    const secretName = secret.name;
     const hint = keyHint(accessKeyId);
     const gone = () =>
       new RollbackRefusedError(
@@ -67,6 +70,15 @@ export class IamKeyReactivator {
     const key = keys.find((candidate) => candidate.AccessKeyId === accessKeyId);
     if (!key) throw gone();
     if (key.Status === 'Active') return undefined;
+    // An Inactive key cannot sign in: only the user's ownership tag proves it is this secret's.
+    const proven = await this.#call(`read the ownership tags of IAM user ${userName}`, () =>
+      isSecretsAccessKey(this.#iam, userName, accessKeyId, secret.arn),
+    );
+    if (!proven) {
+      throw new RollbackRefusedError(
+        `cannot roll back secret ${secretName}: the inactive AWSPREVIOUS access key ${hint} of IAM user ${userName} carries no tag rotation-key:${accessKeyId} naming this secret, so it cannot be proven to be this secret's; nothing was reactivated. Rotate again instead, or reactivate it by hand if you know it is this secret's`,
+      );
+    }
     const setStatus = (status: 'Active' | 'Inactive') =>
       this.#call(`set access key ${hint} of IAM user ${userName} ${status}`, () =>
         this.#iam.send(

@@ -118,20 +118,174 @@ describe('serverless.yml', () => {
   it.each([
     ['secrets-rotation-production-revocations', () => defaults],
     ['rotation-revocations', () => customGroup],
-  ])('creates the schedule group %s and scopes both the function and its role to it', (group, template) => {
-    const functions = template().functions as Record<string, { environment: Record<string, string> }>;
-    expect(functions.rotateApiKey?.environment.REVOKE_SCHEDULE_GROUP).toBe(group);
-    const resources = (template().resources as Json).Resources as Json;
-    expect(((resources.RevokeScheduleGroup as Json).Properties as Json).Name).toBe(group);
-    for (const action of ['scheduler:CreateSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule']) {
-      expect(
-        grant(template(), 'RotateApiKeyRole', action, schedule('<RevokeScheduleGroup>')),
-        action,
-      ).toBeDefined();
+  ])(
+    'creates the schedule group %s and scopes the functions that schedule revocations (rotateApiKey, rotateNow on rollback) and their roles to it',
+    (group, template) => {
+      const functions = template().functions as Record<string, { environment: Record<string, string> }>;
+      const resources = (template().resources as Json).Resources as Json;
+      expect(((resources.RevokeScheduleGroup as Json).Properties as Json).Name).toBe(group);
+      for (const [fn, role] of [
+        ['rotateApiKey', 'RotateApiKeyRole'],
+        ['rotateNow', 'RotateNowRole'],
+      ] as const) {
+        expect(functions[fn]?.environment.REVOKE_SCHEDULE_GROUP, fn).toBe(group);
+        expect(functions[fn]?.environment.REVOKE_SCHEDULER_ROLE_NAME, fn).toBe(
+          'secrets-rotation-production-us-east-1-revoke-scheduler',
+        );
+        for (const action of [
+          'scheduler:CreateSchedule',
+          'scheduler:GetSchedule',
+          'scheduler:UpdateSchedule',
+        ]) {
+          expect(
+            grant(template(), role, action, schedule('<RevokeScheduleGroup>')),
+            `${role} ${action}`,
+          ).toBeDefined();
+        }
+        expect(
+          grant(template(), role, 'scheduler:CreateSchedule', schedule('default')),
+          role,
+        ).toBeUndefined();
+        expect(
+          grant(template(), role, 'iam:PassRole', '<["RevokeSchedulerRole","Arn"]>')?.Condition,
+          role,
+        ).toEqual({
+          StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+        });
+      }
+      expect(functions.rotateNow?.environment.ROTATION_GRACE_PERIOD_SECONDS).toBe(
+        functions.rotateApiKey?.environment.ROTATION_GRACE_PERIOD_SECONDS,
+      );
+    },
+  );
+
+  it('lets rotateApiKey and rotateNow write only the rotation-superseded tags on API-key secrets', () => {
+    expect(grant(defaults, 'RotateApiKeyRole', 'secretsmanager:ListSecretVersionIds', SECRET)).toBeDefined();
+    for (const role of ['RotateApiKeyRole', 'RotateNowRole']) {
+      for (const action of ['secretsmanager:TagResource', 'secretsmanager:UntagResource']) {
+        expect(grant(defaults, role, action, SECRET)?.Condition, `${role} ${action}`).toEqual({
+          'ForAllValues:StringLike': { 'aws:TagKeys': 'rotation-superseded:*' },
+        });
+      }
     }
     expect(
-      grant(template(), 'RotateApiKeyRole', 'scheduler:CreateSchedule', schedule('default')),
+      grant(
+        defaults,
+        'RotateNowRole',
+        'secretsmanager:TagResource',
+        SECRET.replace('api-keys/aws', 'database/primary'),
+      ),
     ).toBeUndefined();
+  });
+});
+
+describe('serverless.yml, rotateDatabase', () => {
+  const rds = (kind: 'db' | 'cluster', id: string) => `arn:aws:rds:us-east-1:123456789012:${kind}:${id}`;
+  const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}`;
+  let defaults: Json;
+  let named: Json;
+
+  beforeAll(async () => {
+    [defaults, named] = await Promise.all([
+      print(),
+      print('--param=rdsInstances=orders-db', '--param=rdsClusters=analytics'),
+    ]);
+  });
+
+  it('lets rotateDatabase describe and set the master password of the RDS databases its parameters name, and no other', () => {
+    for (const [template, instance, cluster] of [
+      [defaults, 'production-orders', 'production-analytics'],
+      [named, 'orders-db', 'analytics'],
+    ] as const) {
+      for (const action of ['rds:DescribeDBInstances', 'rds:ModifyDBInstance']) {
+        expect(grant(template, 'RotateDatabaseRole', action, rds('db', instance)), action).toBeDefined();
+        expect(
+          grant(template, 'RotateDatabaseRole', action, rds('db', 'staging-orders')),
+          action,
+        ).toBeUndefined();
+        expect(
+          grant(template, 'RotateDatabaseRole', action, rds('cluster', cluster)),
+          action,
+        ).toBeUndefined();
+      }
+      for (const action of ['rds:DescribeDBClusters', 'rds:ModifyDBCluster']) {
+        expect(grant(template, 'RotateDatabaseRole', action, rds('cluster', cluster)), action).toBeDefined();
+        expect(
+          grant(template, 'RotateDatabaseRole', action, rds('cluster', 'other')),
+          action,
+        ).toBeUndefined();
+      }
+    }
+  });
+
+  it('lets rotateDatabase read master secrets, RDS-managed ones included, and write none of those', () => {
+    for (const master of [
+      'production/database/master-AbCdEf',
+      'rds!db-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d-AbCdEf',
+    ]) {
+      for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']) {
+        expect(
+          grant(defaults, 'RotateDatabaseRole', action, secret(master)),
+          `${action} ${master}`,
+        ).toBeDefined();
+      }
+    }
+    const managed = secret('rds!cluster-0a1b2c3d-AbCdEf');
+    for (const action of ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage']) {
+      expect(grant(defaults, 'RotateDatabaseRole', action, managed), action).toBeUndefined();
+    }
+    expect(
+      grant(
+        defaults,
+        'RotateDatabaseRole',
+        'secretsmanager:GetSecretValue',
+        secret('production/api-keys/aws-AbCdEf'),
+      ),
+    ).toBeUndefined();
+  });
+
+  it('packages the RDS certificate bundle with rotateDatabase and sets its wait', () => {
+    const functions = defaults.functions as Record<
+      string,
+      { environment: Record<string, string>; package?: Json }
+    >;
+    expect(functions.rotateDatabase?.package).toEqual({
+      patterns: ['shared/postgres/tls/global-bundle.pem'],
+    });
+    expect(String(functions.rotateDatabase?.environment.RDS_PASSWORD_WAIT_SECONDS)).toBe('40');
+  });
+
+  it('lets rotateApiKey read secret values only of API-key secrets (its own category) and of {environment}/rotation/', () => {
+    const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
+    for (const name of ['production/api-keys/aws', 'production/rotation/resend-admin']) {
+      expect(
+        grant(defaults, 'RotateApiKeyRole', 'secretsmanager:GetSecretValue', secret(name)),
+        name,
+      ).toBeDefined();
+    }
+    for (const name of [
+      'production/database/primary',
+      'staging/rotation/resend-admin',
+      'production/other/x',
+    ]) {
+      expect(
+        grant(defaults, 'RotateApiKeyRole', 'secretsmanager:GetSecretValue', secret(name)),
+        name,
+      ).toBeUndefined();
+    }
+  });
+
+  it('lets rotateApiKey tag IAM users under the rotated path with key owners, and rotateNow read those tags', () => {
+    const user = 'arn:aws:iam::123456789012:user/app/muejam-s3';
+    for (const action of ['iam:ListUserTags', 'iam:TagUser', 'iam:UntagUser']) {
+      expect(grant(defaults, 'RotateApiKeyRole', action, user), action).toBeDefined();
+      expect(
+        grant(defaults, 'RotateApiKeyRole', action, 'arn:aws:iam::123456789012:user/admin'),
+        action,
+      ).toBeUndefined();
+    }
+    expect(grant(defaults, 'RotateNowRole', 'iam:ListUserTags', user)).toBeDefined();
+    expect(grant(defaults, 'RotateNowRole', 'iam:TagUser', user)).toBeUndefined();
   });
 
   it('lets rotateApiKey list versions and write only its own rotation-superseded tags on API-key secrets', () => {

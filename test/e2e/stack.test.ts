@@ -18,7 +18,11 @@ import {
   GOOGLE_KEY_PROPAGATION,
   GOOGLE_OPERATION_TIMEOUT_MS,
 } from '../../shared/api-keys/providers/google/index.js';
-import { loadApiKeyRotationConfig, loadConnectorOptions } from '../../shared/config/index.js';
+import {
+  loadApiKeyRotationConfig,
+  loadConnectorOptions,
+  loadMasterPasswordWait,
+} from '../../shared/config/index.js';
 import { DEFAULT_POLICY, parseWindowTag } from '../../shared/policy/index.js';
 import { loadRotateNowConfig } from '../../shared/rotate-now/index.js';
 import { asList, iamMatches, type Json, ResolvedTemplate, type Template } from '../support/cloudformation.js';
@@ -82,6 +86,9 @@ const BUNDLED_NOT_SENT: Readonly<Record<string, Readonly<Record<string, string>>
     'iam:CreateAccessKey': 'the aws provider’s issue; a rollback only tests and reactivates the previous key',
     'iam:DeleteAccessKey':
       'the aws provider’s cleanup; a rollback only tests and reactivates the previous key',
+    'iam:TagUser':
+      'the aws provider tags the keys it creates; a rollback only reads those tags (ListUserTags)',
+    'iam:UntagUser': 'the aws provider untags the keys it deletes; a rollback deletes none',
   },
   complianceReport: {
     's3:CreateBucket': 'ensureLocalDestinations, run only when AWS_ENDPOINT_URL names a local emulator',
@@ -337,16 +344,20 @@ describe('the production stack (serverless package --stage production with its p
       if (action in WILDCARD_ONLY) need(action, why, (pattern) => pattern === '*', ['*']);
       else if (service === 'secretsmanager') {
         const reads = ['GetSecretValue', 'DescribeSecret'].includes(name);
+        // Tags are the rotation-superseded:* records, which only API-key secrets carry
+        // (shared/api-keys/superseded.ts).
+        const tags = ['TagResource', 'UntagResource'].includes(name);
+        const touched = tags ? categories.filter((category) => category === 'api-keys') : categories;
         // Provider credentials (admin keys, service accounts) live under {environment}/rotation/.
-        const scope = reads && usesProviders ? [...categories, 'rotation'] : categories;
+        const scope = reads && usesProviders ? [...touched, 'rotation'] : touched;
         const prefixes = scope.map((category) => secretArn(`${STAGE}/${category}/`));
         // RDS-managed master secrets are named by RDS, not by stage.
-        if (categories.includes('database')) prefixes.push(secretArn('rds!'));
+        if (touched.includes('database')) prefixes.push(secretArn('rds!'));
         need(
           action,
           why,
           (pattern) => prefixes.some((prefix) => pattern.startsWith(prefix)),
-          categories.map((category) => secretArn(`${STAGE}/${category}/name-AbCdEf`)),
+          touched.map((category) => secretArn(`${STAGE}/${category}/name-AbCdEf`)),
         );
       } else if (service === 'iam' && action !== 'iam:PassRole') {
         // The aws provider's IAM calls all act on the users whose keys rotate.
@@ -595,12 +606,17 @@ describe('the production stack (serverless package --stage production with its p
         expect(Object.keys(WILDCARD_ONLY), `${grant.from} ${grant.action}`).toContain(grant.action);
     });
 
-    it('lets every other role do only what its service needs: the scheduler invokes the functions that schedule, and dead-letters', () => {
+    it('lets every other role do only what its service needs: the scheduler invokes the API-key rotation function and dead-letters', () => {
       // Prepare: the roles no function runs with, and what each service does with them.
       const functionRoles = new Set(functions.map((fn) => fn.roleId));
       const others = stack.resources('AWS::IAM::Role').filter(([id]) => !functionRoles.has(id));
       const schedulingFunctions = functions.filter((fn) => actionsOf(fn).has('scheduler:CreateSchedule'));
-      const targets = schedulingFunctions.flatMap((fn) => [functionArn(fn.key), `${functionArn(fn.key)}:*`]);
+      // Revocation schedules invoke the API-key secrets' rotation function: rotateApiKey targets
+      // itself as it was invoked, rotateNow's rollback the secret's rotation function.
+      const targets = [...rotatorCategories()]
+        .filter(([, categories]) => categories.has('api-keys'))
+        .map(([id]) => `${id.charAt(0).toLowerCase()}${id.slice(1)}`)
+        .flatMap((key) => [functionArn(key), `${functionArn(key)}:*`]);
 
       // Act
       const problems = others.flatMap(([id]) => {
@@ -633,7 +649,7 @@ describe('the production stack (serverless package --stage production with its p
 
       // Assess
       expect(others.map(([id]) => id)).toEqual(['RevokeSchedulerRole']);
-      expect(schedulingFunctions.map((fn) => fn.key)).toEqual(['rotateApiKey']);
+      expect(schedulingFunctions.map((fn) => fn.key)).toEqual(['rotateApiKey', 'rotateNow']);
       expect(problems).toEqual([]);
     });
 
@@ -822,6 +838,7 @@ describe('the production stack (serverless package --stage production with its p
       const timeout = (key: string) => Number(functions.find((fn) => fn.key === key)?.properties.Timeout);
       const apiKeys = loadApiKeyRotationConfig(variablesOf('rotateApiKey'));
       const database = loadConnectorOptions(variablesOf('rotateDatabase'));
+      const masterPassword = loadMasterPasswordWait(variablesOf('rotateDatabase'));
       const rotateNow = loadRotateNowConfig(variablesOf('rotateNow'));
       const rotators = [...rotatorCategories().keys()].map((id) =>
         timeout(`${id.charAt(0).toLowerCase()}${id.slice(1)}`),
@@ -841,10 +858,11 @@ describe('the production stack (serverless package --stage production with its p
         timeout('rotateApiKey'),
       );
       expect(apiKeys.stepTimeoutMs / 1000).toBe(timeout('rotateApiKey'));
-      // setSecret tries three passwords, then changes it.
+      // setSecret tries three passwords, then changes it; testSecret waits for RDS to apply a master password.
       expect((3 * database.connectTimeoutMs + database.queryTimeoutMs) / 1000).toBeLessThan(
         timeout('rotateDatabase'),
       );
+      expect(masterPassword.timeoutMs / 1000 + margin).toBeLessThan(timeout('rotateDatabase'));
       expect(longestStep).toBeLessThanOrEqual(LAMBDA_MAX_TIMEOUT_S / 5);
       // repair (three steps), the settle time, then a rotation's four steps.
       expect(7 * longestStep + rotateNow.settleMs / 1000).toBeLessThan(timeout('rotateNow'));
@@ -1091,6 +1109,6 @@ describe('serverless deploy --stage production, against a private moto server', 
     const rotateDatabase = await new LambdaClient(aws).send(
       new GetFunctionConfigurationCommand({ FunctionName: `${SERVICE}-${STAGE}-rotateDatabase` }),
     );
-    expect(rotateDatabase.Timeout).toBe(60);
+    expect(rotateDatabase.Timeout).toBe(deployed.Resources.RotateDatabaseLambdaFunction?.Properties?.Timeout);
   });
 });

@@ -11,6 +11,8 @@ export interface TcpProxy {
   setAvailable(up: boolean): void;
   /** Connections reset because the proxy was unavailable (new ones refused, open ones dropped). */
   readonly resets: number;
+  /** Connections accepted so far (forwarded or reset): a test that nothing connected asserts 0. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -29,9 +31,11 @@ function reset(socket: Socket): void {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let available = true;
   let resets = 0;
+  let connections = 0;
   const pairs = new Set<[Socket, Socket]>();
 
   const server = createServer((client) => {
+    connections++;
     if (!available) {
       resets++;
       client.on('error', () => undefined);
@@ -91,6 +95,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     get resets() {
       return resets;
+    },
+    get connections() {
+      return connections;
     },
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {

@@ -84,6 +84,7 @@ describe('postgresSecretSchema', () => {
       username: 'muejam_user',
       password: 'pw',
       sslmode: 'verify-full',
+      sslmodeFrom: 'default',
       connectionString: seed.connection_string,
     });
   });
@@ -143,7 +144,13 @@ describe('withPassword', () => {
 describe('tlsOptions', () => {
   it('maps libpq modes to TLS options and never falls back to plaintext', () => {
     expect(tlsOptions('disable', undefined)).toBe(false);
-    expect(tlsOptions('require', 'CA')).toEqual({ rejectUnauthorized: false });
+    expect(tlsOptions('require', undefined)).toEqual({ rejectUnauthorized: false });
+    // As libpq with a root certificate: require with a CA configured verifies the chain, not the host.
+    const requireWithCa = tlsOptions('require', 'CA');
+    expect(requireWithCa).toMatchObject({ rejectUnauthorized: true, ca: 'CA' });
+    expect(
+      requireWithCa ? requireWithCa.checkServerIdentity?.('other-host', {} as never) : 'no options',
+    ).toBeUndefined();
     expect(tlsOptions('verify-full', 'CA')).toEqual({ rejectUnauthorized: true, ca: 'CA' });
     const verifyCa = tlsOptions('verify-ca', undefined);
     expect(verifyCa).toMatchObject({ rejectUnauthorized: true });
@@ -156,8 +163,17 @@ describe('tlsOptions', () => {
 describe('database rotation configuration', () => {
   it('has defaults', () => {
     expect(loadDatabaseRotationConfig({})).toEqual({
-      password: { length: 32, excludeCharacters: DEFAULT_EXCLUDED_CHARACTERS },
+      password: {
+        length: 32,
+        excludeCharacters: DEFAULT_EXCLUDED_CHARACTERS,
+        excludeUppercase: false,
+        excludeLowercase: false,
+        excludeNumbers: false,
+        excludePunctuation: false,
+        requireEachIncludedType: true,
+      },
       database: { connectTimeoutMs: 5000, queryTimeoutMs: 10000 },
+      masterPasswordWait: { timeoutMs: 40_000, intervalMs: 2000 },
     });
   });
 
