@@ -74,7 +74,7 @@ export function buildEnforcementWorkerHandler(deps: WorkerHandlerDependencies) {
     });
     const response = await processPartialResponse(
       sqsEvent,
-      (record: SQSRecord) => batch.handle(record.body),
+      (record: SQSRecord) => batch.handle(record.body, record.messageId),
       processor,
       { context, throwOnFullBatchFailure: false },
     );

@@ -11,15 +11,19 @@ import {
   ListSecretVersionIdsCommand,
   ResourceNotFoundException,
   RotateSecretCommand,
+  type RotateSecretCommandInput,
   type SecretsManagerClient,
+  TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { describedSecretMetadata, functionArnBesideSecret, toRotationRulesType } from '../fleet/index.js';
-import type { Logger } from '../logging/index.js';
+import { type Logger, RedactedError, redactError, summarizeError } from '../logging/index.js';
 import { functionName } from '../policy/format.js';
 import {
   describeRotationRules,
   evaluateSecret,
   type PolicySettings,
+  PolicyTag,
+  pendingVersionOf,
   type SecretMetadata,
 } from '../policy/index.js';
 import {
@@ -115,8 +119,11 @@ export async function executeWorkItem(deps: ExecutorDependencies, item: WorkItem
   return outcomes;
 }
 
+/** A failed action; an error this product did not raise is named, its message withheld (it may quote anything). */
 function failed(item: WorkItem, action: ActionKind, error: unknown, versionId?: string): ActionOutcome {
-  const { name, message } = error instanceof Error ? error : { name: 'UnknownError', message: String(error) };
+  const own = redactError(error);
+  const { name, message } =
+    own instanceof RedactedError ? { name: summarizeError(error), message: 'its message is withheld' } : own;
   return {
     secret: item.secret.name,
     action,
@@ -251,6 +258,33 @@ async function revoke(deps: ExecutorDependencies, item: WorkItem, versionIds: re
         outcomes.push({ ...base, status: OutcomeStatus.REFUSED, reason, notice: NoticeKind.KEY_NOT_REVOKED });
     }
   }
+  // The record of AWSPREVIOUS stays (the next rotation reads it), so a run would ask for the
+  // same revocation every day: the version is marked revoked, and later runs leave it alone.
+  const previous = outcomes.find(
+    (o) =>
+      o.status === OutcomeStatus.DONE &&
+      (o.revoked?.length ?? 0) > 0 &&
+      o.versionId !== undefined &&
+      secret.versions[o.versionId]?.includes(Stage.PREVIOUS),
+  )?.versionId;
+  if (previous) {
+    try {
+      await deps.secretsManager.send(
+        new TagResourceCommand({
+          SecretId: secret.arn,
+          Tags: [{ Key: PolicyTag.PREVIOUS_REVOKED, Value: previous }],
+        }),
+      );
+    } catch (error) {
+      deps.logger.warn(
+        'the revoked AWSPREVIOUS could not be marked revoked; the next run asks for its revocation again',
+        {
+          versionId: previous,
+          error: summarizeError(error),
+        },
+      );
+    }
+  }
   return outcomes;
 }
 
@@ -295,9 +329,7 @@ async function configureOrStart(deps: ExecutorDependencies, item: WorkItem): Pro
     ? ` (${settings.reasons.join('; ')}: ${functionName(functionArn)}, ${describeRotationRules(settings.rotationRules)})`
     : '';
 
-  const pending = Object.values(secret.versions).some(
-    (stages) => stages.includes(Stage.PENDING) && !stages.includes(Stage.CURRENT),
-  );
+  const pending = pendingVersionOf(secret) !== undefined;
   const configure = async (): Promise<ActionOutcome> => {
     if (!settings)
       return skipped(name, ActionKind.CONFIGURE, "its rotation settings are already the policy's");
@@ -307,14 +339,12 @@ async function configureOrStart(deps: ExecutorDependencies, item: WorkItem): Pro
         ActionKind.CONFIGURE,
         'a rotation is pending: Secrets Manager refuses new settings until it ends; the next run corrects them',
       );
-    await deps.secretsManager.send(
-      new RotateSecretCommand({
-        SecretId: secret.arn,
-        RotationLambdaARN: functionArn,
-        RotationRules: rules,
-        RotateImmediately: false,
-      }),
-    );
+    await rotateSecret(deps.secretsManager, `set the rotation settings of ${name}`, {
+      SecretId: secret.arn,
+      RotationLambdaARN: functionArn,
+      RotationRules: rules,
+      RotateImmediately: false,
+    });
     return {
       secret: name,
       action: ActionKind.CONFIGURE,
@@ -333,15 +363,13 @@ async function configureOrStart(deps: ExecutorDependencies, item: WorkItem): Pro
       ...(settings ? [await configure()] : []),
     ];
   try {
-    await deps.secretsManager.send(
-      new RotateSecretCommand({
-        SecretId: secret.arn,
-        ClientRequestToken: token,
-        RotationLambdaARN: functionArn,
-        ...(rules ? { RotationRules: rules } : {}),
-        RotateImmediately: true,
-      }),
-    );
+    await rotateSecret(deps.secretsManager, `start the rotation of ${name}`, {
+      SecretId: secret.arn,
+      ClientRequestToken: token,
+      RotationLambdaARN: functionArn,
+      ...(rules ? { RotationRules: rules } : {}),
+      RotateImmediately: true,
+    });
   } catch (error) {
     // A lost answer, or moto (which stages the version, then cannot invoke the function): the
     // rotation started if its version is staged AWSPENDING.
@@ -378,17 +406,29 @@ async function whyNotStart(
   evaluation: ReturnType<typeof evaluateSecret>,
 ): Promise<string | undefined> {
   const { actions } = evaluation;
-  // The age is not read again here (the plan read it); every other blocker counts.
-  const blockers = actions.unattendedBlockers.filter((b) => b !== 'the age is unknown');
-  if (blockers.length > 0) return blockers.join('; ');
-  if (secret.lastRotatedDate && secret.lastRotatedDate.getTime() >= Date.parse(item.run.at))
-    return `rotated at ${secret.lastRotatedDate.toISOString()}, after the plan`;
-  if (!item.run.ignoreWindows && !actions.insideRotationWindow)
-    return 'outside its rotation window now; Secrets Manager rotates it when the window opens';
   const token = item.start?.token ?? '';
   if (await versionExists(deps.secretsManager, secret.arn, token))
     return `version ${token} exists, so this rotation was already started today`;
+  if (secret.lastRotatedDate && secret.lastRotatedDate.getTime() >= Date.parse(item.run.at))
+    return `rotated at ${secret.lastRotatedDate.toISOString()}, after the plan`;
+  if (pendingVersionOf(secret)) return 'a rotation is pending (in progress, or stuck until a repair)';
+  // The age is not read again here (the plan read it); every other blocker counts.
+  const blockers = actions.unattendedBlockers.filter((b) => b !== 'the age is unknown');
+  if (blockers.length > 0) return blockers.join('; ');
+  if (!item.run.ignoreWindows && !actions.insideRotationWindow)
+    return 'outside its rotation window now; Secrets Manager rotates it when the window opens';
   return undefined;
+}
+
+/** RotateSecret; a failure becomes a {@link SecretStoreError} naming what was being done and AWS's error. */
+async function rotateSecret(client: SecretsManagerClient, what: string, input: RotateSecretCommandInput) {
+  try {
+    return await client.send(new RotateSecretCommand(input));
+  } catch (error) {
+    const { name, message } =
+      error instanceof Error ? error : { name: 'UnknownError', message: String(error) };
+    throw new SecretStoreError(`Secrets Manager could not ${what}: ${name}: ${message}`, { cause: error });
+  }
 }
 
 function skipped(secret: string, action: ActionKind, reason: string, versionId?: string): ActionOutcome {

@@ -6,11 +6,12 @@
  * needs a person.
  */
 import type { AlertPublisher } from '../alerts/publisher.js';
+import { redactError } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { WorkItemFailedError } from './errors.js';
 import { type ExecutorDependencies, executeWorkItem } from './execute.js';
 import { enforcementAlert, recordEnforcementMetrics, secretsNamed } from './notify.js';
-import { type ActionOutcome, noticesOf } from './outcome.js';
+import { ActionKind, type ActionOutcome, noticesOf, OutcomeStatus } from './outcome.js';
 import { actionsOf, parseWorkItem } from './work-item.js';
 
 /** What the worker needs. */
@@ -21,8 +22,11 @@ export interface WorkerDependencies extends ExecutorDependencies {
 
 /** One batch of queue messages: `handle` each body, then `finish` once. */
 export interface WorkerBatch {
-  /** Carries out one message. @throws when it failed (the message is then reported as failed). */
-  handle(body: string): Promise<ActionOutcome[]>;
+  /**
+   * Carries out one message (logging its failure, once, with the message id).
+   * @throws when it failed: the message is then reported as failed.
+   */
+  handle(body: string, messageId: string): Promise<ActionOutcome[]>;
   /** Alerts for what needs a person and records the metrics of the whole batch. */
   finish(): Promise<{ outcomes: number; alerted: boolean }>;
 }
@@ -31,21 +35,49 @@ export interface WorkerBatch {
 export function startWorkerBatch(deps: WorkerDependencies): WorkerBatch {
   const outcomes: ActionOutcome[] = [];
   const runs = new Set<string>();
+  // SQS may deliver a message twice, and two runs may queue the same start: within a batch,
+  // a start already under way is not started again (across batches, the version check holds).
+  const starting = new Set<string>();
+  const carryOut = async (body: string): Promise<ActionOutcome[]> => {
+    const item = parseWorkItem(body);
+    runs.add(item.run.id);
+    deps.logger.info('work item received', {
+      secretName: item.secret.name,
+      runId: item.run.id,
+      actions: actionsOf(item),
+    });
+    const key = item.start && `${item.secret.arn}\n${item.start.token}`;
+    if (key && starting.has(key)) {
+      const outcome: ActionOutcome = {
+        secret: item.secret.name,
+        action: ActionKind.START,
+        status: OutcomeStatus.SKIPPED,
+        reason: 'not started: another message of this batch starts the same rotation',
+        versionId: item.start?.token ?? '',
+      };
+      deps.logger.info('enforcement action', { secretName: item.secret.name, ...outcome });
+      outcomes.push(outcome);
+      return [outcome];
+    }
+    if (key) starting.add(key);
+    try {
+      const done = await executeWorkItem(deps, item);
+      outcomes.push(...done);
+      return done;
+    } catch (error) {
+      if (error instanceof WorkItemFailedError) outcomes.push(...error.outcomes);
+      throw error;
+    }
+  };
   return {
-    async handle(body) {
-      const item = parseWorkItem(body);
-      runs.add(item.run.id);
-      deps.logger.info('work item received', {
-        secretName: item.secret.name,
-        runId: item.run.id,
-        actions: actionsOf(item),
-      });
+    async handle(body, messageId) {
       try {
-        const done = await executeWorkItem(deps, item);
-        outcomes.push(...done);
-        return done;
+        return await carryOut(body);
       } catch (error) {
-        if (error instanceof WorkItemFailedError) outcomes.push(...error.outcomes);
+        deps.logger.error('work item failed; the queue delivers it again', {
+          messageId,
+          error: redactError(error),
+        });
         throw error;
       }
     },

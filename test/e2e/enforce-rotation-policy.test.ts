@@ -387,4 +387,217 @@ describe('enforceRotationPolicy', () => {
     expect(again.planned).toEqual({ configure: 0, start: 0, repair: 0, revoke: 0, secretsNeedingPerson: 1 });
     expect(sent.filter((c) => c.command === 'RotateSecretCommand')).toEqual([]);
   });
+
+  it('reports in a dry run what it would do, and changes nothing: every secret, version, label, tag, schedule and queue is as before', async () => {
+    // Prepare: the same kinds of secrets as a real run acts on.
+    const client = sm();
+    const primary = await databaseSecret(client);
+    await resendSecret(client, daysAgo(10));
+    const clerk = await createSeedSecret(client, `${environment}/api-keys/clerk`, 'clerk', {
+      rotatedDaysAgo: 120,
+    });
+    const stuck = await createSeedSecret(client, `${environment}/database/stuck`, 'database', {
+      rotatedDaysAgo: 10,
+    });
+    seen.push(...clerk.secrets, ...stuck.secrets);
+    await rotationOn(client, stuck.arn, 'rotateDatabase', true);
+    const state = () =>
+      fleetState(client, `${environment}/`, { scheduler: schedulerClient(), sqs, queueUrls: [] });
+    const before = await state();
+    const topicsBefore = await topicArns(snsClient());
+
+    // Act
+    const result = await enforcer({ REPAIR_MIN_AGE_SECONDS: '0' })({ dryRun: true });
+
+    // Assess: the plan is reported...
+    expect(result).toMatchObject({
+      dryRun: true,
+      planned: { configure: 3, start: 1, repair: 1, revoke: 0, secretsNeedingPerson: 1 },
+      alerted: false,
+    });
+    expect(result).not.toHaveProperty('done');
+    expect(result.actions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          secret: `${environment}/database/primary`,
+          action: 'start',
+          status: 'planned',
+          versionId: rotationToken(primary.arn, new Date().toISOString().slice(0, 10)),
+        }),
+        expect.objectContaining({
+          secret: `${environment}/database/stuck`,
+          action: 'repair',
+          status: 'planned',
+        }),
+      ]),
+    );
+    expect(result.notices).toEqual([
+      expect.objectContaining({ secret: `${environment}/api-keys/clerk`, kind: 'manual-action' }),
+    ]);
+    // ...and nothing changed: no write call, no queue, no topic, the same state.
+    expect(sent.map((c) => c.command).filter((c) => !/^(List|BatchGet|Describe|Get)/.test(c))).toEqual([]);
+    expect(await queueUrlOf(sqs, queueName())).toBeUndefined();
+    expect(await topicArns(snsClient())).toEqual(topicsBefore);
+    expect(await state()).toEqual(before);
+  });
+
+  it('starts nothing twice on the same day: two runs queue the start twice, the worker starts it once', async () => {
+    // Prepare: an overdue Resend key, rotation on with this product's function.
+    const client = sm();
+    const key = await resendSecret(client);
+    await rotationOn(client, key.arn, 'rotateApiKey');
+
+    // Act: two runs; the worker gets both messages in one batch, then one of them again (SQS
+    // delivers at least once); then a third run.
+    const first = await enforcer()();
+    const second = await enforcer()();
+    const url = (await queueUrlOf(sqs, queueName())) ?? '';
+    const messages = await receiveAll(sqs, url);
+    const batch = await worker()(sqsEvent(messages, await queueArn(sqs, url)));
+    const redelivered = await worker()(sqsEvent(messages.slice(0, 1), await queueArn(sqs, url)));
+    const third = await enforcer()();
+
+    // Assess: one RotateSecret, with the day's token; the duplicate in the batch and the later
+    // delivery started nothing, and the third run plans no start while the rotation runs.
+    const token = rotationToken(key.arn, new Date().toISOString().slice(0, 10));
+    expect([first.planned.start, second.planned.start, third.planned.start]).toEqual([1, 1, 0]);
+    expect(messages).toHaveLength(2);
+    expect([batch.batchItemFailures, redelivered.batchItemFailures]).toEqual([[], []]);
+    const starts = sent.filter((c) => c.command === 'RotateSecretCommand');
+    expect(starts.map((c) => [c.input.ClientRequestToken, c.input.RotateImmediately])).toEqual([
+      [token, true],
+    ]);
+    expect((await stagesOf(client, key.arn))[token]).toEqual(['AWSPENDING']);
+    expect(output.text()).toContain('another message of this batch starts the same rotation');
+    expect(output.text()).toContain(`version ${token} exists, so this rotation was already started today`);
+    expect(output.text()).toMatch(/"skipped":\["[^"]*a rotation in progress/);
+  });
+
+  it("starts the rotation on moto as deployed, without AWS's answer: the version staged AWSPENDING proves the start", async () => {
+    // Prepare: moto stages the version, then answers ResourceNotFoundException (it cannot invoke the function).
+    const client = sm();
+    const key = await resendSecret(client);
+    await rotationOn(client, key.arn, 'rotateApiKey');
+    await enforcer()();
+    const raw = fleetClient({ awsRotate: false });
+
+    // Act
+    const drained = await drainQueue(sqs, (await queueUrlOf(sqs, queueName())) ?? '', worker({}, raw));
+
+    // Assess
+    const token = rotationToken(key.arn, new Date().toISOString().slice(0, 10));
+    expect(drained).toEqual({ messages: 1, failed: [] });
+    expect((await stagesOf(client, key.arn))[token]).toEqual(['AWSPENDING']);
+    expect(output.text()).toContain(
+      'RotateSecret answered an error after staging the new version; the rotation has started',
+    );
+  });
+
+  it('hands every change to the queue past the inline limit; the worker reports only the messages that failed, and they succeed when delivered again', async () => {
+    // Prepare: three secrets with rotation off (configure), one overdue (start), one stuck (repair).
+    const client = sm();
+    const names = ['a', 'b', 'c'];
+    const arns: string[] = [];
+    for (const n of names) {
+      const made = await createSeedSecret(client, `${environment}/database/${n}`, 'database', {
+        rotatedDaysAgo: 10,
+      });
+      seen.push(...made.secrets);
+      arns.push(made.arn);
+    }
+    const overdue = await resendSecret(client);
+    await rotationOn(client, overdue.arn, 'rotateApiKey');
+    const url = await (async () => {
+      const result = await enforcer({ ENFORCE_INLINE_LIMIT: '0' })();
+      expect(result).toMatchObject({ mode: 'queue', done: { configured: 0, queued: 4 } });
+      return (await queueUrlOf(sqs, queueName())) ?? '';
+    })();
+    // A message that is not a work item, and a fault on one secret's RotateSecret.
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: '{"not":"a work item"}' }));
+    const faulty = injectFault(
+      fleetClient(),
+      'RotateSecretCommand',
+      'before',
+      (input) => input.SecretId === arns[1],
+    );
+    const messages = await receiveAll(sqs, url);
+    const idOf = (match: (body: string) => boolean) => messages.find((m) => match(m.Body ?? ''))?.MessageId;
+
+    // Act
+    const response = await worker({}, faulty)(sqsEvent(messages, await queueArn(sqs, url)));
+
+    // Assess: exactly the bad message and the faulted secret's fail; the others are done.
+    expect(faulty.faultsFired).toBe(1);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      [idOf((b) => b.includes('not')), idOf((b) => b.includes(arns[1] ?? '-'))].sort(),
+    );
+    for (const arn of [arns[0], arns[2]])
+      expect(await client.send(new DescribeSecretCommand({ SecretId: arn }))).toMatchObject({
+        RotationEnabled: true,
+      });
+    expect(
+      (await client.send(new DescribeSecretCommand({ SecretId: arns[1] }))).RotationEnabled ?? false,
+    ).toBe(false);
+    expect(output.text()).toContain('InvalidWorkItemError');
+
+    // Act: the failed messages are delivered again, the fault gone.
+    const again = messages.filter((m) =>
+      response.batchItemFailures.some((f) => f.itemIdentifier === m.MessageId),
+    );
+    const retried = await worker()(sqsEvent(again, await queueArn(sqs, url)));
+
+    // Assess: the secret is configured now; the bad message fails again (it ends in the dead-letter queue).
+    expect(retried.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([idOf((b) => b.includes('not'))]);
+    expect(await client.send(new DescribeSecretCommand({ SecretId: arns[1] }))).toMatchObject({
+      RotationEnabled: true,
+    });
+  });
+
+  it("revokes a superseded key whose record says its grace period is over, through rotateApiKey's revoke input", async () => {
+    // Prepare: a Resend key rotated by the real handler; its record then dated a day back.
+    const client = sm();
+    const key = await resendSecret(client, daysAgo(10));
+    await rotationOn(client, key.arn, 'rotateApiKey', true);
+    const token =
+      Object.entries(await stagesOf(client, key.arn)).find(([, s]) => s.includes('AWSPENDING'))?.[0] ?? '';
+    const { steps } = enforcementRunners(StepRunner.IN_PROCESS, environment);
+    for (const Step of STEPS)
+      await steps.invoke(
+        { secretName: `${environment}/api-keys/resend`, functionArn: ourFunction('rotateApiKey') },
+        { SecretId: key.arn, ClientRequestToken: token, Step },
+      );
+    const previous =
+      Object.entries(await stagesOf(client, key.arn)).find(([, s]) => s.includes('AWSPREVIOUS'))?.[0] ?? '';
+    await client.send(
+      new TagResourceCommand({
+        SecretId: key.arn,
+        Tags: [supersessionTag({ versionId: previous, at: new Date(Date.now() - 86_400_000), by: token })],
+      }),
+    );
+    const live = () => resend.keys().map((k) => k.id);
+    expect(live()).toContain(key.id);
+
+    // Act
+    const result = await enforcer()();
+    const again = await enforcer()();
+
+    // Assess: the old key is gone, the new one stays; AWSPREVIOUS is marked revoked, so the second run asks for nothing.
+    expect(result.planned.revoke).toBe(1);
+    expect(result.done?.revoked).toBe(1);
+    expect(result.actions).toEqual([
+      expect.objectContaining({
+        action: 'revoke',
+        status: 'done',
+        versionId: previous,
+        reason: `revoked ${key.id}`,
+      }),
+    ]);
+    expect(live()).not.toContain(key.id);
+    expect(live()).toContain((await valueAt(client, key.arn, 'AWSCURRENT'))?.api_key_id);
+    expect(again.planned.revoke).toBe(0);
+    expect(again.actions).toEqual([]);
+    const { Tags = [] } = await client.send(new DescribeSecretCommand({ SecretId: key.arn }));
+    expect(Tags).toContainEqual({ Key: 'rotation-previous-revoked', Value: previous });
+    expect(JSON.stringify(result)).not.toContain(key.token);
+  });
 });
