@@ -152,6 +152,17 @@ async function repair(deps: ExecutorDependencies, item: WorkItem): Promise<Actio
   const expected = ourFunctionArn(deps.settings, secret, evaluation.managedPrefix);
   if (secret.owningService || !expected)
     return [skipped(name, ActionKind.REPAIR, 'no longer a secret whose rotation this product manages')];
+  // Another function's rotation, even its empty placeholder, is not ours to touch.
+  if (!secret.rotationLambdaArn || functionName(secret.rotationLambdaArn) !== functionName(expected))
+    return [
+      {
+        secret: name,
+        action: ActionKind.REPAIR,
+        status: OutcomeStatus.REFUSED,
+        reason: `its rotation belongs to ${secret.rotationLambdaArn ? functionName(secret.rotationLambdaArn) : 'no function'}, not this product's ${functionName(expected)}: finish it with that function, or remove the label if its version holds no value`,
+        notice: NoticeKind.STUCK_BEYOND_REPAIR,
+      },
+    ];
   const result = await repairStuckRotation(
     {
       secretsManager: deps.secretsManager,
