@@ -4,7 +4,7 @@ import {
   InProcessRevocationInvoker,
   LambdaRevocationInvoker,
   type RevocationInvoker,
-} from '../../shared/enforcement/index.js';
+} from '../../shared/enforcement/revoker.js';
 import {
   InProcessRotationInvoker,
   LambdaRotationInvoker,
