@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -48,6 +49,22 @@ describe('parseEnforcementRequest', () => {
     // Act / Assess
     expect(() => parseEnforcementRequest(event)).toThrow(InvalidEnforcementInputError);
     expect(() => parseEnforcementRequest(event)).toThrow(message);
+  });
+});
+
+describe('the sample events (functions/events/)', () => {
+  const sample = (name: string) => JSON.parse(readFileSync(`functions/events/${name}.json`, 'utf8'));
+
+  it('are inputs the enforcer and its worker take', () => {
+    // Act / Assess
+    expect(parseEnforcementRequest(sample('enforce-rotation-policy-scheduled'))).toMatchObject({
+      trigger: 'schedule',
+    });
+    expect(parseEnforcementRequest(sample('enforce-rotation-policy-dry-run'))).toMatchObject({
+      dryRun: true,
+    });
+    const [record] = sample('enforce-rotation-policy-worker-sqs').Records;
+    expect(parseWorkItem(record.body)).toMatchObject({ configure: true, start: expect.any(Object) });
   });
 });
 
