@@ -19,6 +19,10 @@ export interface SecretDescription {
   readonly versions: Readonly<Record<string, readonly string[]>>;
   readonly tags: Readonly<Record<string, string>>;
   readonly lastRotatedDate?: Date;
+  /** The rotation function Secrets Manager invokes (`RotationLambdaARN`), if one is set. */
+  readonly rotationLambdaArn?: string;
+  /** The AWS service that manages the secret (`OwningService`, e.g. `rds`), if any. */
+  readonly owningService?: string;
 }
 
 /** The id of the version of `secret` that carries `stage`, if any. */
@@ -67,6 +71,8 @@ export class SecretStore {
       versions,
       tags,
       ...(out.LastRotatedDate ? { lastRotatedDate: out.LastRotatedDate } : {}),
+      ...(out.RotationLambdaARN ? { rotationLambdaArn: out.RotationLambdaARN } : {}),
+      ...(out.OwningService ? { owningService: out.OwningService } : {}),
     };
   }
 
