@@ -17,6 +17,7 @@ import {
   needsAttention,
   type PolicySettings,
   PolicyTag,
+  providerOf,
   type RotationRules,
   type SecretEvaluation,
   type Status,
@@ -209,7 +210,13 @@ function planSecret(
     }
   }
 
-  const revoke = prefix === apiKeysPrefix(settings.environment) ? revocable(secret, options, skipped) : [];
+  const provider = providerOf(secret, settings);
+  const revoke =
+    prefix !== apiKeysPrefix(settings.environment)
+      ? []
+      : provider && settings.manualRevocationProviders.includes(provider)
+        ? [] // only a person can revoke these keys: the manual-action notice says so
+        : revocable(secret, options, skipped);
   if (revoke.length > 0)
     actions.push({
       action: ActionKind.REVOKE,

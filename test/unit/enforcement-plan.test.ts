@@ -288,10 +288,16 @@ describe('planEnforcement', () => {
         }),
         secret('production/api-keys/google', 10, { versions, tags: tags(record('v-previous', 5)) }),
         secret('production/api-keys/aws', 10, { versions, tags: tags(record('v-previous', 60, 'v-other')) }),
-        secret('production/api-keys/clerk', 10, {
+        secret('production/api-keys/mail', 10, {
           versions,
-          tags: { ...tags(record('v-previous', 60)), 'rotation-previous-revoked': 'v-previous' },
+          tags: {
+            ...tags(record('v-previous', 60)),
+            'rotation-provider': 'resend',
+            'rotation-previous-revoked': 'v-previous',
+          },
         }),
+        // Only a person revokes Clerk's keys: the notice asks them, no revoke input is sent.
+        secret('production/api-keys/clerk', 10, { versions, tags: tags(record('v-previous', 60)) }),
       ],
       settings,
       options(),
