@@ -5,6 +5,7 @@ import {
   getOptionalStringFromEnv,
   getStringFromEnv,
 } from '../config/env.js';
+import { loadGracePeriodMs } from '../config/index.js';
 import { loadPolicySettings } from '../config/policy.js';
 import type { PolicySettings } from '../policy/index.js';
 import { DEFAULT_REPAIR_MIN_AGE_MS } from '../repair/plan.js';
@@ -66,13 +67,7 @@ export function loadEnforcementConfig(env: Env = process.env): EnforcementConfig
         max: 30 * 86_400,
         env,
       }) * 1000,
-    gracePeriodMs:
-      getIntegerFromEnv('ROTATION_GRACE_PERIOD_SECONDS', {
-        defaultValue: 900,
-        min: 0,
-        max: 30 * 86_400,
-        env,
-      }) * 1000,
+    gracePeriodMs: loadGracePeriodMs(env),
     spreadSeconds: getIntegerFromEnv('ENFORCE_SPREAD_SECONDS', {
       defaultValue: MAX_DELAY_SECONDS,
       min: 0,
