@@ -8,6 +8,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { AlertPublisher } from '../alerts/publisher.js';
 import { boundedConcurrency, type FleetCalls, readFleet } from '../fleet/index.js';
+import { summarizeError } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { EnforcementQueueError, WorkItemFailedError } from './errors.js';
 import { type ExecutorDependencies, executeWorkItem } from './execute.js';
@@ -184,7 +185,7 @@ export async function runEnforcement(
     notices.push({
       secret: '(enforcement queue)',
       kind: NoticeKind.ACTION_FAILED,
-      reason: `work was not queued: ${(queueError as Error).message}; the next run plans it again`,
+      reason: `work was not queued: ${queueError instanceof EnforcementQueueError ? queueError.message : summarizeError(queueError)}; the next run plans it again`,
     });
   recordEnforcementMetrics(deps.metrics, outcomes, notices, queueError ? 0 : queued.length);
   const alerted = await alert(deps, notices);
@@ -228,7 +229,7 @@ export async function runEnforcement(
   if (queueError)
     throw queueError instanceof EnforcementQueueError
       ? queueError
-      : new EnforcementQueueError(String(queueError));
+      : new EnforcementQueueError(`work was not queued: ${summarizeError(queueError)}`);
   return result;
 }
 

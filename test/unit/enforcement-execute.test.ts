@@ -399,4 +399,37 @@ describe('runEnforcement on AWS-shaped answers', () => {
       expect.objectContaining({ secret: 'rds!db-0a1b', kind: 'managed-by-another-service' }),
     ]);
   });
+
+  it('hands the changes to the queue instead of starting them when too little time is left in the invocation', async () => {
+    // Prepare: one secret whose rotation is off (a change), 60 s left of the invocation.
+    sm.on(ListSecretsCommand).resolves({
+      SecretList: [listed('production/database/a', { LastRotatedDate: ago(10), RotationEnabled: false })],
+    });
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+
+    // Act
+    const result = await runEnforcement(
+      {
+        ...deps(),
+        runId: 'run-1',
+        spreadSeconds: 0,
+        inlineLimit: 1000,
+        gracePeriodMs: 900_000,
+        sqs: new SQSClient({ region: 'us-east-1' }),
+        queueUrl: async () => 'https://sqs.us-east-1.amazonaws.com/123456789012/enforce',
+        publisher: async () => undefined,
+        remainingMs: () => 60_000,
+      },
+      { trigger: 'schedule', dryRun: false, ignoreWindows: false },
+    );
+
+    // Assess
+    expect(sm.commandCalls(RotateSecretCommand)).toEqual([]);
+    const [entry] = sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(JSON.parse(entry?.MessageBody ?? '{}')).toMatchObject({
+      configure: true,
+      secret: { name: 'production/database/a' },
+    });
+    expect(result).toMatchObject({ mode: 'inline', done: { configured: 0, queued: 1 } });
+  });
 });
