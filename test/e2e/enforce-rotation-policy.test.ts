@@ -104,9 +104,10 @@ const config = (env: Record<string, string> = {}) =>
 
 function enforcer(
   env: Record<string, string> = {},
-  options: { client?: SecretsManagerClient; metrics?: Metrics } = {},
+  options: { client?: SecretsManagerClient; metrics?: Metrics; now?: Date } = {},
 ) {
   const cfg = config(env);
+  const { now } = options;
   const handler = buildEnforceRotationPolicyHandler({
     config: cfg,
     secretsManager: options.client ?? fleetClient(),
@@ -115,6 +116,7 @@ function enforcer(
     ...enforcementRunners(StepRunner.IN_PROCESS, environment),
     logger: new Logger({ serviceName: 'enforce-e2e', logLevel: 'INFO' }),
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(now ? { now: () => now } : {}),
   });
   return (event: unknown = {}) => handler(event, enforcerContext) as Promise<EnforcementResult>;
 }
@@ -130,6 +132,12 @@ function worker(env: Record<string, string> = {}, client?: SecretsManagerClient)
   return (event: SQSEvent) =>
     handler(event, lambdaContext) as Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
 }
+
+/**
+ * A run's clock a few seconds ahead: moto dates a version when its versions are listed (during
+ * the run's fleet read), so with a repair age of 0 the stuck version must not look newer than the run.
+ */
+const aheadOfMoto = () => new Date(Date.now() + 5000);
 
 /** The enforcer's context: a fresh invocation with its 900 s ahead. */
 const enforcerContext = { ...lambdaContext, getRemainingTimeInMillis: () => 900_000 };
@@ -269,7 +277,8 @@ describe('enforceRotationPolicy', () => {
     const metrics = new Metrics({ namespace: 'SecretsRotation', serviceName: 'enforce-e2e' });
 
     // Act
-    const result = await enforcer({ REPAIR_MIN_AGE_SECONDS: '0' }, { metrics })();
+    const at = aheadOfMoto();
+    const result = await enforcer({ REPAIR_MIN_AGE_SECONDS: '0' }, { metrics, now: at })();
 
     // Assess: what it planned and did.
     expect(result).toMatchObject({
@@ -352,7 +361,7 @@ describe('enforceRotationPolicy', () => {
 
     // Act: the worker drains the queue, and the rotation runs its four steps (moto cannot invoke the function).
     const { messages, failed } = await drainQueue(sqs, (await queueUrlOf(sqs, queueName())) ?? '', worker());
-    const token = rotationToken(primary.arn, new Date().toISOString().slice(0, 10));
+    const token = rotationToken(primary.arn, at.toISOString().slice(0, 10));
     const { steps } = enforcementRunners(StepRunner.IN_PROCESS, environment);
     for (const Step of STEPS)
       await steps.invoke(
@@ -381,7 +390,7 @@ describe('enforceRotationPolicy', () => {
 
     // Act: the next run the same day.
     sent = [];
-    const again = await enforcer({ REPAIR_MIN_AGE_SECONDS: '0' })();
+    const again = await enforcer({ REPAIR_MIN_AGE_SECONDS: '0' }, { now: aheadOfMoto() })();
 
     // Assess: nothing left to do but tell a person about clerk.
     expect(again.planned).toEqual({ configure: 0, start: 0, repair: 0, revoke: 0, secretsNeedingPerson: 1 });
@@ -407,7 +416,8 @@ describe('enforceRotationPolicy', () => {
     const topicsBefore = await topicArns(snsClient());
 
     // Act
-    const result = await enforcer({ REPAIR_MIN_AGE_SECONDS: '0' })({ dryRun: true });
+    const at = aheadOfMoto();
+    const result = await enforcer({ REPAIR_MIN_AGE_SECONDS: '0' }, { now: at })({ dryRun: true });
 
     // Assess: the plan is reported...
     expect(result).toMatchObject({
@@ -422,7 +432,7 @@ describe('enforceRotationPolicy', () => {
           secret: `${environment}/database/primary`,
           action: 'start',
           status: 'planned',
-          versionId: rotationToken(primary.arn, new Date().toISOString().slice(0, 10)),
+          versionId: rotationToken(primary.arn, at.toISOString().slice(0, 10)),
         }),
         expect.objectContaining({
           secret: `${environment}/database/stuck`,
@@ -459,7 +469,7 @@ describe('enforceRotationPolicy', () => {
 
     // Assess: one RotateSecret, with the day's token; the duplicate in the batch and the later
     // delivery started nothing, and the third run plans no start while the rotation runs.
-    const token = rotationToken(key.arn, new Date().toISOString().slice(0, 10));
+    const token = rotationToken(key.arn, first.at.slice(0, 10));
     expect([first.planned.start, second.planned.start, third.planned.start]).toEqual([1, 1, 0]);
     expect(messages).toHaveLength(2);
     expect([batch.batchItemFailures, redelivered.batchItemFailures]).toEqual([[], []]);
@@ -478,14 +488,14 @@ describe('enforceRotationPolicy', () => {
     const client = sm();
     const key = await resendSecret(client);
     await rotationOn(client, key.arn, 'rotateApiKey');
-    await enforcer()();
+    const run = await enforcer()();
     const raw = fleetClient({ awsRotate: false });
 
     // Act
     const drained = await drainQueue(sqs, (await queueUrlOf(sqs, queueName())) ?? '', worker({}, raw));
 
     // Assess
-    const token = rotationToken(key.arn, new Date().toISOString().slice(0, 10));
+    const token = rotationToken(key.arn, run.at.slice(0, 10));
     expect(drained).toEqual({ messages: 1, failed: [] });
     expect((await stagesOf(client, key.arn))[token]).toEqual(['AWSPENDING']);
     expect(output.text()).toContain(
