@@ -6,11 +6,13 @@
  * alert topic on moto, the queue drained into the worker as SQS events. RotateSecret answers
  * as AWS's does (test/support/aws-rotate-semantics.ts) except where a test says otherwise.
  */
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
+  PutSecretValueCommand,
   RotateSecretCommand,
   type SecretsManagerClient,
   TagResourceCommand,
@@ -22,6 +24,7 @@ import { buildEnforceRotationPolicyHandler } from '../../functions/enforce-rotat
 import { buildEnforcementWorkerHandler } from '../../functions/enforce-rotation-policy-worker/handler.js';
 import { enforcementRunners } from '../../functions/lib/in-process-steps.js';
 import { supersessionTag } from '../../shared/api-keys/index.js';
+import { resendKeyName } from '../../shared/api-keys/providers/resend/index.js';
 import {
   type EnforcementResult,
   loadEnforcementConfig,
@@ -193,13 +196,20 @@ async function databaseSecret(client: SecretsManagerClient, suffix = 'primary') 
   return { arn: ARN, username, password };
 }
 
-/** A Resend key on the fake and its seed-shaped secret. */
+/**
+ * A Resend key on the fake and its seed-shaped secret. The key is named as a rotation of this
+ * secret names it (the marker of the secret's ARN and the version's id), so that a later
+ * revocation can prove it is this secret's.
+ */
 async function resendSecret(client: SecretsManagerClient, rotatedAt = '2024-01-01T00:00:00Z') {
-  const keyName = uniqueName('enforce');
+  const { ARN = '' } = await client.send(new CreateSecretCommand({ Name: `${environment}/api-keys/resend` }));
+  const versionId = randomUUID();
+  const keyName = resendKeyName(uniqueName('enforce'), ARN, versionId);
   const { id, token } = resend.seedKey({ name: keyName, permission: 'full_access' });
-  const { ARN = '' } = await client.send(
-    new CreateSecretCommand({
-      Name: `${environment}/api-keys/resend`,
+  await client.send(
+    new PutSecretValueCommand({
+      SecretId: ARN,
+      ClientRequestToken: versionId,
       SecretString: JSON.stringify({
         api_key: token,
         api_key_id: id,
