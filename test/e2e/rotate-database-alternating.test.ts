@@ -575,6 +575,15 @@ describe('rotateDatabase, alternating users, the SQL the master runs', () => {
              EXECUTE format('ALTER ROLE %I CREATEROLE', '${s.original}');
              RETURN;
            END $f$`,
+        // Operators resolve through the search path even when every function name is qualified.
+        ...['name', 'oid'].flatMap((type) => [
+          `CREATE FUNCTION ${s.schema}.eq(${type}, ${type}) RETURNS boolean LANGUAGE plpgsql AS $f$
+           BEGIN
+             INSERT INTO ${s.schema}.ran_as VALUES (session_user, current_user);
+             RETURN $1 OPERATOR(pg_catalog.=) $2;
+           END $f$`,
+          `CREATE OPERATOR ${s.schema}.= (LEFTARG = ${type}, RIGHTARG = ${type}, FUNCTION = ${s.schema}.eq)`,
+        ]),
         `ALTER ROLE ${s.original} SET search_path = ${s.schema}, pg_catalog`,
       ].join('; '),
     );
