@@ -4,7 +4,6 @@ import {
   type PasswordSource,
   POSTGRES_USER_LIMITS,
 } from '../password/index.js';
-import { Stage } from '../rotation/constants.js';
 import { PendingTestFailedError } from '../rotation/errors.js';
 import type {
   CreateContext,
@@ -115,7 +114,7 @@ export class PostgresAlternatingUsersStrategy implements RotationStrategy<Postgr
     }
     const { connector } = this.#options;
     const target = targetOf(pending.value);
-    const already = await logsIn(connector, target, pending.value.password, Stage.PENDING, logger);
+    const already = await logsIn(connector, target, pending.value.password);
     // Proof that this secret holds a login of the pair, before the master is asked for anything.
     const held = new HeldLogins({
       connector,

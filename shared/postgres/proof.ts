@@ -30,17 +30,22 @@ export async function tryLogin(
   }
 }
 
-/** True when `password` logs in to `target` (the session is closed at once); a refusal is false. */
+/**
+ * True when `password` logs in to `target` (the session is closed at once); false when the
+ * server refuses it. Any other failure is thrown. Logs nothing: a refusal may be expected.
+ */
 export async function logsIn(
   connector: PostgresConnector,
   target: PostgresTarget,
   password: string,
-  stage: string,
-  logger: RotationLogger,
 ): Promise<boolean> {
-  const session = await tryLogin(connector, target, password, stage, logger);
-  await session?.close();
-  return session !== undefined;
+  try {
+    await (await connector.connect(target, password)).close();
+    return true;
+  } catch (error) {
+    if (error instanceof DatabaseAuthenticationError) return false;
+    throw error;
+  }
 }
 
 /** Where and how a version connects, but for its user. */
@@ -98,15 +103,16 @@ export class HeldLogins {
   }
 
   #currentLogsIn(): Promise<boolean> {
-    const { value } = this.#current;
-    this.#currentWorks ??= logsIn(
-      this.#connector,
-      targetOf(value),
-      value.password,
-      Stage.CURRENT,
-      this.#logger,
-    );
+    this.#currentWorks ??= this.#attempt(this.#current.value, Stage.CURRENT);
     return this.#currentWorks;
+  }
+
+  /** One login with a version's credentials; a refusal is logged (a proof that failed). */
+  async #attempt(version: PostgresSecret, stage: string): Promise<boolean> {
+    const target = targetOf(version);
+    const works = await logsIn(this.#connector, target, version.password);
+    if (!works) this.#logger.warn('login refused', { stage, target: describeTarget(target) });
+    return works;
   }
 
   #usablePrevious(): Promise<PostgresSecret | undefined> {
@@ -125,13 +131,7 @@ export class HeldLogins {
   async #previousLogsIn(): Promise<boolean> {
     const previous = await this.#usablePrevious();
     if (!previous) return false;
-    this.#previousWorks ??= logsIn(
-      this.#connector,
-      targetOf(previous),
-      previous.password,
-      Stage.PREVIOUS,
-      this.#logger,
-    );
+    this.#previousWorks ??= this.#attempt(previous, Stage.PREVIOUS);
     return this.#previousWorks;
   }
 }

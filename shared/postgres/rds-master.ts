@@ -6,7 +6,6 @@ import {
   RDS_CLUSTER_MASTER_LIMITS,
   RDS_INSTANCE_MASTER_LIMITS,
 } from '../password/index.js';
-import { Stage } from '../rotation/constants.js';
 import { PendingTestFailedError } from '../rotation/errors.js';
 import type {
   CreateContext,
@@ -112,7 +111,7 @@ export class PostgresRdsMasterStrategy implements RotationStrategy<PostgresSecre
     }
     const { connector } = this.#options;
     const target = targetOf(pending.value);
-    if (await logsIn(connector, target, pending.value.password, Stage.PENDING, logger)) {
+    if (await logsIn(connector, target, pending.value.password)) {
       logger.info('the database already accepts the pending master password', {
         target: describeTarget(target),
       });
