@@ -331,7 +331,9 @@ async function reassignOwned(
     );
     if (row?.usage === true) continue;
     if (row?.member === true) {
-      throw stop(`it is a member of ${JSON.stringify(role)} without its privileges (NOINHERIT)`);
+      throw stop(
+        `it is a member of ${JSON.stringify(role)} without inheriting its privileges (a NOINHERIT master, or, from PostgreSQL 16, the INHERIT FALSE grant a CREATEROLE role gets on the roles it creates), and it does not change an existing membership`,
+      );
     }
     try {
       await session.query(`GRANT ${quoteIdentifier(role)} TO CURRENT_USER`);
