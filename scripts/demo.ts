@@ -276,7 +276,7 @@ async function main(): Promise<void> {
       `sk_live_${randomBytes(20).toString('hex')}`,
       `sk_live_${randomBytes(20).toString('hex')}`,
     ];
-    clerk.setSecretKeys([oldClerk, newClerk]);
+    clerk.setSecretKeys([oldClerk, newClerk], 'clerk.muejam.example');
     const clerkRotated = await createAndRotate(
       'production/api-keys/clerk',
       { secret_key: oldClerk, publishable_key: publishable, rotated_at: '2024-01-01T00:00:00Z' },

@@ -1,5 +1,7 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { METRICS_NAMESPACE, type MetricsSink, publishedAtOnce } from '../../shared/alerts/metrics.js';
 import {
   type ApiKeyProvider,
   ApiKeyStrategy,
@@ -13,7 +15,7 @@ import {
 } from '../../shared/api-keys/index.js';
 import { createProviders } from '../../shared/api-keys/providers/index.js';
 import { type ApiKeyRotationConfig, loadApiKeyRotationConfig } from '../../shared/config/index.js';
-import type { Logger } from '../../shared/logging/index.js';
+import { type Logger, SERVICE_NAME } from '../../shared/logging/index.js';
 import {
   parseRotationEvent,
   RotationEngine,
@@ -33,6 +35,8 @@ export interface ApiKeyRotationDependencies {
   readonly providers?: ReadonlyMap<string, ApiKeyProvider>;
   /** The EventBridge Scheduler client used when `config.revocation` is set; one from the environment by default. */
   readonly schedulerClient?: SchedulerClient;
+  /** Where overdue revocations are counted (`RevocationsOverdue`); none by default. */
+  readonly metrics?: MetricsSink;
   readonly now?: () => Date;
 }
 
@@ -75,6 +79,7 @@ export function buildRotateApiKeyHandler(deps: ApiKeyRotationDependencies) {
         gracePeriodMs: config.gracePeriodMs,
         readSecret,
         inFlightMs: config.stepTimeoutMs,
+        ...(deps.metrics ? { metrics: deps.metrics } : {}),
         ...(deps.now ? { now: deps.now } : {}),
       });
       strategies.set(provider.name, strategy);
@@ -96,10 +101,16 @@ export function buildRotateApiKeyHandler(deps: ApiKeyRotationDependencies) {
 }
 
 /** The deployed handler; configuration and clients are created once, at the first invocation. */
-export const handler = lazyHandler((logger) =>
-  buildRotateApiKeyHandler({
+export const handler = lazyHandler((logger) => {
+  const metrics = new Metrics({
+    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
+  });
+  return buildRotateApiKeyHandler({
     config: loadApiKeyRotationConfig(),
     secretsManager: new SecretsManagerClient({}),
     logger,
-  }),
-);
+    // Each count is published at once: most invocations count nothing.
+    metrics: publishedAtOnce(metrics),
+  });
+});

@@ -2,6 +2,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { METRICS_NAMESPACE } from '../../shared/alerts/index.js';
 import { createProviders } from '../../shared/api-keys/providers/index.js';
@@ -14,7 +15,7 @@ import { createLogger, type Logger, SERVICE_NAME } from '../../shared/logging/in
 import { SecretsManagerPasswordSource } from '../../shared/password/index.js';
 import { createPostgresConnector } from '../../shared/postgres/index.js';
 import { LambdaRotationInvoker, type RotationInvoker } from '../../shared/repair/index.js';
-import { createRollbackChecks } from '../../shared/rollback/index.js';
+import { createRollbackChecks, createRollbackRevocations } from '../../shared/rollback/index.js';
 import {
   loadRotateNowConfig,
   loadStepRunner,
@@ -34,6 +35,8 @@ export interface RotateNowHandlerDependencies {
   readonly logger: Logger;
   readonly invoker: RotationInvoker;
   readonly rollbackCheckFor: RotateNowDependencies['rollbackCheckFor'];
+  /** The work after a rollback (API keys: the demoted version's revocation); none when absent. */
+  readonly afterRollbackFor?: RotateNowDependencies['afterRollbackFor'];
   readonly metrics?: Metrics;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -54,6 +57,7 @@ export function buildRotateNowHandler(deps: RotateNowHandlerDependencies) {
         invoker: deps.invoker,
         logger: deps.logger,
         rollbackCheckFor: deps.rollbackCheckFor,
+        ...(deps.afterRollbackFor ? { afterRollbackFor: deps.afterRollbackFor } : {}),
         ...(metrics ? { metrics } : {}),
         ...(deps.now ? { now: deps.now } : {}),
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
@@ -70,10 +74,11 @@ function fromEnvironment(): RotateNowHandlerDependencies {
   const config = loadRotateNowConfig();
   const secretsManager = new SecretsManagerClient({});
   const apiKeys = loadApiKeyRotationConfig();
+  const logger = createLogger();
   return {
     config,
     secretsManager,
-    logger: createLogger(),
+    logger,
     invoker:
       loadStepRunner() === StepRunner.IN_PROCESS
         ? inProcessStepInvoker(config.environment)
@@ -84,6 +89,12 @@ function fromEnvironment(): RotateNowHandlerDependencies {
       passwords: new SecretsManagerPasswordSource(secretsManager, loadPasswordPolicy()),
       providers: createProviders(apiKeys),
       iam: new IAMClient({}),
+    }),
+    afterRollbackFor: createRollbackRevocations({
+      secretsManager,
+      schedulerClient: new SchedulerClient({}),
+      apiKeys,
+      logger,
     }),
     metrics: new Metrics({
       namespace: METRICS_NAMESPACE,

@@ -17,6 +17,12 @@ export {
   type EventHandlingResult,
   handleSecretsManagerEvent,
 } from './handle.js';
-export { countMetric, METRICS_NAMESPACE, type MetricsSink, RotationMetric } from './metrics.js';
+export {
+  countMetric,
+  METRICS_NAMESPACE,
+  type MetricsSink,
+  publishedAtOnce,
+  RotationMetric,
+} from './metrics.js';
 export { ACCESS_DENIED_PATTERN, type EventPattern, ROTATION_OUTCOME_PATTERN } from './patterns.js';
 export { AlertDeliveryError, type AlertPublisher, alertTopicArn, SnsAlertPublisher } from './publisher.js';

@@ -1,4 +1,4 @@
-import { RotationError } from '../rotation/errors.js';
+import { MalformedSecretError, RotationError } from '../rotation/errors.js';
 
 /**
  * Errors from an API-key provider (Resend, Google, Clerk, AWS IAM). Messages name the
@@ -96,10 +96,34 @@ export class GracePeriodNotOverError extends RevokeRefusedError {
   }
 }
 
+/**
+ * The secret has no room for the tags that record when its versions stopped being AWSCURRENT
+ * (AWS allows 50 per secret). Thrown by createSecret before anything is created; the message
+ * lists the records and what a person can remove.
+ */
+export class SupersessionRecordLimitError extends RotationError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SupersessionRecordLimitError';
+  }
+}
+
 /** A revocation could not be scheduled (EventBridge Scheduler refused or failed). */
 export class RevocationNotScheduledError extends RotationError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'RevocationNotScheduledError';
+  }
+}
+
+/**
+ * A secret names a provider credential (`admin_secret_id`, `service_account_secret_id`)
+ * outside `{environment}/rotation/`: it is refused before any read, so that a secret cannot
+ * borrow another secret's key (another team's full-access key, say).
+ */
+export class CredentialSecretRefusedError extends MalformedSecretError {
+  constructor(message: string, options?: ErrorOptions & { field?: string }) {
+    super(message, options?.field ? [options.field] : [], options);
+    this.name = 'CredentialSecretRefusedError';
   }
 }

@@ -9,6 +9,7 @@ export {
   RevocationNotScheduledError,
   RevokeRefusedError,
   StagedValueMissingError,
+  SupersessionRecordLimitError,
   UnknownProviderError,
 } from './errors.js';
 export { DEFAULT_RETRY, keyHint, type RetryPolicy, requestJson } from './http.js';
@@ -38,9 +39,11 @@ export { type RevocationResult, type RevokeDependencies, revokeSupersededVersion
 export { STAGED_LABEL, stagedValueMissing } from './staged.js';
 export { ApiKeyStrategy, type ApiKeyStrategyOptions } from './strategy.js';
 export {
+  SECRET_TAG_LIMIT,
   SUPERSEDED_TAG_PREFIX,
   type Supersession,
   SupersessionRecords,
   supersessions,
   supersessionTag,
+  supersessionTagKey,
 } from './superseded.js';

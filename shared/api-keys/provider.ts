@@ -50,7 +50,10 @@ export interface IssueInput<S> {
    * no API issues. Present only for providers with {@link ApiKeyProvider.stagedFields}.
    */
   readonly staged: SecretFields | undefined;
-  /** Versions whose keys must stay valid: AWSCURRENT's, and AWSPREVIOUS's while its grace period runs. */
+  /**
+   * Versions whose keys must stay valid: AWSCURRENT's, AWSPREVIOUS's while its grace period
+   * runs, and every other version on record still inside its grace period.
+   */
   readonly keep: readonly S[];
   /**
    * Versions of this secret superseded for longer than the grace period (AWSPREVIOUS's once
@@ -82,6 +85,13 @@ export interface RevokeInput<S> {
    * `current` is kept whether or not it is listed here.
    */
   readonly keep?: readonly S[];
+  /**
+   * The id of the version `old` is (the token of the rotation that created its keys). A
+   * provider that proves ownership by a marker derived from the secret and that token (Resend's
+   * key name, Google's key id) needs it: without it such a key is unproven, and its revocation
+   * is left to a person (a `manual` reminder).
+   */
+  readonly oldVersionId?: string;
   readonly context: ProviderContext;
 }
 

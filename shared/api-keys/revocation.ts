@@ -8,6 +8,7 @@ import {
   type SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
+import { awsErrorText } from '../logging/aws-error.js';
 import { RotationError } from '../rotation/errors.js';
 import { notAJsonObject } from '../rotation/parse.js';
 import * as z from '../zod.js';
@@ -148,7 +149,7 @@ export class EventBridgeRevocationScheduler implements RevocationScheduler {
     const wanted = definition(atExpression(at));
     const failed = (error: unknown) =>
       new RevocationNotScheduledError(
-        `could not schedule the revocation of version ${request.VersionId} (schedule ${groupName}/${name}): ${(error as Error).name}: ${(error as Error).message}`,
+        `could not schedule the revocation of version ${request.VersionId} (schedule ${groupName}/${name}): ${awsErrorText(error)}`,
         { cause: error },
       );
     // Create; on a name clash read the schedule there and keep the later time. A schedule

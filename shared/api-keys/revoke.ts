@@ -49,12 +49,11 @@ export async function revokeSupersededVersion(
     }
     const currentId = versionWithStage(secret, Stage.CURRENT);
     if (!currentId) throw new MissingVersionError(`secret ${secret.name} has no AWSCURRENT version`);
-    const strategy = deps.strategyFor(secret);
     const [oldRaw, currentRaw] = await Promise.all([
       store.getVersion(secret.arn, request.VersionId),
       store.getVersion(secret.arn, currentId),
     ]);
-    if (oldRaw === undefined && !(request.VersionId in secret.versions)) {
+    if (oldRaw === undefined && !Object.hasOwn(secret.versions, request.VersionId)) {
       throw new UnknownVersionError(`version ${request.VersionId} is not a version of secret ${secret.name}`);
     }
     if (oldRaw === undefined || currentRaw === undefined) {
@@ -62,6 +61,7 @@ export async function revokeSupersededVersion(
         `a version of secret ${secret.name} needed for the revocation holds no value`,
       );
     }
+    const strategy = deps.strategyFor(secret);
     const old = parseSecretVersion(
       strategy,
       secret.name,

@@ -1,5 +1,7 @@
+import { countMetric, type MetricsSink, RotationMetric } from '../alerts/metrics.js';
+import { awsErrorText } from '../logging/aws-error.js';
 import { Stage } from '../rotation/constants.js';
-import { MissingVersionError } from '../rotation/errors.js';
+import { MissingVersionError, RotationError } from '../rotation/errors.js';
 import { parseJsonObject, parseSecretVersion } from '../rotation/parse.js';
 import { type SecretDescription, type SecretStore, versionWithStage } from '../rotation/secret-store.js';
 import type {
@@ -15,10 +17,16 @@ import type {
 } from '../rotation/strategy.js';
 import type { SecretReader } from '../secrets/reader.js';
 import { GracePeriodNotOverError } from './errors.js';
+import { VersionsInUse } from './in-use.js';
 import type { ApiKeyProvider, ProviderContext, RevokeOutcome } from './provider.js';
 import type { RevocationScheduler } from './revocation.js';
 import { STAGED_LABEL } from './staged.js';
-import { type Supersession, type SupersessionRecords, supersessions } from './superseded.js';
+import {
+  assertRoomForRecords,
+  type Supersession,
+  type SupersessionRecords,
+  supersessions,
+} from './superseded.js';
 
 /** Dependencies of {@link ApiKeyStrategy}. */
 export interface ApiKeyStrategyOptions {
@@ -38,6 +46,8 @@ export interface ApiKeyStrategyOptions {
   readonly readSecret: SecretReader;
   /** How long another attempt of a step may still be running (the function's timeout). Default 15 minutes. */
   readonly inFlightMs?: number;
+  /** Counts revocations that are due but failed ({@link RotationMetric.REVOCATIONS_OVERDUE}). */
+  readonly metrics?: MetricsSink;
   readonly now?: () => Date;
 }
 
@@ -53,7 +63,10 @@ export interface ApiKeyStrategyOptions {
  *   the old key's revocation is scheduled for the end of its grace period, which runs from
  *   that moment (or done at once when the period is zero).
  * A key is revoked only when a version of this secret held it and its grace period is over
- * by the record; a version without a record starts its grace period when first seen.
+ * by the record; a version without a record starts its grace period when first seen. A key
+ * that a version still in use holds (AWSCURRENT, AWSPENDING, AWSPREVIOUS, or any version on
+ * record inside its grace period) is never revoked, even when the old version holds it too:
+ * every revocation and every issue is told them all (`keep`).
  * Nothing is revoked before the new key has passed its test, and a read any of these
  * decisions depends on that fails, fails the step.
  */
@@ -67,7 +80,9 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
   readonly #graceMs: number;
   readonly #readSecret: SecretReader;
   readonly #inFlightMs: number;
+  readonly #metrics: MetricsSink | undefined;
   readonly #now: () => Date;
+  readonly #inUse: VersionsInUse;
 
   constructor(options: ApiKeyStrategyOptions) {
     this.#provider = options.provider;
@@ -77,13 +92,22 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
     this.#graceMs = options.gracePeriodMs;
     this.#readSecret = options.readSecret;
     this.#inFlightMs = options.inFlightMs ?? 15 * 60_000;
+    this.#metrics = options.metrics;
     this.#now = options.now ?? (() => new Date());
     this.kind = `api-key:${options.provider.name}`;
     this.schema = options.provider.schema;
+    this.#inUse = new VersionsInUse({
+      store: this.#store,
+      parser: this,
+      gracePeriodMs: this.#graceMs,
+      now: this.#now,
+    });
   }
 
   async createPending(context: CreateContext<SecretFields>): Promise<SecretFields> {
     const { current, logger } = context;
+    // Before anything is created: this rotation must be able to record its supersessions.
+    assertRoomForRecords(context.secret, current.versionId, this.#graceMs, this.#now());
     const providerContext = this.#providerContext(context);
     const previous = await this.#readPrevious(context);
     let keepPrevious = false;
@@ -96,17 +120,21 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
           versionId: previous.versionId,
           graceEndsAt: endsAt.toISOString(),
         });
-      } else {
-        await this.#revoke(previous.value, current.value, providerContext, previous.versionId);
       }
     }
+    const gone = previous && !keepPrevious ? previous : undefined;
+    const keep = await this.#inUse.values(context, {
+      labelled: previous && !gone ? [current, previous] : [current],
+      ...(gone ? { excluding: gone.versionId } : {}),
+    });
+    if (gone) await this.#revoke(gone, current.value, keep, providerContext);
     const staged = await this.#staged(context, current.fields);
     return this.#provider.issue({
       current: current.value,
       staged,
-      keep: keepPrevious && previous ? [current.value, previous.value] : [current.value],
+      keep,
       // Past its grace period (and revoked just above): the provider may delete its key to make room.
-      superseded: previous && !keepPrevious ? [previous.value] : [],
+      superseded: gone ? [gone.value] : [],
       context: providerContext,
     });
   }
@@ -137,7 +165,8 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
    * stopped being AWSCURRENT (now: the label has moved), schedules its revocation for the end
    * of its grace period (or revokes at once when the period is zero), then repairs what
    * earlier rotations left: a recorded superseded version whose grace period is over is
-   * revoked, one still in its grace period has its schedule made again.
+   * revoked, one still in its grace period has its schedule made again. The repair never
+   * fails the finish: what it cannot do is logged, counted and left on record.
    * @throws {MissingVersionError} when the superseded version could not be read.
    */
   async afterFinish(context: FinishContext<SecretFields>): Promise<void> {
@@ -184,25 +213,36 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
         graceEndsAt: endsAt?.toISOString() ?? 'unknown (no record)',
       });
     }
-    const outcome = await this.#revoke(
-      old.value,
-      current.value,
-      this.#providerContext(context),
-      old.versionId,
+    const labelled = await this.#inUse.labelled(
+      context,
+      [Stage.PENDING, Stage.PREVIOUS],
+      [old.versionId, current.versionId],
     );
+    const keep = await this.#inUse.values(context, {
+      labelled: [current, ...labelled],
+      excluding: old.versionId,
+    });
+    const outcome = await this.#revoke(old, current.value, keep, this.#providerContext(context));
     // AWSPREVIOUS keeps its record: the next createSecret reads it to let the key go.
     if (record && !isPrevious) await this.#records.remove(secret.arn, [old.versionId]);
     return outcome;
   }
 
+  /** Has the provider revoke `old`'s keys, except any that a value in `keep` holds. */
   async #revoke(
-    old: SecretFields,
+    old: SecretVersion<SecretFields>,
     current: SecretFields,
+    keep: readonly SecretFields[],
     context: ProviderContext,
-    versionId: string,
   ): Promise<RevokeOutcome> {
-    // The strategy's helper fills `keep` with every version whose keys must stay (issue 6 review, finding 5).
-    const outcome = await this.#provider.revoke({ old, current, keep: [current], context });
+    const { versionId } = old;
+    const outcome = await this.#provider.revoke({
+      old: old.value,
+      current,
+      keep,
+      oldVersionId: versionId,
+      context,
+    });
     if (outcome.revoked.length > 0)
       context.logger.info('previous key revoked', { versionId, keys: outcome.revoked });
     for (const reminder of outcome.manual)
@@ -260,12 +300,11 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
     const at = existing?.by === token && existing.at > now ? existing.at : now;
     await this.#records.write(secret.arn, { versionId: previous.versionId, at, by: token });
     if (this.#graceMs <= 0) {
-      await this.#revoke(
-        previous.value,
-        context.current.value,
-        this.#providerContext(context),
-        previous.versionId,
-      );
+      const keep = await this.#inUse.values(context, {
+        labelled: [context.current],
+        excluding: previous.versionId,
+      });
+      await this.#revoke(previous, context.current.value, keep, this.#providerContext(context));
       return;
     }
     const endsAt = new Date(at.getTime() + this.#graceMs);
@@ -292,10 +331,16 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
    * rotation came within their grace period): revoked when their grace period is over,
    * else scheduled again (the later time wins). A record of the version now AWSCURRENT
    * (rolled back, then rotated again) is dropped.
+   *
+   * AWSCURRENT has already moved, so none of this may fail the finish: a version whose
+   * revocation fails (for good, or for now) is logged at error with the reason, counted as
+   * overdue ({@link RotationMetric.REVOCATIONS_OVERDUE}), and keeps its record, so that the
+   * next rotation, or a revoke input, tries again. Nothing is revoked on a failed read.
    */
   async #repair(context: FinishContext<SecretFields>, records: Map<string, Supersession>): Promise<void> {
     const { secret, token, logger, current, previous } = context;
     const done: string[] = [];
+    const due: Supersession[] = [];
     for (const record of records.values()) {
       if (record.versionId === previous?.versionId) continue;
       if (record.versionId === token) {
@@ -303,26 +348,63 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
         continue;
       }
       const endsAt = new Date(record.at.getTime() + this.#graceMs);
-      const request = { action: 'revoke' as const, SecretId: secret.arn, VersionId: record.versionId };
-      if (this.#now() < endsAt) {
-        await this.#scheduler.schedule(request, endsAt);
+      if (this.#now() >= endsAt) {
+        due.push(record);
         continue;
       }
-      const raw = await this.#store.getVersion(secret.arn, record.versionId);
-      if (raw === undefined) {
-        logger.warn(
-          'a superseded version was deleted before its keys were revoked; check the provider by hand',
-          {
-            versionId: record.versionId,
-          },
-        );
-      } else {
-        const old = parseSecretVersion(this, secret.name, record.versionId, 'superseded', raw);
-        await this.#revoke(old.value, current.value, this.#providerContext(context), record.versionId);
+      const request = { action: 'revoke' as const, SecretId: secret.arn, VersionId: record.versionId };
+      await this.#scheduler.schedule(request, endsAt).catch((error: unknown) =>
+        // Its own schedule (made when it was superseded) may still stand; the next finish tries again.
+        logger.error('revocation of an older superseded version not scheduled again', {
+          versionId: record.versionId,
+          graceEndsAt: endsAt.toISOString(),
+          reason: reasonOf(error),
+        }),
+      );
+    }
+    if (due.length > 0) {
+      const keep = await this.#inUse
+        .values(context, {
+          labelled: previous ? [current, previous] : [current],
+        })
+        .catch((error: unknown) => error as Error);
+      for (const record of due) {
+        if (keep instanceof Error) {
+          this.#overdue(context, record, keep);
+          continue;
+        }
+        try {
+          const raw = await this.#store.getVersion(secret.arn, record.versionId);
+          if (raw === undefined) {
+            logger.warn(
+              'a superseded version was deleted before its keys were revoked; check the provider by hand',
+              { versionId: record.versionId },
+            );
+          } else {
+            const old = parseSecretVersion(this, secret.name, record.versionId, 'superseded', raw);
+            await this.#revoke(old, current.value, keep, this.#providerContext(context));
+          }
+          done.push(record.versionId);
+        } catch (error) {
+          this.#overdue(context, record, error);
+        }
       }
-      done.push(record.versionId);
     }
     await this.#records.remove(secret.arn, done);
+  }
+
+  /** Logs and counts a due revocation that failed; its record stays for the next attempt. */
+  #overdue(context: StepContext, record: Supersession, error: unknown): void {
+    context.logger.error(
+      "superseded version's keys not revoked; its record is kept, and the next rotation tries again",
+      {
+        versionId: record.versionId,
+        supersededAt: record.at.toISOString(),
+        graceEndedAt: new Date(record.at.getTime() + this.#graceMs).toISOString(),
+        reason: reasonOf(error),
+      },
+    );
+    countMetric(this.#metrics, RotationMetric.REVOCATIONS_OVERDUE);
   }
 
   /** The staged fields that differ from AWSCURRENT's, if the provider rotates any from a staged value. */
@@ -372,6 +454,11 @@ export class ApiKeyStrategy implements RotationStrategy<SecretFields> {
 function supersededAtFinish(secret: SecretDescription, token: string): string | undefined {
   const current = versionWithStage(secret, Stage.CURRENT);
   return current && current !== token ? current : versionWithStage(secret, Stage.PREVIOUS);
+}
+
+/** Why a step failed, for a log line: this product's messages, only the name of any other error. */
+function reasonOf(error: unknown): string {
+  return error instanceof RotationError ? `${error.name}: ${error.message}` : awsErrorText(error);
 }
 
 function gracePeriodNotOver(

@@ -3,14 +3,20 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { awsErrorText } from '../logging/aws-error.js';
+import { Stage } from '../rotation/constants.js';
 import { SecretStoreError } from '../rotation/errors.js';
-import type { SecretDescription } from '../rotation/secret-store.js';
+import { type SecretDescription, versionWithStage } from '../rotation/secret-store.js';
+import { SupersessionRecordLimitError } from './errors.js';
 
 /**
  * Prefix of the secret tags that record when a version stopped being AWSCURRENT:
  * `rotation-superseded:<version id>` = `<ISO 8601 time, ms> <id of the version that took over>`.
  */
 export const SUPERSEDED_TAG_PREFIX = 'rotation-superseded:';
+
+/** How many tags AWS allows on one secret; supersession records are tags. */
+export const SECRET_TAG_LIMIT = 50;
 
 /** When one version of a secret stopped being AWSCURRENT, and which version took its place. */
 export interface Supersession {
@@ -52,10 +58,15 @@ export function supersessions(secret: SecretDescription): Map<string, Supersessi
   return records;
 }
 
+/** The key of the secret tag that holds the record of `versionId`. */
+export function supersessionTagKey(versionId: string): string {
+  return `${SUPERSEDED_TAG_PREFIX}${encodeId(versionId)}`;
+}
+
 /** The secret tag holding `record`. */
 export function supersessionTag(record: Supersession): { Key: string; Value: string } {
   return {
-    Key: `${SUPERSEDED_TAG_PREFIX}${encodeId(record.versionId)}`,
+    Key: supersessionTagKey(record.versionId),
     Value: `${record.at.toISOString()} ${encodeId(record.by)}`,
   };
 }
@@ -82,7 +93,7 @@ export class SupersessionRecords {
       this.#client.send(
         new UntagResourceCommand({
           SecretId: arn,
-          TagKeys: versionIds.map((versionId) => `${SUPERSEDED_TAG_PREFIX}${encodeId(versionId)}`),
+          TagKeys: versionIds.map(supersessionTagKey),
         }),
       ),
     );
@@ -92,9 +103,42 @@ export class SupersessionRecords {
     try {
       await fn();
     } catch (error) {
-      const name = error instanceof Error ? error.name : 'UnknownError';
-      const message = error instanceof Error ? error.message : String(error);
-      throw new SecretStoreError(`Secrets Manager could not ${what}: ${name}: ${message}`, { cause: error });
+      throw new SecretStoreError(`Secrets Manager could not ${what}: ${awsErrorText(error)}`, {
+        cause: error,
+      });
     }
   }
+}
+
+/**
+ * Refuses, before anything is created, a rotation that would need more tags than AWS allows
+ * on the secret: one for AWSPREVIOUS's record if it has none (written now), one for
+ * AWSCURRENT's (written at finish). A failure after AWSCURRENT moved would leave the finish
+ * failing until a person made room; here nothing has changed yet.
+ * @throws {SupersessionRecordLimitError} naming the records and the overdue ones.
+ */
+export function assertRoomForRecords(
+  secret: SecretDescription,
+  currentId: string,
+  graceMs: number,
+  now: Date,
+): void {
+  const previousId = versionWithStage(secret, Stage.PREVIOUS);
+  const needed = [previousId, currentId].filter(
+    (id) => id !== undefined && !Object.hasOwn(secret.tags, supersessionTagKey(id)),
+  ).length;
+  const count = Object.keys(secret.tags).length;
+  if (count + needed <= SECRET_TAG_LIMIT) return;
+  const records = [...supersessions(secret).values()];
+  const overdue = records.filter(
+    (record) => record.versionId !== previousId && now.getTime() >= record.at.getTime() + graceMs,
+  );
+  throw new SupersessionRecordLimitError(
+    `secret ${secret.name} has ${count} tags, and this rotation needs ${needed} more to record when its versions stop being AWSCURRENT ` +
+      `(AWS allows ${SECRET_TAG_LIMIT} per secret); nothing was created or revoked. ${records.length} are supersession records ` +
+      `(rotation-superseded:<version id>), ${overdue.length} of them overdue (their keys' revocation keeps failing: see the log line ` +
+      `"superseded version's keys not revoked" for why)${overdue.length > 0 ? `: ${overdue.map((r) => r.versionId).join(', ')}` : ''}. ` +
+      'Fix the cause and revoke each overdue version (the revoke input, {"action":"revoke","SecretId","VersionId"}), which removes its record, ' +
+      'or remove tags the secret no longer needs; then retry the rotation.',
+  );
 }

@@ -71,3 +71,33 @@ export function getBooleanFromEnv(name: string, options: ReadOptions<boolean> = 
   if (['false', '0', 'no'].includes(value)) return false;
   throw new ConfigurationError(`environment variable ${name} must be true or false`);
 }
+
+/** True when `hostname` (as `URL` gives it) is this machine: `localhost`, 127.0.0.0/8 or `[::1]`. */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+}
+
+/**
+ * Reads an HTTPS endpoint URL (a provider API's). Plain `http://` is accepted only for a
+ * loopback host (a local fake or emulator): keys travel in these requests' headers. The
+ * message names the variable and the rule, never the value (a URL may carry credentials).
+ */
+export function getHttpsUrlFromEnv(name: string, options: ReadOptions<string> = {}): string {
+  const value = getStringFromEnv(name, options);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigurationError(`environment variable ${name} must be an absolute URL (https://…)`);
+  }
+  const local = url.protocol === 'http:' && isLoopback(url.hostname);
+  if (url.protocol !== 'https:' && !local) {
+    throw new ConfigurationError(
+      `environment variable ${name} must be an https:// URL (http:// only for a loopback host such as 127.0.0.1)`,
+    );
+  }
+  if (url.username || url.password) {
+    throw new ConfigurationError(`environment variable ${name} must not carry a user name or password`);
+  }
+  return value;
+}

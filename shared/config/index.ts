@@ -11,6 +11,7 @@ import type { MasterPasswordWait } from '../postgres/rds-master.js';
 import {
   ConfigurationError,
   getBooleanFromEnv,
+  getHttpsUrlFromEnv,
   getIntegerFromEnv,
   getOptionalStringFromEnv,
   getStringFromEnv,
@@ -19,6 +20,7 @@ import {
 export {
   ConfigurationError,
   getBooleanFromEnv,
+  getHttpsUrlFromEnv,
   getIntegerFromEnv,
   getOptionalStringFromEnv,
   getStringFromEnv,
@@ -147,7 +149,7 @@ export interface ApiKeyRotationConfig {
  * secret cache), `ROTATION_STEP_TIMEOUT_SECONDS` (default 900, Lambda's longest timeout),
  * `REVOKE_SCHEDULER_ROLE_NAME`, `REVOKE_SCHEDULE_GROUP`,
  * the provider endpoints (`RESEND_API_URL`, `GOOGLE_API_KEYS_URL`, `GOOGLE_SAFE_BROWSING_URL`,
- * `RECAPTCHA_VERIFY_URL`, `CLERK_API_URL`) and `IAM_PROPAGATION_ATTEMPTS`, `IAM_PROPAGATION_DELAY_MS`.
+ * `RECAPTCHA_VERIFY_URL`, `CLERK_API_URL`: https, or http on a loopback host) and `IAM_PROPAGATION_ATTEMPTS`, `IAM_PROPAGATION_DELAY_MS`.
  */
 export function loadApiKeyRotationConfig(env: Env = process.env): ApiKeyRotationConfig {
   const roleName = getOptionalStringFromEnv('REVOKE_SCHEDULER_ROLE_NAME', env);
@@ -173,20 +175,20 @@ export function loadApiKeyRotationConfig(env: Env = process.env): ApiKeyRotation
         }
       : {}),
     endpoints: {
-      resend: getStringFromEnv('RESEND_API_URL', { defaultValue: 'https://api.resend.com', env }),
-      googleApiKeys: getStringFromEnv('GOOGLE_API_KEYS_URL', {
+      resend: getHttpsUrlFromEnv('RESEND_API_URL', { defaultValue: 'https://api.resend.com', env }),
+      googleApiKeys: getHttpsUrlFromEnv('GOOGLE_API_KEYS_URL', {
         defaultValue: 'https://apikeys.googleapis.com',
         env,
       }),
-      googleSafeBrowsing: getStringFromEnv('GOOGLE_SAFE_BROWSING_URL', {
+      googleSafeBrowsing: getHttpsUrlFromEnv('GOOGLE_SAFE_BROWSING_URL', {
         defaultValue: 'https://safebrowsing.googleapis.com',
         env,
       }),
-      recaptchaVerify: getStringFromEnv('RECAPTCHA_VERIFY_URL', {
+      recaptchaVerify: getHttpsUrlFromEnv('RECAPTCHA_VERIFY_URL', {
         defaultValue: 'https://www.google.com/recaptcha/api/siteverify',
         env,
       }),
-      clerk: getStringFromEnv('CLERK_API_URL', { defaultValue: 'https://api.clerk.com', env }),
+      clerk: getHttpsUrlFromEnv('CLERK_API_URL', { defaultValue: 'https://api.clerk.com', env }),
     },
     iamPropagation: {
       attempts: getIntegerFromEnv('IAM_PROPAGATION_ATTEMPTS', { defaultValue: 10, min: 1, max: 60, env }),

@@ -6,6 +6,7 @@ import {
   ListSecretVersionIdsCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { awsErrorName, isAwsServiceError } from '../logging/aws-error.js';
 import {
   type PendingVersionDate,
   parseRotatedAt,
@@ -21,10 +22,15 @@ export const BATCH_GET_LIMIT = 20;
 /** The most entries one `ListSecrets` page holds. */
 export const LIST_PAGE_SIZE = 100;
 
-const describe = (error: unknown) =>
-  error instanceof Error
-    ? { code: error.name, message: error.message }
-    : { code: 'UnknownError', message: String(error) };
+/**
+ * An error's code and message for a report: an AWS error's own message; for any other (a
+ * response body that would not parse may be quoted in it: BatchGetSecretValue's holds
+ * values) only a note that it is withheld.
+ */
+const describe = (error: unknown) => ({
+  code: awsErrorName(error),
+  message: isAwsServiceError(error) ? error.message : 'not an AWS error; its message is withheld',
+});
 
 /**
  * Lists the secrets whose names start with one of `prefixes` (one `ListSecrets` filter, 100

@@ -1,15 +1,14 @@
 import type { RotationRulesType, SecretListEntry } from '@aws-sdk/client-secrets-manager';
 import type { RotationRules, SecretMetadata } from '../policy/index.js';
+import { stagesByVersion, tagsByKey } from '../rotation/secret-store.js';
 import { FleetReadError } from './errors.js';
 
 /** A `ListSecrets` entry as the policy model reads it. */
 export function toSecretMetadata(entry: SecretListEntry): SecretMetadata {
   if (!entry.ARN || !entry.Name)
     throw new FleetReadError('ListSecrets returned an entry without ARN or Name');
-  const tags: Record<string, string> = {};
-  for (const tag of entry.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
-  const versions: Record<string, readonly string[]> = {};
-  for (const [id, stages] of Object.entries(entry.SecretVersionsToStages ?? {})) versions[id] = stages ?? [];
+  const tags = tagsByKey(entry.Tags);
+  const versions = stagesByVersion(entry.SecretVersionsToStages);
   const rules = entry.RotationRules;
   const rotationRules = rules && {
     ...(rules.AutomaticallyAfterDays ? { automaticallyAfterDays: rules.AutomaticallyAfterDays } : {}),

@@ -4,8 +4,9 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { awsErrorText } from '../logging/aws-error.js';
 import { SecretStoreError } from '../rotation/errors.js';
-import type { SecretDescription } from '../rotation/secret-store.js';
+import { describedSecret, type SecretDescription } from '../rotation/secret-store.js';
 
 /**
  * A secret as DescribeSecret shows it, with what repairs and manual rotations need beyond the
@@ -42,24 +43,16 @@ export async function describeRotationTarget(
     if (error instanceof ResourceNotFoundException) {
       throw new SecretNotFoundError(`there is no secret ${secretId}`, { cause: error });
     }
-    const { name, message } =
-      error instanceof Error ? error : { name: 'UnknownError', message: String(error) };
-    throw new SecretStoreError(`Secrets Manager could not describe secret ${secretId}: ${name}: ${message}`, {
-      cause: error,
-    });
+    throw new SecretStoreError(
+      `Secrets Manager could not describe secret ${secretId}: ${awsErrorText(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   if (!out.ARN || !out.Name) throw new SecretStoreError(`DescribeSecret returned no ARN for ${secretId}`);
-  const versions: Record<string, readonly string[]> = {};
-  for (const [id, stages] of Object.entries(out.VersionIdsToStages ?? {})) versions[id] = stages ?? [];
-  const tags: Record<string, string> = {};
-  for (const tag of out.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
   return {
-    arn: out.ARN,
-    name: out.Name,
-    rotationEnabled: out.RotationEnabled === true,
-    versions,
-    tags,
-    ...(out.LastRotatedDate ? { lastRotatedDate: out.LastRotatedDate } : {}),
+    ...describedSecret(out, { arn: out.ARN, name: out.Name }),
     ...(out.RotationLambdaARN ? { rotationLambdaArn: out.RotationLambdaARN } : {}),
     ...(out.OwningService ? { owningService: out.OwningService } : {}),
   };

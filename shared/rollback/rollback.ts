@@ -6,6 +6,7 @@ import { type SecretStore, versionWithStage } from '../rotation/secret-store.js'
 import type { RotationLogger } from '../rotation/strategy.js';
 import type { PreviousCredentialCheck } from './check.js';
 import { RollbackRefusedError } from './errors.js';
+import type { AfterRollback, DemotedVersionRevocation } from './revocation.js';
 
 /** Dependencies of {@link rollBack}. */
 export interface RollbackDependencies {
@@ -15,6 +16,8 @@ export interface RollbackDependencies {
   readonly checkFor: (secret: RotationTarget) => PreviousCredentialCheck;
   /** Re-reads the secret's labels (after a failed relabel, to see whether another attempt did it). */
   readonly describe: (secretId: string) => Promise<RotationTarget>;
+  /** The credential kind's work once AWSCURRENT is back (API keys: the demoted version's revocation). */
+  readonly afterRollback?: AfterRollback;
 }
 
 /** What a rollback did: version ids and the proof, never a value. */
@@ -31,6 +34,8 @@ export interface RollbackResult {
   readonly proof: string;
   /** Hints of keys reactivated for the rollback. */
   readonly reactivated: readonly string[];
+  /** API keys: the demoted version's supersession record and revocation schedule. */
+  readonly revocation?: DemotedVersionRevocation;
 }
 
 /**
@@ -43,6 +48,9 @@ export interface RollbackResult {
  * - AWSPREVIOUS is newer than AWSCURRENT (`rotated_at`, else the versions' creation dates):
  *   a rollback already happened, so running it twice never rolls forward;
  * - the check fails (e.g. the old password no longer logs in).
+ * Once AWSCURRENT is back, the credential kind's {@link AfterRollback} runs (API keys: the
+ * demoted version's supersession is recorded and its revocation scheduled, as finishSecret
+ * does); its outcome is part of the result, and its failure does not undo the rollback.
  */
 export async function rollBack(deps: RollbackDependencies, secret: RotationTarget): Promise<RollbackResult> {
   const { store, logger } = deps;
@@ -86,12 +94,19 @@ export async function rollBack(deps: RollbackDependencies, secret: RotationTarge
     }
     logger.info('rollback: another attempt made AWSPREVIOUS current first', { versionId: previousId });
   }
+  const revocation = await deps.afterRollback?.run({
+    secret,
+    restored: previousId,
+    demoted: currentId,
+    logger,
+  });
   logger.warn('rolled back: AWSPREVIOUS is AWSCURRENT again', {
     secretName: secret.name,
     versionId: previousId,
     previousVersionId: currentId,
     proof: outcome.proof,
     reactivated: outcome.reactivated,
+    ...(revocation ? { revocation } : {}),
   });
   return {
     action: 'rollback',
@@ -101,6 +116,7 @@ export async function rollBack(deps: RollbackDependencies, secret: RotationTarge
     ...(previousRotatedAt ? { rotated_at: previousRotatedAt } : {}),
     proof: outcome.proof,
     reactivated: outcome.reactivated,
+    ...(revocation ? { revocation } : {}),
   };
 }
 

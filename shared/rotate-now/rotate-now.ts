@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RotateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { countMetric, type MetricsSink, RotationMetric } from '../alerts/metrics.js';
+import { awsErrorName, awsErrorText } from '../logging/aws-error.js';
 import {
   describeRotationTarget,
   pendingVersion,
@@ -10,7 +11,12 @@ import {
   type RotationTarget,
   repairStuckRotation,
 } from '../repair/index.js';
-import { type PreviousCredentialCheck, type RollbackResult, rollBack } from '../rollback/index.js';
+import {
+  type AfterRollback,
+  type PreviousCredentialCheck,
+  type RollbackResult,
+  rollBack,
+} from '../rollback/index.js';
 import { Stage } from '../rotation/constants.js';
 import type { SecretStore } from '../rotation/secret-store.js';
 import type { RotationLogger } from '../rotation/strategy.js';
@@ -46,6 +52,11 @@ export interface RotateNowDependencies {
   readonly logger: RotationLogger;
   /** The rollback check for a secret of this category. */
   readonly rollbackCheckFor: (secret: RotationTarget, category: ManagedCategory) => PreviousCredentialCheck;
+  /** The work after a rollback for a secret of this category (API keys: the demoted version's revocation). */
+  readonly afterRollbackFor?: (
+    secret: RotationTarget,
+    category: ManagedCategory,
+  ) => AfterRollback | undefined;
   readonly metrics?: MetricsSink;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -107,12 +118,14 @@ export async function rotateNow(
       );
     }
     if (request.rollback) {
+      const afterRollback = deps.afterRollbackFor?.(secret, category);
       const result = await rollBack(
         {
           store: deps.store,
           logger: deps.logger,
           checkFor: (target) => deps.rollbackCheckFor(target, category),
           describe: (id) => describeRotationTarget(deps.secretsManager, id),
+          ...(afterRollback ? { afterRollback } : {}),
         },
         secret,
       );
@@ -235,18 +248,16 @@ async function startRotation(deps: RotateNowDependencies, secret: RotationTarget
     );
     return token;
   } catch (error) {
-    const { name, message } =
-      error instanceof Error ? error : { name: 'UnknownError', message: String(error) };
     const after = await describeRotationTarget(deps.secretsManager, secret.arn);
     if (after.versions[token]?.includes(Stage.PENDING)) {
       deps.logger.warn('RotateSecret failed after staging the new version; the rotation has started', {
         versionId: token,
-        error: name,
+        error: awsErrorName(error),
       });
       return token;
     }
     throw new RotationStartError(
-      `RotateSecret did not start a rotation of secret ${secret.name}: ${name}: ${message}`,
+      `RotateSecret did not start a rotation of secret ${secret.name}: ${awsErrorText(error)}`,
       {
         cause: error,
       },

@@ -1,8 +1,11 @@
+import { awsErrorText } from '../logging/aws-error.js';
 import { ROTATED_AT_FIELD, Stage, type StepName } from './constants.js';
 import {
   MalformedSecretError,
   MissingVersionError,
+  PendingNotVerifiedError,
   PendingValueInvalidError,
+  RotationError,
   RotationNotEnabledError,
   UnknownVersionError,
   VersionNotPendingError,
@@ -70,10 +73,12 @@ const LOG_KEYS = ['secretId', 'secretName', 'step', 'clientRequestToken', 'crede
  *   unless the token's version already holds one;
  * - setSecret and testSecret hand the parsed versions to the strategy;
  * - finishSecret reads the token's version and refuses it when it holds no value or one that
- *   does not parse ({@link PendingValueInvalidError}), reads the version it replaces (for the
- *   after-finish work), then moves AWSCURRENT, runs the strategy's after-finish work and
- *   removes AWSPENDING. A retried finish whose version still carries AWSPENDING resumes
- *   where the last attempt stopped.
+ *   does not parse ({@link PendingValueInvalidError}) or when its credential fails the
+ *   strategy's test ({@link PendingNotVerifiedError}: setSecret may never have applied it),
+ *   reads the version it replaces (for the after-finish work), then moves AWSCURRENT, runs
+ *   the strategy's after-finish work and removes AWSPENDING. A retried finish whose version
+ *   is already AWSCURRENT but still carries AWSPENDING resumes where the last attempt stopped
+ *   (no test: the label has moved, and applications already read that version).
  *
  * A read a decision depends on never counts a failure as "absent": the step fails, and
  * Secrets Manager retries it.
@@ -224,6 +229,7 @@ export class RotationEngine<T> {
             ? this.#readVersion(strategy, secret, currentId, Stage.CURRENT)
             : undefined,
         ]);
+        await this.#verify(strategy, context, pending);
         await this.#store.moveStage(secret.arn, Stage.CURRENT, token, currentId);
         this.#logger.info('AWSCURRENT moved to the pending version', {
           versionId: token,
@@ -348,6 +354,34 @@ export class RotationEngine<T> {
         { cause: error },
       );
     }
+  }
+
+  /**
+   * Runs the strategy's test of the pending credential before finishSecret promotes it: a
+   * value that parses may still be one the target never received (finishSecret run on its
+   * own after setSecret failed). Any failure refuses, AWSCURRENT unchanged.
+   * @throws {PendingNotVerifiedError} with the test's failure as `cause`.
+   */
+  async #verify(
+    strategy: RotationStrategy<T>,
+    context: StepContext,
+    pending: SecretVersion<T>,
+  ): Promise<void> {
+    try {
+      await strategy.testPending({ ...context, pending });
+    } catch (error) {
+      const { secret, token } = context;
+      // This product's errors keep their messages; any other is named only (it may quote a value).
+      const why = error instanceof RotationError ? `${error.name}: ${error.message}` : awsErrorText(error);
+      throw new PendingNotVerifiedError(
+        `finishSecret refuses to make version ${token} of secret ${secret.name} AWSCURRENT: its credential fails the test testSecret runs (${why}). ` +
+          'AWSCURRENT is unchanged, and applications keep the credential that works. If setSecret has not completed for this token ' +
+          '(it applies the credential), run setSecret and testSecret with it, then finishSecret; if the target was unreachable, retry. ' +
+          'Never move AWSCURRENT to this version by hand.',
+        { cause: error },
+      );
+    }
+    this.#logger.info('pending credential tested before promotion', { versionId: context.token });
   }
 
   #guard(secret: SecretDescription, token: string): readonly string[] {

@@ -65,6 +65,19 @@ export class PendingValueInvalidError extends RotationError {
 }
 
 /**
+ * Thrown by finishSecret, before it moves AWSCURRENT, when the pending credential fails the
+ * test testSecret runs (setSecret never applied it, or the target refuses it now): promoting
+ * it would give every application a credential the target refuses. The original failure is
+ * the `cause`; the message says what to run. AWSCURRENT is unchanged.
+ */
+export class PendingNotVerifiedError extends RotationError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PendingNotVerifiedError';
+  }
+}
+
+/**
  * Thrown when a secret value is not JSON or lacks a field the credential kind needs.
  * The message lists field paths and what is wrong with them, never the values.
  */

@@ -4,6 +4,7 @@ export {
   InvalidRotationEventError,
   MalformedSecretError,
   MissingVersionError,
+  PendingNotVerifiedError,
   PendingTestFailedError,
   PendingValueInvalidError,
   RotationError,

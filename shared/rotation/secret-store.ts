@@ -1,5 +1,6 @@
 import {
   DescribeSecretCommand,
+  type DescribeSecretCommandOutput,
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
@@ -8,6 +9,7 @@ import {
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { awsErrorText } from '../logging/aws-error.js';
 import { SecretStoreError } from './errors.js';
 
 /** What the engine needs to know about a secret, from DescribeSecret. */
@@ -15,10 +17,54 @@ export interface SecretDescription {
   readonly arn: string;
   readonly name: string;
   readonly rotationEnabled: boolean;
-  /** Version id → staging labels. */
+  /**
+   * Version id → staging labels, in an object without a prototype: an id taken from input
+   * (`constructor`, `__proto__`) finds nothing rather than one of Object's members.
+   */
   readonly versions: Readonly<Record<string, readonly string[]>>;
+  /** Tag key → value, in an object without a prototype. */
   readonly tags: Readonly<Record<string, string>>;
   readonly lastRotatedDate?: Date;
+}
+
+/**
+ * The engine's view of a DescribeSecret answer. Versions and tags are kept in objects
+ * without a prototype, so that looking up an id or key taken from input never finds one of
+ * Object's members.
+ */
+export function describedSecret(
+  out: Pick<
+    DescribeSecretCommandOutput,
+    'RotationEnabled' | 'VersionIdsToStages' | 'Tags' | 'LastRotatedDate'
+  >,
+  identity: { readonly arn: string; readonly name: string },
+): SecretDescription {
+  return {
+    arn: identity.arn,
+    name: identity.name,
+    rotationEnabled: out.RotationEnabled === true,
+    versions: stagesByVersion(out.VersionIdsToStages),
+    tags: tagsByKey(out.Tags),
+    ...(out.LastRotatedDate ? { lastRotatedDate: out.LastRotatedDate } : {}),
+  };
+}
+
+/** Version id → staging labels, in an object without a prototype. */
+export function stagesByVersion(
+  raw: Record<string, string[] | undefined> | undefined,
+): Record<string, readonly string[]> {
+  const versions: Record<string, readonly string[]> = Object.create(null);
+  for (const [id, stages] of Object.entries(raw ?? {})) versions[id] = stages ?? [];
+  return versions;
+}
+
+/** Tag key → value, in an object without a prototype. */
+export function tagsByKey(
+  raw: readonly { Key?: string | undefined; Value?: string | undefined }[] | undefined,
+): Record<string, string> {
+  const tags: Record<string, string> = Object.create(null);
+  for (const tag of raw ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
+  return tags;
 }
 
 /** The id of the version of `secret` that carries `stage`, if any. */
@@ -56,18 +102,7 @@ export class SecretStore {
       this.#client.send(new DescribeSecretCommand({ SecretId: secretId })),
     );
     if (!out.ARN || !out.Name) throw new SecretStoreError(`DescribeSecret returned no ARN for ${secretId}`);
-    const versions: Record<string, readonly string[]> = {};
-    for (const [id, stages] of Object.entries(out.VersionIdsToStages ?? {})) versions[id] = stages ?? [];
-    const tags: Record<string, string> = {};
-    for (const tag of out.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
-    return {
-      arn: out.ARN,
-      name: out.Name,
-      rotationEnabled: out.RotationEnabled === true,
-      versions,
-      tags,
-      ...(out.LastRotatedDate ? { lastRotatedDate: out.LastRotatedDate } : {}),
-    };
+    return describedSecret(out, { arn: out.ARN, name: out.Name });
   }
 
   /**
@@ -200,7 +235,10 @@ export class SecretStore {
     }
   }
 
-  /** Runs a call; `notFound`/`exists` turn those AWS errors into `undefined`, others into a SecretStoreError. */
+  /**
+   * Runs a call; `notFound`/`exists` turn those AWS errors into `undefined`, others into a
+   * SecretStoreError quoting an AWS error's message, and only the name of any other error.
+   */
   async #call<T>(what: string, fn: () => Promise<T>): Promise<T>;
   async #call<T>(
     what: string,
@@ -216,9 +254,10 @@ export class SecretStore {
       return await fn();
     } catch (error) {
       if (options.notFound && error instanceof ResourceNotFoundException) return undefined;
-      const name = error instanceof Error ? error.name : 'UnknownError';
-      const message = error instanceof Error ? error.message : String(error);
-      throw new SecretStoreError(`Secrets Manager could not ${what}: ${name}: ${message}`, { cause: error });
+      // An AWS error keeps its message; any other (a body that would not parse) only its name.
+      throw new SecretStoreError(`Secrets Manager could not ${what}: ${awsErrorText(error)}`, {
+        cause: error,
+      });
     }
   }
 }

@@ -1,3 +1,4 @@
+import { awsErrorText, isAwsServiceError } from '../logging/aws-error.js';
 import {
   AccessDeniedError,
   SecretNotFoundError,
@@ -41,7 +42,6 @@ const UNAVAILABLE_CODES = new Set([
 
 interface AwsErrorShape {
   readonly name?: unknown;
-  readonly message?: unknown;
   readonly $fault?: unknown;
   readonly $metadata?: { readonly httpStatusCode?: number };
 }
@@ -59,12 +59,16 @@ export interface ReadTarget {
  * - no answer, throttling, 5xx → {@link SecretsManagerUnavailableError} (the only kind the
  *   environment fallback may cover);
  * - anything else (e.g. DecryptionFailure) → {@link SecretsError}.
- * AWS's error messages name principals, actions and resources, never a secret value.
+ * AWS's error messages name principals, actions and resources, never a secret value, and are
+ * kept; any other error's message (a deserialization error may quote the response body) is not.
  */
 export function toSecretsError(error: unknown, target: ReadTarget): SecretsError {
   const shape = (typeof error === 'object' && error !== null ? error : {}) as AwsErrorShape;
   const code = typeof shape.name === 'string' ? shape.name : 'Error';
-  const message = typeof shape.message === 'string' ? shape.message : String(error);
+  // Only an AWS service exception's message is quoted: any other error (a response body that
+  // would not parse, which for GetSecretValue holds the secret) is named, never quoted.
+  const message = isAwsServiceError(error) ? error.message : '';
+  const detail = awsErrorText(error);
   const status = shape.$metadata?.httpStatusCode;
   const { secretId } = target;
 
@@ -85,11 +89,11 @@ export function toSecretsError(error: unknown, target: ReadTarget): SecretsError
   }
   if (status === undefined || shape.$fault === 'server' || UNAVAILABLE_CODES.has(code)) {
     return new SecretsManagerUnavailableError(
-      `Secrets Manager is unavailable: could not read ${secretId} in ${target.region}: ${code}: ${message}`,
+      `Secrets Manager is unavailable: could not read ${secretId} in ${target.region}: ${detail}`,
       { cause: error },
     );
   }
-  return new SecretsError(`Secrets Manager could not read ${secretId}: ${code}: ${message}`, {
+  return new SecretsError(`Secrets Manager could not read ${secretId}: ${detail}`, {
     cause: error,
   });
 }

@@ -1,8 +1,9 @@
 /**
  * The documented `npx serverless invoke local` path, run as a person runs it (osls and
  * serverless-esbuild build the function, then call its handler): a configuration error ends
- * the invocation promptly with the ConfigurationError (it used to hang until killed), and
- * rotateDatabase's four steps complete against the moto server and PostgreSQL.
+ * the invocation promptly with the ConfigurationError (it used to hang until killed), the
+ * event is never logged, and rotateDatabase's four steps complete against the moto server and
+ * PostgreSQL.
  *
  * Each invocation builds the function first, so this file runs its invocations one after the
  * other (they share `.esbuild/`) and keeps their number small.
@@ -88,6 +89,27 @@ describe('serverless invoke local', () => {
     expect(result.output).toContain('"errorType": "ConfigurationError"');
     expect(result.output).toContain(message);
     expect(result.output).toContain('"message":"invocation failed"');
+  });
+
+  it('never logs the event, even with POWERTOOLS_LOGGER_LOG_EVENT=true', async () => {
+    // Prepare: a rotation event carrying a RotationToken, for a secret that does not exist (the
+    // invocation fails at once, after the logger has seen the event).
+    const rotationToken = `rt-${uniqueName('token')}`;
+    const probe = uniqueName('log-event-probe');
+
+    // Act
+    const result = await invokeLocal(
+      'rotateApiKey',
+      { ...event('createSecret', uniqueName('production/api-keys/resend')), RotationToken: rotationToken },
+      { POWERTOOLS_LOGGER_LOG_EVENT: 'true', POWERTOOLS_SERVICE_NAME: probe },
+    );
+
+    // Assess: the settings reached the function's logger (its lines carry the service name set
+    // beside the variable), it logged the failure, and no line holds the event.
+    expect(result.status, result.output.slice(-2000)).toBe(1);
+    expect(result.output).toContain(`"service":"${probe}"`);
+    expect(result.output).toContain('"message":"invocation failed"');
+    expect(result.output).not.toContain(rotationToken);
   });
 
   it("completes rotateDatabase's four steps against the moto server", async () => {

@@ -282,7 +282,7 @@ const cases: readonly RaceCase[] = [
         old: `sk_live_${uniqueName('old').repeat(3)}`,
         staged: `sk_live_${uniqueName('new').repeat(3)}`,
       };
-      clerk.setSecretKeys([clerkKeys.old, clerkKeys.staged]);
+      clerk.setSecretKeys([clerkKeys.old, clerkKeys.staged], 'clerk.muejam.example');
       return { secret_key: clerkKeys.old, publishable_key: PUBLISHABLE, rotated_at: '2024-01-01T00:00:00Z' };
     },
     async prepare(arn) {
@@ -527,7 +527,7 @@ describe('an attempt that died after creating its IAM key (aws)', () => {
 
     expect(error).toMatchObject({ name: 'ForeignAccessKeyError' });
     expect((error as Error).message).toContain(
-      'held by no version of this secret: created before this rotation began',
+      "not provably this secret's: no rotation tag, and created before this rotation began",
     );
     expect((await c.live()).sort()).toEqual(before);
   });

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   CreateAccessKeyCommand,
   CreateUserCommand,
@@ -22,15 +24,20 @@ import {
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildRotateApiKeyHandler } from '../../functions/rotate-api-key/handler.js';
+import { METRICS_NAMESPACE, type MetricsSink, publishedAtOnce } from '../../shared/alerts/index.js';
 import {
+  type ApiKeyProvider,
   atExpression,
   EventBridgeRevocationScheduler,
+  ProviderAuthError,
   type RevocationRequest,
+  type RevokeInput,
   SUPERSEDED_TAG_PREFIX,
   scheduleName,
   UnscheduledRevocations,
 } from '../../shared/api-keys/index.js';
 import { createProviders } from '../../shared/api-keys/providers/index.js';
+import { resendKeyName } from '../../shared/api-keys/providers/resend/index.js';
 import { loadApiKeyRotationConfig } from '../../shared/config/index.js';
 import {
   captureOutput,
@@ -114,14 +121,19 @@ function handler(
     schedulerClient?: SchedulerClient;
     env?: Record<string, string>;
     context?: Context;
+    /** Wraps the real providers (to record what they are asked), keyed by name. */
+    providers?: (real: ReadonlyMap<string, ApiKeyProvider>) => ReadonlyMap<string, ApiKeyProvider>;
+    metrics?: MetricsSink;
   } = {},
 ) {
   const cfg = config(overrides.env);
+  const real = createProviders(cfg, { retry: FAST_RETRY, iam });
   const built = buildRotateApiKeyHandler({
     config: cfg,
     secretsManager: overrides.secretsManager ?? sm,
     logger: new Logger({ serviceName: 'rotate-api-key-e2e', logLevel: 'DEBUG' }),
-    providers: createProviders(cfg, { retry: FAST_RETRY, iam }),
+    providers: overrides.providers ? overrides.providers(real) : real,
+    ...(overrides.metrics ? { metrics: overrides.metrics } : {}),
     schedulerClient: overrides.schedulerClient ?? scheduler,
     now: () => new Date(clock),
   });
@@ -163,8 +175,12 @@ const revokeInput = (arn: string, versionId: string, extra: object = {}) =>
 /** One provider under test: how to make its starting secret and see which keys are live. */
 interface ProviderCase {
   readonly name: string;
-  /** Creates the starting key at the provider; returns the secret's value. */
-  initial(): Promise<Record<string, unknown>>;
+  /**
+   * Creates the starting key at the provider, as a rotation of this product would have made
+   * it for the secret `arn`'s version `versionId` (a Resend key's name carries their marker);
+   * returns the secret's value.
+   */
+  initial(secret: { arn: string; versionId: string }): Promise<Record<string, unknown>>;
   /** The identifiers of the keys live at the provider now. */
   live(): Promise<string[]>;
   /** The identifier of the key a secret value holds. */
@@ -186,13 +202,14 @@ let googleAccountSecret = '';
 const cases: ProviderCase[] = [
   {
     name: 'resend',
-    async initial() {
+    async initial({ arn, versionId }) {
       resendName = uniqueName('prod');
-      const { id, token } = resend.seedKey({ name: resendName, permission: 'full_access' });
+      const name = resendKeyName(resendName, arn, versionId);
+      const { id, token } = resend.seedKey({ name, permission: 'full_access' });
       return {
         api_key: token,
         api_key_id: id,
-        api_key_name: resendName,
+        api_key_name: name,
         rotated_at: '2024-01-01T00:00:00Z',
       };
     },
@@ -349,10 +366,26 @@ async function interrupt(
   }
 }
 
+/**
+ * Creates `production/api-keys/<provider>-<unique>` (tagged with its provider) holding the
+ * case's starting key as its first version, and starts a rotation.
+ */
 async function newSecret(c: ProviderCase) {
-  const value = await c.initial();
+  const name = `production/api-keys/${c.name}-${uniqueName('t')}`;
+  const created = await sm.send(
+    new CreateSecretCommand({ Name: name, Tags: [{ Key: 'rotation-provider', Value: c.name }] }),
+  );
+  const arn = created.ARN ?? '';
+  const versionId = randomUUID();
+  const value = await c.initial({ arn, versionId });
   seen.push(...c.secretsOf(value));
-  const { arn } = await apiKeySecret(c.name, value);
+  await sm.send(
+    new PutSecretValueCommand({
+      SecretId: arn,
+      ClientRequestToken: versionId,
+      SecretString: JSON.stringify(value),
+    }),
+  );
   return { arn, value, token: await startRotation(sm, arn) };
 }
 
@@ -631,7 +664,7 @@ describe('rotateApiKey from staged values (keys no API issues)', () => {
 
   it('clerk: refuses to rotate without a staged key, saying what to run, and changes nothing', async () => {
     const oldKey = clerkKey('o');
-    clerk.setSecretKeys([oldKey]);
+    clerk.setSecretKeys([oldKey], 'clerk.muejam.example');
     const { name, arn } = await apiKeySecret('clerk', { secret_key: oldKey, publishable_key: publishable });
     const token = await startRotation(sm, arn);
 
@@ -647,7 +680,7 @@ describe('rotateApiKey from staged values (keys no API issues)', () => {
 
   it('clerk: rotates to the staged key, removes the label, and leaves a reminder to delete the old key', async () => {
     const [oldKey, newKey] = [clerkKey('o'), clerkKey('n')];
-    clerk.setSecretKeys([oldKey, newKey]);
+    clerk.setSecretKeys([oldKey, newKey], 'clerk.muejam.example');
     const { arn } = await apiKeySecret('clerk', {
       secret_key: oldKey,
       publishable_key: publishable,
@@ -719,7 +752,7 @@ describe('rotateApiKey from a staged value, interrupted', () => {
       `sk_test_${uniqueName('old').repeat(3)}`,
       `sk_test_${uniqueName('new').repeat(3)}`,
     ];
-    clerk.setSecretKeys([oldKey, newKey]);
+    clerk.setSecretKeys([oldKey, newKey], 'clerk.staging.example');
     const { arn } = await apiKeySecret('clerk', { secret_key: oldKey, publishable_key: publishable });
     await sm.send(
       new PutSecretValueCommand({
@@ -902,6 +935,24 @@ describe('rotateApiKey revocation schedules and the grace period', () => {
     );
   });
 
+  it.each(['constructor', 'toString', '__proto__'])(
+    "answers a revoke input whose VersionId is %s (one of Object's members) with UnknownVersionError, changing nothing",
+    async (versionId) => {
+      // Prepare
+      const { arn, value } = await newSecret(rc);
+      const tagsBefore = await tagsOf(arn);
+
+      // Act
+      const error = await revokeInput(arn, versionId).catch((e: Error) => e);
+
+      // Assess
+      expect(error).toMatchObject({ name: 'UnknownVersionError' });
+      expect((error as Error).message).toContain(`version ${versionId} is not a version of secret`);
+      expect(await rc.live()).toContain(rc.keyOf(value));
+      expect(await tagsOf(arn)).toEqual(tagsBefore);
+    },
+  );
+
   it('refuses the revoke input inside the grace period, saying when it ends and how to force; forced, it revokes and warns', async () => {
     // Prepare
     const { arn, value, token } = await newSecret(rc);
@@ -965,5 +1016,189 @@ describe('rotateApiKey revocation schedules and the grace period', () => {
     clock = firstSeen + GRACE_MS;
     await expect(revokeInput(arn, oldVersion)).resolves.toMatchObject({ revoked: [rc.keyOf(value)] });
     expect(Object.keys(await tagsOf(arn))).not.toContain(`${SUPERSEDED_TAG_PREFIX}${oldVersion}`);
+  });
+});
+
+describe('rotateApiKey never revokes a key a version in use still holds', () => {
+  /**
+   * k1 is issued by a rotation (so its provider marker proves it is this secret's), then
+   * superseded by k2 at t0. The operator puts k1's value back by hand and makes it AWSCURRENT;
+   * 59 minutes later a rotation supersedes it again (k1 is AWSPREVIOUS, inside a new grace
+   * period). Then the first version's own revocation comes due, with the clock at t0 + grace
+   * + 1 minute. Grace period: one hour.
+   */
+  async function restoredByHand(revokes: RevokeInput<Record<string, unknown>>[]) {
+    const hour = { ROTATION_GRACE_PERIOD_SECONDS: '3600' };
+    const recording = (real: ReadonlyMap<string, ApiKeyProvider>) => {
+      const resendProvider = real.get('resend');
+      if (!resendProvider) throw new Error('no resend provider');
+      return new Map(real).set('resend', {
+        ...resendProvider,
+        revoke: (input: RevokeInput<Record<string, unknown>>) => {
+          revokes.push(input);
+          return resendProvider.revoke(input);
+        },
+      });
+    };
+    const rotate = async (arn: string) =>
+      runSteps(handler({ env: hour, providers: recording }), arn, await startRotation(sm, arn));
+    const { arn } = await newSecret(cases[0] as ProviderCase);
+    await rotate(arn);
+    const v1 = await versionWith(arn, 'AWSCURRENT');
+    const k1 = await current(arn);
+    clock += 2 * 3_600_000;
+    const t0 = clock;
+    await rotate(arn);
+    const v2 = await versionWith(arn, 'AWSCURRENT');
+    const k2 = await current(arn);
+    const restored = await sm.send(
+      new PutSecretValueCommand({
+        SecretId: arn,
+        SecretString: JSON.stringify(k1),
+        VersionStages: ['RESTORED'],
+      }),
+    );
+    await sm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: arn,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: restored.VersionId,
+        RemoveFromVersionId: v2,
+      }),
+    );
+    clock = t0 + 59 * 60_000;
+    await rotate(arn);
+    const k4 = await current(arn);
+    expect(await versionWith(arn, 'AWSPREVIOUS')).toBe(restored.VersionId);
+    revokes.length = 0;
+
+    clock = t0 + 61 * 60_000;
+    const outcome = await handler({ env: hour, providers: recording })({
+      action: 'revoke',
+      SecretId: arn,
+      VersionId: v1,
+    }).catch((error: Error) => error);
+    return { v1, k1, k2, k4, outcome };
+  }
+
+  it('tells the provider, when it revokes a superseded version, every value still in use and the version it revokes', async () => {
+    // Prepare, Act
+    const revokes: RevokeInput<Record<string, unknown>>[] = [];
+    const { v1, k1, k2, k4 } = await restoredByHand(revokes);
+
+    // Assess: one revocation, of v1, keeping AWSCURRENT (k4), AWSPREVIOUS (k1, restored) and
+    // v2 (k2), whose grace period started when the rotation first saw it superseded by hand.
+    expect(revokes).toHaveLength(1);
+    const [input] = revokes;
+    expect(input?.oldVersionId).toBe(v1);
+    expect(input?.old.api_key_id).toBe(k1.api_key_id);
+    expect(input?.current.api_key_id).toBe(k4.api_key_id);
+    expect((input?.keep ?? []).map((value) => value.api_key_id)).toEqual(
+      expect.arrayContaining([k4.api_key_id, k1.api_key_id, k2.api_key_id]),
+    );
+  });
+
+  // Needs the providers to honour `keep` (branch wt-providers): until then Resend compares with
+  // AWSCURRENT only, and deletes k1.
+  it('keeps a key that AWSPREVIOUS holds (a value restored by hand) when an older version holding it is revoked', async () => {
+    // Prepare, Act
+    const { k1 } = await restoredByHand([]);
+
+    // Assess: k1, AWSPREVIOUS's key for three minutes only, is still live.
+    expect(await (cases[0] as ProviderCase).live()).toContain(k1.api_key_id);
+  });
+});
+
+describe('rotateApiKey never loses an overdue revocation', () => {
+  const rc = cases[0] as ProviderCase;
+
+  it("finishes a rotation when an older version's due revocation fails; logs it, counts it, keeps its record, and the next rotation revokes it", async () => {
+    // Prepare: v0 superseded at t0; the next rotation starts inside v0's grace period (v0 kept)
+    // and finishes after it, when its repair revokes v0, which the provider refuses, for good.
+    const { arn, value, token } = await newSecret(rc);
+    const v0 = await versionWith(arn, 'AWSCURRENT');
+    await runSteps(handler(), arn, token);
+    const t0 = clock;
+    clock = t0 + 60_000;
+    const token2 = await startRotation(sm, arn);
+    await runSteps(handler(), arn, token2, ['createSecret', 'setSecret', 'testSecret']);
+    let refused = 0;
+    const refusing = (real: ReadonlyMap<string, ApiKeyProvider>) => {
+      const resendProvider = real.get('resend');
+      if (!resendProvider) throw new Error('no resend provider');
+      return new Map(real).set('resend', {
+        ...resendProvider,
+        revoke: async (input: RevokeInput<Record<string, unknown>>) => {
+          if (input.oldVersionId !== v0) return resendProvider.revoke(input);
+          refused++;
+          throw new ProviderAuthError('resend', 'could not delete the key: HTTP 403 (injected)', {
+            status: 403,
+          });
+        },
+      });
+    };
+    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'rotate-api-key-e2e' });
+    clock = t0 + GRACE_MS + 60_000;
+
+    // Act
+    const results = await runSteps(
+      handler({ providers: refusing, metrics: publishedAtOnce(metrics) }),
+      arn,
+      token2,
+      ['finishSecret'],
+    );
+
+    // Assess: the fault fired; the finish completed; the failure is logged at error with the
+    // version and the reason, counted as an embedded metric, and v0's record is kept.
+    expect(refused).toBe(1);
+    expect(results).toMatchObject([{ outcome: 'done' }]);
+    expect((await stagesOf(sm, arn))[token2]).toEqual(['AWSCURRENT']);
+    const lines = output.text().split('\n');
+    const logged = lines.find((line) => line.includes("superseded version's keys not revoked"));
+    expect(JSON.parse(logged ?? '{}')).toMatchObject({
+      level: 'ERROR',
+      versionId: v0,
+      reason: 'ProviderAuthError: resend: could not delete the key: HTTP 403 (injected)',
+    });
+    const metric = lines.find((line) => line.includes('"RevocationsOverdue"'));
+    expect(JSON.parse(metric ?? '{}')).toMatchObject({ RevocationsOverdue: 1 });
+    expect(Object.keys(await tagsOf(arn))).toContain(`${SUPERSEDED_TAG_PREFIX}${v0}`);
+    expect(await rc.live()).toContain(rc.keyOf(value));
+
+    // The next rotation, with the provider working again, revokes v0 and drops its record.
+    await runSteps(handler(), arn, await startRotation(sm, arn));
+    expect(await rc.live()).not.toContain(rc.keyOf(value));
+    expect(Object.keys(await tagsOf(arn))).not.toContain(`${SUPERSEDED_TAG_PREFIX}${v0}`);
+  });
+
+  it('refuses createSecret, creating nothing, when the secret has no room left for the tags that record supersessions', async () => {
+    // Prepare: 50 tags, AWS's limit; this rotation would need one more at finish. (The key's
+    // name marker is irrelevant here: createSecret refuses before any key is touched.)
+    const value = await rc.initial({
+      arn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:production/api-keys/placeholder-AbCdEf',
+      versionId: randomUUID(),
+    });
+    const { ARN: arn = '' } = await sm.send(
+      new CreateSecretCommand({
+        Name: `production/api-keys/resend-${uniqueName('t')}`,
+        SecretString: JSON.stringify(value),
+        Tags: [
+          { Key: 'rotation-provider', Value: 'resend' },
+          ...Array.from({ length: 49 }, (_, i) => ({ Key: `team:${i}`, Value: 'x' })),
+        ],
+      }),
+    );
+    const token = await startRotation(sm, arn);
+    const liveBefore = await rc.live();
+
+    // Act
+    const error = await runSteps(handler(), arn, token, ['createSecret']).catch((e: Error) => e);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'SupersessionRecordLimitError' });
+    expect((error as Error).message).toContain('has 50 tags, and this rotation needs 1 more');
+    expect((error as Error).message).toContain('nothing was created or revoked');
+    expect(await rc.live()).toEqual(liveBefore);
+    expect(await valueAt(sm, arn, 'AWSPENDING')).toBeUndefined();
   });
 });

@@ -309,7 +309,7 @@ async function versionWith(arn: string, stage: string): Promise<string | undefin
   return Object.entries(await stagesOf(sm, arn)).find(([, stages]) => stages.includes(stage))?.[0];
 }
 
-describe('rotateDatabase finishSecret promotes only a version that holds a valid value', () => {
+describe('rotateDatabase finishSecret promotes only a version whose value is valid and logs in', () => {
   it("refuses RotateSecret's empty placeholder (the README's stuck-rotation case): AWSCURRENT unchanged, applications' reads still work", async () => {
     // Prepare: a rotation started with RotateSecret whose createSecret never ran.
     const { username, password, arn, token } = await databaseSecret();
@@ -336,6 +336,34 @@ describe('rotateDatabase finishSecret promotes only a version that holds a valid
     const after = await valueAt(sm, arn, 'AWSCURRENT');
     seen.push(after?.password ?? '');
     expect(await canLogin(username, after?.password ?? '')).toBe(true);
+  });
+
+  it('refuses a pending password setSecret never applied (finishSecret run on its own), and the steps then complete', async () => {
+    // Prepare: createSecret stored the pending password; setSecret never ran (it failed).
+    const { username, password, name, arn, token } = await databaseSecret();
+    const stagesBefore = await stagesOf(sm, arn);
+    await runSteps(handlerWith(), arn, token, ['createSecret']);
+    const pending = await valueAt(sm, arn, 'AWSPENDING');
+    seen.push(pending?.password ?? '');
+
+    // Act: an operator runs finishSecret on its own.
+    const error = await runSteps(handlerWith(), arn, token, ['finishSecret']).catch((e: unknown) => e);
+
+    // Assess: refused with what to run, AWSCURRENT unchanged, its password still the one that logs in.
+    expect(error).toMatchObject({ name: 'PendingNotVerifiedError' });
+    expect((error as Error).message).toContain(
+      `finishSecret refuses to make version ${token} of secret ${name} AWSCURRENT`,
+    );
+    expect((error as Error).message).toContain('PendingTestFailedError');
+    expect((error as Error).message).toContain('run setSecret and testSecret with it, then finishSecret');
+    expect(await stagesOf(sm, arn)).toEqual(stagesBefore);
+    expect(await canLogin(username, password)).toBe(true);
+    expect(await canLogin(username, pending?.password ?? '')).toBe(false);
+
+    // What the error says to run completes the rotation.
+    await runSteps(handlerWith(), arn, token, ['setSecret', 'testSecret', 'finishSecret']);
+    expect((await stagesOf(sm, arn))[token]).toEqual(['AWSCURRENT']);
+    expect(await canLogin(username, pending?.password ?? '')).toBe(true);
   });
 
   it('refuses a hand-written pending value that does not parse, naming the field and not the value', async () => {

@@ -8,17 +8,25 @@ import {
   ListAccessKeysCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
+import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
   CreateSecretCommand,
+  DescribeSecretCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inProcessStepInvoker } from '../../functions/lib/in-process-steps.js';
+import { buildRotateApiKeyHandler } from '../../functions/rotate-api-key/handler.js';
 import { buildRotateNowHandler } from '../../functions/rotate-now/handler.js';
 import { METRICS_NAMESPACE } from '../../shared/alerts/index.js';
-import { KeyTestFailedError } from '../../shared/api-keys/index.js';
+import {
+  atExpression,
+  KeyTestFailedError,
+  SUPERSEDED_TAG_PREFIX,
+  scheduleName,
+} from '../../shared/api-keys/index.js';
 import { createProviders } from '../../shared/api-keys/providers/index.js';
 import {
   loadApiKeyRotationConfig,
@@ -27,7 +35,7 @@ import {
 } from '../../shared/config/index.js';
 import { SecretsManagerPasswordSource } from '../../shared/password/index.js';
 import { createPostgresConnector } from '../../shared/postgres/index.js';
-import { createRollbackChecks } from '../../shared/rollback/index.js';
+import { createRollbackChecks, createRollbackRevocations } from '../../shared/rollback/index.js';
 import type { RotateNowConfig, RotationReport } from '../../shared/rotate-now/index.js';
 import { SecretStore } from '../../shared/rotation/index.js';
 import {
@@ -35,8 +43,10 @@ import {
   captureOutput,
   createRole,
   createRotatingSecret,
+  faultsFired,
   findLeaks,
   hostilePassword,
+  injectFault,
   lambdaContext,
   runSteps,
   secretsManager,
@@ -66,6 +76,8 @@ let sent: { command: string; input: Record<string, unknown> }[];
 const savedEnv = { ...process.env };
 
 const CONFIG: RotateNowConfig = { environment: 'production', settleMs: 0, pollMs: 10, repairMinAgeMs: 0 };
+const GRACE_MS = 900_000;
+let scheduler: SchedulerClient;
 
 function recorded(client: SecretsManagerClient): SecretsManagerClient {
   client.middlewareStack.add(
@@ -84,14 +96,24 @@ function rotateNow(
     sleep?: (ms: number) => Promise<void>;
     metrics?: Metrics;
     providers?: ReturnType<typeof createProviders>;
+    now?: () => Date;
+    /** Clients to inject faults into (rotateNow's own; the steps run on theirs). */
+    secretsManager?: SecretsManagerClient;
+    schedulerClient?: SchedulerClient;
   } = {},
 ) {
-  const client = recorded(secretsManager());
-  const apiKeys = loadApiKeyRotationConfig({ RESEND_API_URL: resend.url, IAM_PROPAGATION_DELAY_MS: '10' });
+  const client = recorded(options.secretsManager ?? secretsManager());
+  const apiKeys = loadApiKeyRotationConfig({
+    RESEND_API_URL: resend.url,
+    IAM_PROPAGATION_DELAY_MS: '10',
+    REVOKE_SCHEDULER_ROLE_NAME: 'revoke-scheduler',
+    ROTATION_GRACE_PERIOD_SECONDS: String(GRACE_MS / 1000),
+  });
+  const logger = new Logger({ serviceName: 'rotate-now-e2e' });
   return buildRotateNowHandler({
     config: { ...CONFIG, ...options.config },
     secretsManager: client,
-    logger: new Logger({ serviceName: 'rotate-now-e2e' }),
+    logger,
     invoker: inProcessStepInvoker('production'),
     rollbackCheckFor: createRollbackChecks({
       store: new SecretStore(client),
@@ -100,12 +122,26 @@ function rotateNow(
       providers: options.providers ?? createProviders(apiKeys, { iam }),
       iam,
     }),
+    afterRollbackFor: createRollbackRevocations({
+      secretsManager: client,
+      schedulerClient: options.schedulerClient ?? scheduler,
+      apiKeys,
+      logger,
+      ...(options.now ? { now: options.now } : {}),
+    }),
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
 }
 
 const invoke = (handler: ReturnType<typeof rotateNow>, event: unknown) => handler(event, lambdaContext);
+
+/** The secret's tags. */
+async function tagsOf(arn: string): Promise<Record<string, string>> {
+  const out = await sm.send(new DescribeSecretCommand({ SecretId: arn }));
+  return Object.fromEntries((out.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
+}
 
 /** A database role and its seed-shaped secret under production/database/, rotation configured. */
 async function databaseSecret(options: { rotate?: boolean } = {}) {
@@ -168,6 +204,11 @@ beforeAll(async () => {
     POWERTOOLS_LOG_LEVEL: 'WARN',
   });
   sm = secretsManager();
+  scheduler = new SchedulerClient({
+    region: 'us-east-1',
+    endpoint: stack().awsEndpoint,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   iam = new IAMClient({
     region: 'us-east-1',
     endpoint: stack().awsEndpoint,
@@ -431,6 +472,139 @@ describe('rotateNow: rollback', () => {
     expect(resend.keys().some((key) => key.id === id)).toBe(true);
     const again = await rejectionOf(invoke(rotateNow(), { secret: name, rollback: true }));
     expect(again.message).toContain('is not older than AWSCURRENT');
+  });
+
+  it("records when the rolled-back key stopped being AWSCURRENT, drops the restored version's record, and schedules the revocation", async () => {
+    // Prepare: k1 rotated to k2 (the rotation recorded k1's version as superseded).
+    const { name, arn } = await resendSecret();
+    const rotated = (await invoke(rotateNow(), { secret: name, wait: true })) as RotationReport;
+    const restored =
+      Object.entries(await stagesOf(sm, arn)).find(([, s]) => s.includes('AWSPREVIOUS'))?.[0] ?? '';
+    expect(Object.keys(await tagsOf(arn))).toContain(`${SUPERSEDED_TAG_PREFIX}${restored}`);
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000 + 250);
+
+    // Act
+    const result = await invoke(rotateNow({ now: () => at }), { secret: name, rollback: true });
+
+    // Assess: the demoted version (k2) is AWSPREVIOUS with its record and schedule; k1's version,
+    // current again, has no record left that could count for it later.
+    const revokeAt = new Date(at.getTime() + GRACE_MS);
+    expect(result).toMatchObject({
+      action: 'rollback',
+      versionId: restored,
+      previousVersionId: rotated.versionId,
+      revocation: {
+        versionId: rotated.versionId,
+        status: 'scheduled',
+        supersededAt: at.toISOString(),
+        revokeAt: revokeAt.toISOString(),
+      },
+    });
+    expect((await stagesOf(sm, arn))[rotated.versionId]).toEqual(['AWSPREVIOUS']);
+    const tags = await tagsOf(arn);
+    expect(tags[`${SUPERSEDED_TAG_PREFIX}${rotated.versionId}`]).toBe(`${at.toISOString()} ${restored}`);
+    expect(Object.keys(tags)).not.toContain(`${SUPERSEDED_TAG_PREFIX}${restored}`);
+    const request = { action: 'revoke' as const, SecretId: arn, VersionId: rotated.versionId };
+    const schedule = await scheduler.send(
+      new GetScheduleCommand({ Name: scheduleName(request), GroupName: 'default' }),
+    );
+    const target = (await sm.send(new DescribeSecretCommand({ SecretId: arn }))).RotationLambdaARN;
+    expect(schedule.ScheduleExpression).toBe(atExpression(revokeAt));
+    expect(schedule.Target?.Arn).toBe(target);
+    expect(schedule.Target?.RoleArn).toBe('arn:aws:iam::123456789012:role/revoke-scheduler');
+    expect(JSON.parse(schedule.Target?.Input ?? '{}')).toEqual(request);
+  });
+
+  it.each([
+    ['the record cannot be written', 'TagResourceCommand', 'failed'],
+    ['the schedule cannot be made', 'CreateScheduleCommand', 'recorded'],
+  ])(
+    'rolls back all the same when %s, and says so in the result and an error line',
+    async (_label, command, status) => {
+      // Prepare
+      const { name, arn } = await resendSecret();
+      const rotated = (await invoke(rotateNow(), { secret: name, wait: true })) as RotationReport;
+      const faulty =
+        command === 'TagResourceCommand'
+          ? { secretsManager: injectFault(secretsManager(), command, 'before') }
+          : {
+              schedulerClient: injectFault(
+                new SchedulerClient({
+                  region: 'us-east-1',
+                  endpoint: stack().awsEndpoint,
+                  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+                }),
+                command,
+                'before',
+              ),
+            };
+
+      // Act
+      const result = await invoke(rotateNow(faulty), { secret: name, rollback: true });
+
+      // Assess: the fault fired; AWSCURRENT is back; the result and an ERROR line say what was not done.
+      expect(faultsFired(Object.values(faulty)[0] as object)).toBe(1);
+      expect((await stagesOf(sm, arn))[rotated.versionId]).toEqual(['AWSPREVIOUS']);
+      expect(result).toMatchObject({
+        action: 'rollback',
+        revocation: {
+          versionId: rotated.versionId,
+          status,
+          reason: expect.stringContaining('the next rotation'),
+        },
+      });
+      const line = output
+        .text()
+        .split('\n')
+        .find((l) => l.includes('rollback: revocation of the demoted version not scheduled'));
+      expect(JSON.parse(line ?? '{}')).toMatchObject({ level: 'ERROR', versionId: rotated.versionId });
+    },
+  );
+
+  it('keeps a key a whole grace period after it last stopped being AWSCURRENT: rolled back, then rolled forward by hand', async () => {
+    // Prepare: k1 superseded by k2 at t0 (rotateApiKey with a clock); rolled back at t0 + 5 min.
+    const { name, arn, id: k1 } = await resendSecret();
+    let clock = Date.parse('2030-02-01T00:00:00Z');
+    const t0 = clock;
+    const cfg = loadApiKeyRotationConfig({
+      RESEND_API_URL: resend.url,
+      ROTATION_GRACE_PERIOD_SECONDS: String(GRACE_MS / 1000),
+    });
+    const rotateApiKey = buildRotateApiKeyHandler({
+      config: cfg,
+      secretsManager: sm,
+      logger: new Logger({ serviceName: 'rotate-now-e2e' }),
+      providers: createProviders(cfg),
+      now: () => new Date(clock),
+    });
+    const v1 = Object.entries(await stagesOf(sm, arn)).find(([, s]) => s.includes('AWSCURRENT'))?.[0] ?? '';
+    const v2 = await startRotation(sm, arn);
+    await runSteps(rotateApiKey, arn, v2);
+    seen.push(String((await valueAt(sm, arn, 'AWSCURRENT'))?.api_key ?? ''));
+    clock = t0 + 5 * 60_000;
+    await invoke(rotateNow({ now: () => new Date(clock) }), { secret: name, rollback: true });
+    // t0 + 10 min: rolled forward by hand (rotateNow refuses a second rollback).
+    clock = t0 + 10 * 60_000;
+    await sm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: arn,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: v2,
+        RemoveFromVersionId: v1,
+      }),
+    );
+    expect((await stagesOf(sm, arn))[v1]).toEqual(['AWSPREVIOUS']);
+
+    // Act: the revocation scheduled at the first finish fires at t0 + grace.
+    clock = t0 + GRACE_MS + 1000;
+    const refused = await rejectionOf(
+      rotateApiKey({ action: 'revoke', SecretId: arn, VersionId: v1 }, lambdaContext),
+    );
+
+    // Assess: refused (no record counts for v1 any more), and k1 is live.
+    expect(refused.name).toBe('GracePeriodNotOverError');
+    expect(refused.message).toContain('there is no record of when version');
+    expect(resend.keys().map((key) => key.id)).toContain(k1);
   });
 
   it('refuses to roll back to a Resend key that was revoked, changing nothing', async () => {

@@ -5,12 +5,17 @@
  * `withFreshCredentials` reads the secret anew, and the retry succeeds with the new value.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildRotateApiKeyHandler } from '../../functions/rotate-api-key/handler.js';
 import { buildRotateDatabaseHandler } from '../../functions/rotate-database/handler.js';
 import { createProviders } from '../../shared/api-keys/providers/index.js';
+import { resendKeyName } from '../../shared/api-keys/providers/resend/index.js';
 import { loadApiKeyRotationConfig, loadDatabaseRotationConfig } from '../../shared/config/index.js';
 import { createSecrets, type FreshAttempt, type Secrets } from '../../shared/secrets/index.js';
 import { auditLines, logLines } from '../support/audit-lines.js';
@@ -186,15 +191,23 @@ describe('a Resend call across a rotation by rotateApiKey', () => {
 
   it('fails once with 401 on the cached (revoked) key, reads the new key and sends', async () => {
     const environment = uniqueName('prod');
-    const { id, token: oldKey } = resend.seedKey({ name: uniqueName('muejam'), permission: 'full_access' });
+    const created = await sm.send(new CreateSecretCommand({ Name: `${environment}/api-keys/resend` }));
+    const arn = created.ARN ?? '';
+    // The starting key as an earlier rotation named it (the marker of this secret and its version),
+    // so that its revocation can prove it is this secret's.
+    const firstVersion = crypto.randomUUID();
+    const { id, token: oldKey } = resend.seedKey({
+      name: resendKeyName(uniqueName('muejam'), arn, firstVersion),
+      permission: 'full_access',
+    });
     watch.values.push(oldKey);
-    const created = await sm.send(
-      new CreateSecretCommand({
-        Name: `${environment}/api-keys/resend`,
+    await sm.send(
+      new PutSecretValueCommand({
+        SecretId: arn,
+        ClientRequestToken: firstVersion,
         SecretString: JSON.stringify({ api_key: oldKey, api_key_id: id, rotated_at: '2024-01-01T00:00:00Z' }),
       }),
     );
-    const arn = created.ARN ?? '';
     const { secrets, calls } = application({ ENVIRONMENT: environment });
     const use = () => secrets.withFreshCredentials((attempt) => sendEmail(secrets, attempt));
     await use();

@@ -795,12 +795,14 @@ describe('createWorkerSecretReader', () => {
     const admin = resend.seedKey({ name: uniqueName('admin'), permission: 'full_access' });
     const sending = resend.seedKey({ name: uniqueName('sending'), permission: 'sending_access' });
     watch.values.push(admin.token, sending.token);
-    const adminName = `${uniqueName('prod')}/api-keys/resend-admin`;
+    // Provider credentials live under {environment}/rotation/, the rotated secret's environment.
+    const environment = uniqueName('prod');
+    const adminName = `${environment}/rotation/resend-admin`;
     await createSecret(adminName, { api_key: admin.token, api_key_id: admin.id });
     const { client } = appClient();
     const readSecret: ProviderContext['readSecret'] = createWorkerSecretReader({ client, logger: logger() });
     const context = {
-      ...providerContext({ secretName: 'production/api-keys/resend', token: crypto.randomUUID() }),
+      ...providerContext({ secretName: `${environment}/api-keys/resend`, token: crypto.randomUUID() }),
       readSecret,
     };
     const current: ResendSecret = {

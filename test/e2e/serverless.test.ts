@@ -118,25 +118,57 @@ describe('serverless.yml', () => {
   it.each([
     ['default', () => defaults],
     ['rotation-revocations', () => customGroup],
-  ])('uses the schedule group %s for both the function and its role', (group, template) => {
-    const functions = template().functions as Record<string, { environment: Record<string, string> }>;
-    expect(functions.rotateApiKey?.environment.REVOKE_SCHEDULE_GROUP).toBe(group);
-    for (const action of ['scheduler:CreateSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule']) {
-      expect(grant(template(), 'RotateApiKeyRole', action, schedule(group)), action).toBeDefined();
-    }
-    const other = group === 'default' ? 'rotation-revocations' : 'default';
-    expect(
-      grant(template(), 'RotateApiKeyRole', 'scheduler:CreateSchedule', schedule(other)),
-    ).toBeUndefined();
-  });
+  ])(
+    'uses the schedule group %s for the functions that schedule revocations (rotateApiKey, rotateNow on rollback) and their roles',
+    (group, template) => {
+      const functions = template().functions as Record<string, { environment: Record<string, string> }>;
+      for (const [fn, role] of [
+        ['rotateApiKey', 'RotateApiKeyRole'],
+        ['rotateNow', 'RotateNowRole'],
+      ] as const) {
+        expect(functions[fn]?.environment.REVOKE_SCHEDULE_GROUP, fn).toBe(group);
+        expect(functions[fn]?.environment.REVOKE_SCHEDULER_ROLE_NAME, fn).toBe(
+          'secrets-rotation-production-revoke-scheduler',
+        );
+        for (const action of [
+          'scheduler:CreateSchedule',
+          'scheduler:GetSchedule',
+          'scheduler:UpdateSchedule',
+        ]) {
+          expect(grant(template(), role, action, schedule(group)), `${role} ${action}`).toBeDefined();
+        }
+        const other = group === 'default' ? 'rotation-revocations' : 'default';
+        expect(grant(template(), role, 'scheduler:CreateSchedule', schedule(other)), role).toBeUndefined();
+        expect(
+          grant(template(), role, 'iam:PassRole', '<["RevokeSchedulerRole","Arn"]>')?.Condition,
+          role,
+        ).toEqual({
+          StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+        });
+      }
+      expect(functions.rotateNow?.environment.ROTATION_GRACE_PERIOD_SECONDS).toBe(
+        functions.rotateApiKey?.environment.ROTATION_GRACE_PERIOD_SECONDS,
+      );
+    },
+  );
 
-  it('lets rotateApiKey list versions and write only its own rotation-superseded tags on API-key secrets', () => {
+  it('lets rotateApiKey and rotateNow write only the rotation-superseded tags on API-key secrets', () => {
     expect(grant(defaults, 'RotateApiKeyRole', 'secretsmanager:ListSecretVersionIds', SECRET)).toBeDefined();
-    for (const action of ['secretsmanager:TagResource', 'secretsmanager:UntagResource']) {
-      expect(grant(defaults, 'RotateApiKeyRole', action, SECRET)?.Condition).toEqual({
-        'ForAllValues:StringLike': { 'aws:TagKeys': 'rotation-superseded:*' },
-      });
+    for (const role of ['RotateApiKeyRole', 'RotateNowRole']) {
+      for (const action of ['secretsmanager:TagResource', 'secretsmanager:UntagResource']) {
+        expect(grant(defaults, role, action, SECRET)?.Condition, `${role} ${action}`).toEqual({
+          'ForAllValues:StringLike': { 'aws:TagKeys': 'rotation-superseded:*' },
+        });
+      }
     }
+    expect(
+      grant(
+        defaults,
+        'RotateNowRole',
+        'secretsmanager:TagResource',
+        SECRET.replace('api-keys/aws', 'database/primary'),
+      ),
+    ).toBeUndefined();
   });
 });
 
@@ -214,6 +246,48 @@ describe('serverless.yml, rotateDatabase', () => {
       patterns: ['shared/postgres/tls/global-bundle.pem'],
     });
     expect(String(functions.rotateDatabase?.environment.RDS_PASSWORD_WAIT_SECONDS)).toBe('40');
+  });
+
+  it('lets rotateApiKey read secret values only of API-key secrets (its own category) and of {environment}/rotation/', () => {
+    const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
+    for (const name of ['production/api-keys/aws', 'production/rotation/resend-admin']) {
+      expect(
+        grant(defaults, 'RotateApiKeyRole', 'secretsmanager:GetSecretValue', secret(name)),
+        name,
+      ).toBeDefined();
+    }
+    for (const name of [
+      'production/database/primary',
+      'staging/rotation/resend-admin',
+      'production/other/x',
+    ]) {
+      expect(
+        grant(defaults, 'RotateApiKeyRole', 'secretsmanager:GetSecretValue', secret(name)),
+        name,
+      ).toBeUndefined();
+    }
+  });
+
+  it('lets rotateApiKey tag IAM users under the rotated path with key owners, and rotateNow read those tags', () => {
+    const user = 'arn:aws:iam::123456789012:user/app/muejam-s3';
+    for (const action of ['iam:ListUserTags', 'iam:TagUser', 'iam:UntagUser']) {
+      expect(grant(defaults, 'RotateApiKeyRole', action, user), action).toBeDefined();
+      expect(
+        grant(defaults, 'RotateApiKeyRole', action, 'arn:aws:iam::123456789012:user/admin'),
+        action,
+      ).toBeUndefined();
+    }
+    expect(grant(defaults, 'RotateNowRole', 'iam:ListUserTags', user)).toBeDefined();
+    expect(grant(defaults, 'RotateNowRole', 'iam:TagUser', user)).toBeUndefined();
+  });
+
+  it('lets rotateApiKey list versions and write only its own rotation-superseded tags on API-key secrets', () => {
+    expect(grant(defaults, 'RotateApiKeyRole', 'secretsmanager:ListSecretVersionIds', SECRET)).toBeDefined();
+    for (const action of ['secretsmanager:TagResource', 'secretsmanager:UntagResource']) {
+      expect(grant(defaults, 'RotateApiKeyRole', action, SECRET)?.Condition).toEqual({
+        'ForAllValues:StringLike': { 'aws:TagKeys': 'rotation-superseded:*' },
+      });
+    }
   });
 });
 

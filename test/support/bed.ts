@@ -231,6 +231,19 @@ interface WithMiddleware {
   readonly middlewareStack: { add: SecretsManagerClient['middlewareStack']['add'] };
 }
 
+/**
+ * The error an injected fault throws: shaped as the SDK shapes an AWS service exception
+ * (`$fault`, `$metadata`), as a throttled or failing AWS call would be, so its message is
+ * quoted as AWS's messages are.
+ */
+function injectedServiceError(message: string): Error {
+  return Object.assign(new Error(message), {
+    name: 'InjectedFault',
+    $fault: 'server' as const,
+    $metadata: { httpStatusCode: 500 },
+  });
+}
+
 /** A client with injected faults: how many of them have fired so far. */
 export interface FaultInjected {
   /** Incremented each time an injected fault throws (a test asserts it, so a no-op injection fails). */
@@ -275,9 +288,9 @@ export function injectFault<C>(
     (next, context) => async (args) => {
       if (context.commandName === command && matches(args.input as Record<string, unknown>)) {
         counter.count++;
-        if (when === 'before') throw new Error(`injected: ${command} failed`);
+        if (when === 'before') throw injectedServiceError(`injected: ${command} failed`);
         await next(args);
-        throw new Error(`injected: ${command} took effect but its response was lost`);
+        throw injectedServiceError(`injected: ${command} took effect but its response was lost`);
       }
       return next(args);
     },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CredentialSecretRefusedError } from '../../shared/api-keys/errors.js';
 import {
   atExpression,
   InvalidRevocationRequestError,
@@ -13,9 +14,12 @@ import {
   supersessionTag,
   UnknownProviderError,
 } from '../../shared/api-keys/index.js';
+import type { ProviderContext } from '../../shared/api-keys/provider.js';
+import { readCredentialSecret } from '../../shared/api-keys/providers/credentials.js';
 import { createProviders } from '../../shared/api-keys/providers/index.js';
 import { ConfigurationError, loadApiKeyRotationConfig } from '../../shared/config/index.js';
 import type { SecretDescription } from '../../shared/rotation/index.js';
+import { RecordingLogger } from '../support/fakes.js';
 
 const secret = (name: string, tags: Record<string, string> = {}): SecretDescription => ({
   arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`,
@@ -152,6 +156,46 @@ describe('API-key rotation configuration', () => {
     ).toBe('rotation');
   });
 
+  it('requires https provider endpoints, allowing http only on a loopback host, naming the variable and never the value', () => {
+    const local = loadApiKeyRotationConfig({
+      RESEND_API_URL: 'http://127.0.0.1:4010',
+      CLERK_API_URL: 'http://localhost:4011',
+      GOOGLE_API_KEYS_URL: 'http://[::1]:4012',
+    });
+    expect(local.endpoints).toMatchObject({
+      resend: 'http://127.0.0.1:4010',
+      clerk: 'http://localhost:4011',
+      googleApiKeys: 'http://[::1]:4012',
+    });
+    for (const name of [
+      'RESEND_API_URL',
+      'GOOGLE_API_KEYS_URL',
+      'GOOGLE_SAFE_BROWSING_URL',
+      'RECAPTCHA_VERIFY_URL',
+      'CLERK_API_URL',
+    ]) {
+      for (const [value, rule] of [
+        ['http://api.resend.example', 'must be an https:// URL'],
+        ['http://127.0.0.1.evil.example', 'must be an https:// URL'],
+        ['ftp://127.0.0.1/x', 'must be an https:// URL'],
+        ['api.resend.com', 'must be an absolute URL'],
+        ['https://user:s3cr3t-in-url@api.resend.com', 'must not carry a user name or password'],
+      ] as const) {
+        const error = (() => {
+          try {
+            loadApiKeyRotationConfig({ [name]: value });
+          } catch (e) {
+            return e as Error;
+          }
+          return undefined;
+        })();
+        expect(error, `${name}=${value}`).toBeInstanceOf(ConfigurationError);
+        expect(error?.message).toContain(`environment variable ${name} ${rule}`);
+        expect(error?.message).not.toContain(value);
+      }
+    }
+  });
+
   it('refuses a bad grace period or role name, naming the variable', () => {
     expect(() => loadApiKeyRotationConfig({ ROTATION_GRACE_PERIOD_SECONDS: '-1' })).toThrow(
       ConfigurationError,
@@ -159,5 +203,62 @@ describe('API-key rotation configuration', () => {
     expect(() => loadApiKeyRotationConfig({ REVOKE_SCHEDULER_ROLE_NAME: 'arn:aws:iam::1:role/x' })).toThrow(
       /REVOKE_SCHEDULER_ROLE_NAME/,
     );
+  });
+});
+
+describe('readCredentialSecret', () => {
+  const rotated = secret('production/api-keys/resend');
+  const context = (reads: string[]): ProviderContext => ({
+    secret: rotated,
+    token: 't',
+    logger: new RecordingLogger(),
+    now: new Date(),
+    inFlightMs: 0,
+    rotationStartedAt: async () => undefined,
+    async readSecret(id) {
+      reads.push(id);
+      return { api_key: 're_x' };
+    },
+  });
+
+  it("reads a credential under the rotated secret's {environment}/rotation/, by name or ARN in its account and region", async () => {
+    const reads: string[] = [];
+    const ids = [
+      'production/rotation/resend-admin',
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:production/rotation/resend-admin-XyZ123',
+    ];
+    for (const id of ids) await readCredentialSecret(context(reads), 'admin_secret_id', id);
+    expect(reads).toEqual(ids);
+  });
+
+  it('refuses any other id before reading it, naming the field and where credentials live', async () => {
+    const reads: string[] = [];
+    for (const id of [
+      'production/api-keys/resend-billing',
+      'staging/rotation/resend-admin',
+      'production/rotation/',
+      'productionX/rotation/resend-admin',
+      'arn:aws:secretsmanager:us-east-1:210987654321:secret:production/rotation/resend-admin-XyZ123',
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:production/rotation/resend-admin-XyZ123',
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:production/api-keys/resend-billing-XyZ123',
+      'arn:aws:s3:::production/rotation/resend-admin',
+    ]) {
+      const error = await readCredentialSecret(context(reads), 'admin_secret_id', id).catch((e: Error) => e);
+      expect(error, id).toBeInstanceOf(CredentialSecretRefusedError);
+      expect((error as CredentialSecretRefusedError).fields).toEqual(['admin_secret_id']);
+      expect((error as Error).message).toMatch(/^secret production\/api-keys\/resend: admin_secret_id /);
+      expect((error as Error).message).toContain('read only from secrets named production/rotation/<name>');
+      // The id is never echoed (a key pasted into the field would be): only the rule is.
+      if (id !== 'production/rotation/') expect((error as Error).message).not.toContain(id);
+    }
+    expect(reads).toEqual([]);
+  });
+
+  it('refuses every id for a secret whose name has no environment', async () => {
+    const reads: string[] = [];
+    const ctx = { ...context(reads), secret: secret('resend') };
+    const error = await readCredentialSecret(ctx, 'admin_secret_id', 'rotation/x').catch((e: Error) => e);
+    expect(error).toBeInstanceOf(CredentialSecretRefusedError);
+    expect(reads).toEqual([]);
   });
 });

@@ -15,6 +15,8 @@ import {
   InvalidRotationEventError,
   MalformedSecretError,
   MissingVersionError,
+  PendingNotVerifiedError,
+  PendingTestFailedError,
   PendingValueInvalidError,
   parseRotationEvent,
   RotationEngine,
@@ -27,6 +29,7 @@ import {
   VersionNotPendingError,
 } from '../../shared/rotation/index.js';
 import { FakeKeyStrategy, RecordingLogger } from '../support/fakes.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:production/api-keys/fake-AbCdEf';
 const NAME = 'production/api-keys/fake';
@@ -138,6 +141,17 @@ describe('RotationEngine guard', () => {
     const { engine } = setup();
     await expect(engine.run(event('setSecret'))).rejects.toThrow(UnknownVersionError);
   });
+
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])(
+    "throws an UnknownVersionError for the token %s, which names one of Object's members",
+    async (token) => {
+      describeAs({ [CURRENT]: ['AWSCURRENT'] });
+      const { engine } = setup();
+      await expect(engine.run(event('setSecret', { ClientRequestToken: token }))).rejects.toThrow(
+        UnknownVersionError,
+      );
+    },
+  );
 
   it('throws a VersionNotPendingError when the token is neither AWSPENDING nor AWSCURRENT', async () => {
     describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPREVIOUS'] });
@@ -347,7 +361,7 @@ describe('RotationEngine setSecret and testSecret', () => {
 describe('RotationEngine finishSecret', () => {
   beforeEach(() => sm.reset());
 
-  it('moves AWSCURRENT to the token, runs the after-finish work, then removes AWSPENDING', async () => {
+  it('tests the pending credential, moves AWSCURRENT to the token, runs the after-finish work, then removes AWSPENDING', async () => {
     describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'], [OLD]: ['AWSPREVIOUS'] });
     storedValue(CURRENT, JSON.stringify({ api_key: 'key-old' }));
     storedValue(TOKEN, JSON.stringify({ api_key: 'key-new' }));
@@ -361,7 +375,31 @@ describe('RotationEngine finishSecret', () => {
       { SecretId: ARN, VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN, RemoveFromVersionId: CURRENT },
       { SecretId: ARN, VersionStage: 'AWSPENDING', RemoveFromVersionId: TOKEN },
     ]);
-    expect(strategy.calls).toEqual(['afterFinish']);
+    expect(strategy.calls).toEqual(['testPending', 'afterFinish']);
+  });
+
+  it('throws a PendingNotVerifiedError, moving nothing, when the pending credential fails its test', async () => {
+    // Prepare
+    describeAs({ [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+    storedValue(CURRENT, JSON.stringify({ api_key: 'key-old' }));
+    storedValue(TOKEN, JSON.stringify({ api_key: 'key-new' }));
+    const strategy = new FakeKeyStrategy();
+    strategy.testPending = async () => {
+      strategy.calls.push('testPending');
+      throw new PendingTestFailedError('the pending key is refused');
+    };
+    const { engine } = setup(strategy);
+
+    // Act
+    const error = await rejectionOf(engine.run(event('finishSecret')));
+
+    // Assess
+    expect(error).toBeInstanceOf(PendingNotVerifiedError);
+    expect(error.message).toContain('PendingTestFailedError: the pending key is refused');
+    expect(error.message).toContain('AWSCURRENT is unchanged');
+    expect(error.cause).toBeInstanceOf(PendingTestFailedError);
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
+    expect(strategy.calls).toEqual(['testPending']);
   });
 
   it('resumes an interrupted finish: the token is AWSCURRENT but still AWSPENDING', async () => {
@@ -564,10 +602,12 @@ describe('SecretStore', () => {
   beforeEach(() => sm.reset());
 
   it('wraps a Secrets Manager failure in a SecretStoreError naming the operation', async () => {
-    sm.on(DescribeSecretCommand).rejects(new Error('throttled'));
+    sm.on(DescribeSecretCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client' }),
+    );
     const store = new SecretStore(new SecretsManagerClient({ region: 'us-east-1' }));
     await expect(store.describe(NAME)).rejects.toThrow(
-      /could not describe secret production\/api-keys\/fake: Error: throttled/,
+      /could not describe secret production\/api-keys\/fake: ThrottlingException: Rate exceeded$/,
     );
   });
 

@@ -7,10 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLambdaHandler } from '../../functions/lib/rotation-handler.js';
 import { ProviderUnavailableError } from '../../shared/api-keys/errors.js';
 import { ConfigurationError } from '../../shared/config/index.js';
+import { awsErrorText } from '../../shared/logging/aws-error.js';
 import { RedactedError, redactError, summarizeError } from '../../shared/logging/redact.js';
 import { SecretStoreError } from '../../shared/rotation/index.js';
 import { captureOutput, findLeaks, lambdaContext } from '../support/bed.js';
@@ -228,5 +229,62 @@ describe('the handler boundary (logErrors)', () => {
     expect(error).toBeInstanceOf(RedactedError);
     expect(error.message).toBe('TypeError: its message is withheld, as it may quote a secret');
     expect(findLeaks(`${output.text()}\n${renderings(error)}`, [secret.value, ...secret.parts])).toEqual([]);
+  });
+});
+
+describe('the handler boundary (createLambdaHandler)', () => {
+  it('never logs the event, even when POWERTOOLS_LOGGER_LOG_EVENT=true', async () => {
+    // Prepare: the variable is read when a Logger is made, as at a cold start.
+    const rotationToken = `rt-${randomBytes(12).toString('hex')}`;
+    vi.stubEnv('POWERTOOLS_LOGGER_LOG_EVENT', 'true');
+    const logger = new Logger({ serviceName: 'boundary-test' });
+    vi.unstubAllEnvs();
+    expect(logger.getLogEvent(), 'the variable took effect').toBe(true);
+    const handler = createLambdaHandler(logger, async () => {
+      logger.info('step ran');
+      return 'done';
+    });
+    const event = {
+      SecretId: 'production/api-keys/resend',
+      ClientRequestToken: '22222222-2222-4222-8222-222222222222',
+      Step: 'createSecret',
+      RotationToken: rotationToken,
+    };
+
+    // Act
+    await handler(event, lambdaContext as Context);
+
+    // Assess: the handler ran and logged, but no line holds the event.
+    expect(output.text()).toContain('step ran');
+    expect(findLeaks(output.text(), [rotationToken])).toEqual([]);
+  });
+});
+
+describe('awsErrorText', () => {
+  it("keeps an AWS service exception's name and message", () => {
+    const error = Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+
+    expect(awsErrorText(error)).toBe('ThrottlingException: Rate exceeded');
+  });
+
+  it('reduces any other error to its name and code, never its message', () => {
+    // A deserialization error: the SDK adds $metadata, never $fault, and the message quotes the body.
+    const corrupt = Object.assign(
+      new SyntaxError('Unexpected token \'h\', "hunter2-se"... is not valid JSON'),
+      {
+        $metadata: { httpStatusCode: 200 },
+      },
+    );
+    const network = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443 hunter2'), {
+      code: 'ECONNREFUSED',
+    });
+
+    expect(awsErrorText(corrupt)).toBe('SyntaxError');
+    expect(awsErrorText(network)).toBe('Error (ECONNREFUSED)');
+    expect(awsErrorText('hunter2')).toBe('Error');
   });
 });

@@ -11,3 +11,12 @@ export function rotationDigest(secretArn: string, token: string, length: number)
   // A newline cannot occur in an ARN, so no two (ARN, token) pairs hash the same input.
   return createHash('sha256').update(`${secretArn}\n${token}`).digest('hex').slice(0, length);
 }
+
+/**
+ * A secret's fingerprint at a provider: `length` hex digits of the SHA-256 of its ARN alone.
+ * Every rotation of the secret shares it, so it marks a credential as this secret's whichever
+ * rotation made it. (It never equals a {@link rotationDigest}: that hashes a newline too.)
+ */
+export function secretDigest(secretArn: string, length: number): string {
+  return createHash('sha256').update(secretArn).digest('hex').slice(0, length);
+}

@@ -12,7 +12,9 @@ import {
   IAMClient,
   ListAccessKeysCommand,
   ListUsersCommand,
+  ListUserTagsCommand,
   PutUserPolicyCommand,
+  TagUserCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -29,15 +31,20 @@ import type { ApiKeyProvider, IssueInput, ProviderContext } from '../../../share
 import {
   AccessKeyInFlightError,
   AccessKeyLimitError,
+  AccessKeyNotProvenError,
   type AwsKeySecret,
   awsKeySecretSchema,
   createAwsProvider,
   ForeignAccessKeyError,
+  isSecretsAccessKey,
+  KEY_TAG_PREFIX,
+  keyTagKey,
+  keyTagValue,
 } from '../../../shared/api-keys/providers/aws/index.js';
 import { findLeaks, uniqueName } from '../../support/bed.js';
 import type { RecordingLogger } from '../../support/fakes.js';
 import { startMoto } from '../../support/local-stack.js';
-import { providerContext } from '../../support/provider-tests.js';
+import { providerContext, secretArn } from '../../support/provider-tests.js';
 
 const REGION = 'us-east-1';
 const SECRET_NAME = 'production/api-keys/aws';
@@ -69,6 +76,8 @@ const provider = (options: { iam?: IAMClient } = {}) =>
   createAwsProvider({ iam: options.iam ?? admin, stsFor, propagation: FAST });
 
 const TOKEN = '6f1a1c52-0c4e-4b8a-9d38-6f3f1d2b7c11';
+/** The ARN of the secret every context names: keys tagged with its digest are this secret's. */
+const ARN = secretArn(SECRET_NAME, REGION);
 
 /**
  * A context for one provider call, with a logger of its own that the leak scan reads. The
@@ -171,17 +180,38 @@ async function signInWith(key: AwsKeySecret): Promise<void> {
   sts.destroy();
 }
 
-/** The IAM client of a rotator that may manage keys but not call GetAccessKeyLastUsed. */
-async function rotatorWithoutLastUsed(): Promise<IAMClient> {
+/** The IAM client of a rotator that may manage keys but not call the action `deny` (e.g. `iam:TagUser`). */
+async function rotatorWith(options: { deny: string }): Promise<IAMClient> {
   const rotatorName = await createUser('rotator', {
     Version: '2012-10-17',
     Statement: [
       { Effect: 'Allow', Action: 'iam:*', Resource: '*' },
-      { Effect: 'Deny', Action: 'iam:GetAccessKeyLastUsed', Resource: '*' },
+      { Effect: 'Deny', Action: options.deny, Resource: '*' },
     ],
   });
   const rotatorKey = await createKey(rotatorName);
   return iamClient({ accessKeyId: rotatorKey.access_key_id, secretAccessKey: rotatorKey.secret_access_key });
+}
+
+/** The user's `rotation-key:` tags, key → value. */
+async function tagsOf(userName: string): Promise<Record<string, string>> {
+  const out = await admin.send(new ListUserTagsCommand({ UserName: userName }));
+  return Object.fromEntries(
+    (out.Tags ?? []).filter((t) => t.Key?.startsWith(KEY_TAG_PREFIX)).map((t) => [t.Key, t.Value]),
+  );
+}
+
+/** Tags the user with `rotation-key:<key id>` = `value`, as a rotation would. */
+async function tag(userName: string, key: AwsKeySecret, value: string): Promise<void> {
+  await admin.send(
+    new TagUserCommand({ UserName: userName, Tags: [{ Key: keyTagKey(key.access_key_id), Value: value }] }),
+  );
+}
+
+async function setStatus(userName: string, key: AwsKeySecret, status: 'Active' | 'Inactive'): Promise<void> {
+  await admin.send(
+    new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: key.access_key_id, Status: status }),
+  );
 }
 
 /** A user with its first (current) key. */
@@ -285,20 +315,32 @@ describe('the aws secret schema', () => {
 });
 
 describe('issue', () => {
-  it('creates a second key for the user found with GetAccessKeyLastUsed', async () => {
+  it('proves the current key by signing in with its pair, tags it, then creates and tags a second key', async () => {
     const { userName, current } = await userWithKey();
     const ctx = context();
+
     const issued = await issueKey(current, { context: ctx });
+
     expect(Object.keys(issued).sort()).toEqual(['access_key_id', 'secret_access_key', 'user_name']);
     expect(issued.user_name).toBe(userName);
     expect(issued.access_key_id).not.toBe(current.access_key_id);
     expect(await keysOf(userName)).toEqual(allActive(current, issued));
-    expect(ctx.logger.lines.map((line) => line.message)).toContain('aws: access key created');
+    expect(await tagsOf(userName)).toEqual({
+      [keyTagKey(current.access_key_id)]: keyTagValue(ARN, TOKEN, 'proven'),
+      [keyTagKey(issued.access_key_id)]: keyTagValue(ARN, TOKEN, 'created'),
+    });
+    expect(ctx.logger.lines.map((line) => line.message)).toEqual(
+      expect.arrayContaining([
+        "aws: access key proven to be this secret's (its pair signs in as the user); tagged",
+        'aws: access key created',
+        'aws: access key tagged',
+      ]),
+    );
   });
 
   it('uses user_name when the secret has one, without GetAccessKeyLastUsed', async () => {
     const { userName, current } = await userWithKey();
-    const rotator = await rotatorWithoutLastUsed();
+    const rotator = await rotatorWith({ deny: 'iam:GetAccessKeyLastUsed' });
     const aws = provider({ iam: rotator });
 
     const refused = await rejectionOf(aws.issue(issueInput(current)));
@@ -312,6 +354,56 @@ describe('issue', () => {
     expect(issued.user_name).toBe(userName);
     expect(Object.keys(await keysOf(userName))).toHaveLength(2);
     rotator.destroy();
+  });
+
+  it("creates no key for another user's key id named with a secret that is not its pair", async () => {
+    // A writer of some API-key secret names another application's key id (key ids are not secret).
+    const victim = uniqueName('payments');
+    await admin.send(new CreateUserCommand({ UserName: victim, Path: '/app/' }));
+    const victimKey = await createKey(victim);
+    const forged = remember({
+      access_key_id: victimKey.access_key_id,
+      secret_access_key: 'not-the-secret-of-that-key-0000000000000',
+    });
+    const ctx = context();
+
+    const error = await rejectionOf(provider().issue(issueInput(forged, [forged], ctx)));
+
+    expect(error).toBeInstanceOf(AccessKeyNotProvenError);
+    expect(error.message).toContain(
+      `the current access key ${hint(victimKey)} of IAM user ${victim} cannot be proven to be this secret's: ` +
+        `it has no tag rotation-key:${hint(victimKey)}, and STS refused the secret's access_key_id and secret_access_key as a pair (SignatureDoesNotMatch)`,
+    );
+    expect(error.message).toContain('Nothing was deleted or created');
+    expect(await keysOf(victim)).toEqual(allActive(victimKey));
+    expect(await tagsOf(victim)).toEqual({});
+  });
+
+  it("refuses a current key tagged as another secret's, and an inactive untagged one, creating nothing", async () => {
+    const { userName, current } = await userWithKey();
+    await tag(userName, current, keyTagValue(secretArn('production/api-keys/other', REGION), 't', 'created'));
+    const shared = await rejectionOf(provider().issue(issueInput(current)));
+    expect(shared).toBeInstanceOf(AccessKeyNotProvenError);
+    expect(shared.message).toContain("as another secret's key (two secrets cannot share an access key)");
+    expect(await keysOf(userName)).toEqual(allActive(current));
+
+    const other = await userWithKey();
+    await setStatus(other.userName, other.current, 'Inactive');
+    const inactive = await rejectionOf(provider().issue(issueInput(other.current)));
+    expect(inactive).toBeInstanceOf(AccessKeyNotProvenError);
+    expect(inactive.message).toContain('and it is Inactive, so its pair cannot sign in to prove it');
+    expect(await keysOf(other.userName)).toEqual({ [other.current.access_key_id]: 'Inactive' });
+  });
+
+  it("takes the user's tag as proof without signing in", async () => {
+    const { userName, current } = await userWithKey();
+    await tag(userName, current, keyTagValue(ARN, 'an-earlier-rotation', 'created'));
+    // A pair that cannot sign in: only the tag can prove the key is this secret's.
+    const stale = { ...current, secret_access_key: 'rotated-out-of-band-000000000000000000000' };
+
+    const issued = await issueKey(stale);
+
+    expect(await keysOf(userName)).toEqual(allActive(current, issued));
   });
 
   it("never deletes another application's key: a key the secret never held fails the step, naming it", async () => {
@@ -329,12 +421,12 @@ describe('issue', () => {
     expect(error).toBeInstanceOf(ForeignAccessKeyError);
     expect(error).toBeInstanceOf(AccessKeyLimitError);
     expect(error.message).toContain(
-      `IAM user ${userName} already has two access keys, and ${hint(foreign)} is not this secret's to delete`,
+      `IAM user ${userName} already has two access keys, and ${hint(foreign)} is not provably this secret's to delete`,
     );
     expect(error.message).toContain(`${hint(current)} (Active, this secret's current key)`);
     expect(error.message).toMatch(
       new RegExp(
-        `${escapeRegExp(hint(foreign))} \\(Active, created \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z, held by no version of this secret`,
+        `${escapeRegExp(hint(foreign))} \\(Active, created \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z, not provably this secret's: no rotation tag, and used \\(`,
       ),
     );
     expect(error.message).toContain('Nothing was deleted or created');
@@ -356,56 +448,73 @@ describe('issue', () => {
 
     expect(error).toBeInstanceOf(ForeignAccessKeyError);
     expect(error.message).toContain(`${hint(handMade)} (Active, created`);
-    expect(error.message).toContain('created before this rotation began');
+    expect(error.message).toContain('no rotation tag, and created before this rotation began');
     expect(await keysOf(userName)).toEqual(allActive(current, handMade));
   });
 
-  it('never deletes a key created after the rotation began that has been used', async () => {
+  it('never deletes an untagged key another principal created after the rotation began, even one never used', async () => {
+    // Another team's key for another application, made on the same user after the rotation
+    // began; Secrets Manager retries the step 20 minutes later.
     const { userName, current } = await userWithKey();
-    const used = await createKey(userName);
-    await signInWith(used);
-    const ctx = context({ now: new Date(Date.now() + 3_600_000) });
+    const otherTeams = await createKey(userName);
+    const ctx = context({ now: new Date(Date.now() + 20 * 60_000) });
 
     const error = await rejectionOf(provider().issue(issueInput(current, [current], ctx)));
 
     expect(error).toBeInstanceOf(ForeignAccessKeyError);
-    expect(error.message).toMatch(
-      /held by no version of this secret: used \(\d{4}-[\d-]+T[\d:.]+Z\), so not an orphan of this rotation/,
+    expect(error.message).toContain(
+      `not provably this secret's: no rotation tag (rotation-key:${hint(otherTeams)}): another principal's key, ` +
+        'or one an attempt of this rotation created and could not tag',
     );
-    expect(await keysOf(userName)).toEqual(allActive(current, used));
+    expect(error.message).toContain("a log line 'aws: access key created' with this hint");
+    expect(await keysOf(userName)).toEqual(allActive(current, otherTeams));
   });
 
-  it('refuses to call a key an orphan when Secrets Manager gives no start date for the rotation', async () => {
+  it('deletes an orphan of this rotation (tagged as its own, never stored, older than the step timeout) and its tag', async () => {
     const { userName, current } = await userWithKey();
-    const unproven = await createKey(userName);
-    const ctx = context({ rotationStartedAt: null, now: new Date(Date.now() + 3_600_000) });
-
-    const error = await rejectionOf(provider().issue(issueInput(current, [current], ctx)));
-
-    expect(error).toBeInstanceOf(ForeignAccessKeyError);
-    expect(error.message).toContain("no creation date for this rotation's version");
-    expect(await keysOf(userName)).toEqual(allActive(current, unproven));
-  });
-
-  it('deletes an orphan of this rotation: created after it began, never used, older than the step timeout', async () => {
-    const { userName, current } = await userWithKey();
-    const orphan = await createKey(userName); // an earlier attempt's key, never stored
+    const aws = provider();
+    const orphan = await issueKey(current, { aws }); // an earlier attempt's key, never stored
     const ctx = context({ now: new Date(Date.now() + 16 * 60_000), inFlightMs: 15 * 60_000 });
 
-    const issued = await issueKey(current, { context: ctx });
+    const issued = await issueKey(current, { aws, context: ctx });
 
     expect(await keysOf(userName)).toEqual(allActive(current, issued));
+    expect(Object.keys(await tagsOf(userName)).sort()).toEqual(
+      [keyTagKey(current.access_key_id), keyTagKey(issued.access_key_id)].sort(),
+    );
     const deletion = ctx.logger.lines.find((line) => line.message.includes('deleted'));
     expect(deletion?.message).toBe(
-      'aws: deleted an access key this rotation created and never stored (created after it began, never used)',
+      "aws: deleted an access key this rotation created and never stored (tagged as this rotation's, held by no version)",
     );
     expect(deletion?.attributes).toContainEqual({ user: userName, key: hint(orphan), status: 'Active' });
     expect(ctx.logger.text()).not.toContain(orphan.access_key_id);
   });
 
-  it("fails with a retryable AccessKeyInFlightError for an unused key young enough to be another attempt's", async () => {
+  it("never takes another rotation's or another secret's tagged key for this rotation's orphan", async () => {
     const { userName, current } = await userWithKey();
-    const young = await createKey(userName);
+    const earlier = await createKey(userName);
+    await tag(userName, earlier, keyTagValue(ARN, 'an-earlier-rotation', 'created'));
+    const ctx = context({ now: new Date(Date.now() + 3_600_000) });
+
+    const error = await rejectionOf(provider().issue(issueInput(current, [current], ctx)));
+
+    expect(error).toBeInstanceOf(ForeignAccessKeyError);
+    expect(error.message).toContain(
+      `tagged rotation-key:${hint(earlier)} as this secret's key of an earlier rotation, but held by no version`,
+    );
+    await tag(
+      userName,
+      earlier,
+      keyTagValue(secretArn('production/api-keys/other', REGION), TOKEN, 'created'),
+    );
+    const other = await rejectionOf(provider().issue(issueInput(current, [current], ctx)));
+    expect(other.message).toContain(`tagged rotation-key:${hint(earlier)} as another secret's key`);
+    expect(await keysOf(userName)).toEqual(allActive(current, earlier));
+  });
+
+  it("fails with a retryable AccessKeyInFlightError for a key young enough to be another attempt's", async () => {
+    const { userName, current } = await userWithKey();
+    const young = await createKey(userName); // untagged: maybe between CreateAccessKey and TagUser
     const created = (
       await admin.send(new ListAccessKeysCommand({ UserName: userName }))
     ).AccessKeyMetadata?.find((key) => key.AccessKeyId === young.access_key_id)?.CreateDate;
@@ -418,7 +527,7 @@ describe('issue', () => {
     expect((error as AccessKeyInFlightError).retryAfter).toEqual(retryAfter);
     expect(error.message).toContain(`and ${hint(young)} may be another attempt's`);
     expect(error.message).toContain(
-      `${hint(young)} (Active, created ${created?.toISOString()}, never used, younger than ROTATION_STEP_TIMEOUT_SECONDS: another attempt of this step may still be storing it)`,
+      `${hint(young)} (Active, created ${created?.toISOString()}, younger than ROTATION_STEP_TIMEOUT_SECONDS: another attempt of this step may still be storing it)`,
     );
     expect(error.message).toContain(
       `run createSecret again with ClientRequestToken ${TOKEN} at or after ${retryAfter.toISOString()}`,
@@ -426,22 +535,22 @@ describe('issue', () => {
     expect(await keysOf(userName)).toEqual(allActive(current, young));
   });
 
-  it('deletes a superseded key past its grace period (inactive or not), then succeeds', async () => {
-    for (const status of ['Inactive', 'Active'] as const) {
+  it("deletes a superseded key past its grace period once proven this secret's (tag, or its pair), with its tag", async () => {
+    // Active and untagged: proven by signing in with the superseded version's pair.
+    // Inactive and tagged: the revocation proved it before deactivating it.
+    for (const status of ['Active', 'Inactive'] as const) {
       const { userName, current: previous } = await userWithKey();
       const current = await createKey(userName);
-      await admin.send(
-        new UpdateAccessKeyCommand({
-          UserName: userName,
-          AccessKeyId: previous.access_key_id,
-          Status: status,
-        }),
-      );
+      if (status === 'Inactive') {
+        await tag(userName, previous, keyTagValue(ARN, 'v1', 'proven'));
+        await setStatus(userName, previous, 'Inactive');
+      }
       const ctx = context({ rotationStartedAt: null });
 
       const issued = remember(await provider().issue(issueInput(current, [current], ctx, [previous])));
 
       expect(await keysOf(userName)).toEqual(allActive(current, issued));
+      expect(await tagsOf(userName)).not.toHaveProperty(keyTagKey(previous.access_key_id));
       const deletion = ctx.logger.lines.find((line) => line.message.includes('deleted'));
       expect(deletion).toMatchObject({
         level: 'info',
@@ -449,6 +558,29 @@ describe('issue', () => {
       });
       expect(deletion?.attributes).toContainEqual({ user: userName, key: hint(previous), status });
     }
+  });
+
+  it('never deletes a superseded key it cannot prove: inactive and untagged, or a pair that does not sign in', async () => {
+    const { userName, current: previous } = await userWithKey();
+    const current = await createKey(userName);
+    await setStatus(userName, previous, 'Inactive'); // deactivated before keys were tagged
+
+    const inactive = await rejectionOf(
+      provider().issue(issueInput(current, [current], context(), [previous])),
+    );
+
+    expect(inactive).toBeInstanceOf(ForeignAccessKeyError);
+    expect(inactive.message).toContain(
+      `a superseded version of this secret names it, but it has no tag rotation-key:${hint(previous)} ` +
+        '(deactivated before this release tagged keys), and an inactive key cannot sign in to prove it',
+    );
+    await setStatus(userName, previous, 'Active');
+    const forged = { ...previous, secret_access_key: 'not-the-pair-00000000000000000000000000' };
+    const refused = await rejectionOf(provider().issue(issueInput(current, [current], context(), [forged])));
+    expect(refused.message).toContain("and the version's secret access key does not sign in with it");
+    expect(Object.keys(await keysOf(userName)).sort()).toEqual(
+      [previous.access_key_id, current.access_key_id].sort(),
+    );
   });
 
   it('never deletes a key a kept version holds, even when it is also listed as superseded', async () => {
@@ -475,18 +607,17 @@ describe('issue', () => {
         '(ROTATION_GRACE_PERIOD_SECONDS)',
     );
     expect(await keysOf(userName)).toEqual(before);
+    // The previous key was proven while it could still sign in: once deactivated, it stays provable.
+    expect(await tagsOf(userName)).toHaveProperty(
+      keyTagKey(previous.access_key_id),
+      keyTagValue(ARN, TOKEN, 'proven'),
+    );
   });
 
   it('says so when the previous key in its grace period is already inactive', async () => {
     const { userName, current: previous } = await userWithKey();
     const current = await createKey(userName);
-    await admin.send(
-      new UpdateAccessKeyCommand({
-        UserName: userName,
-        AccessKeyId: previous.access_key_id,
-        Status: 'Inactive',
-      }),
-    );
+    await setStatus(userName, previous, 'Inactive');
     const error = await rejectionOf(provider().issue(issueInput(current, [current, previous])));
     expect(error.constructor).toBe(AccessKeyLimitError);
     expect(error.message).toContain(
@@ -504,17 +635,62 @@ describe('issue', () => {
   it('fails closed when GetAccessKeyLastUsed is refused: nothing is deleted', async () => {
     const { userName, current } = await userWithKey();
     const unknown = await createKey(userName);
-    const rotator = await rotatorWithoutLastUsed();
-    const ctx = context({ now: new Date(Date.now() + 3_600_000) });
+    const rotator = await rotatorWith({ deny: 'iam:GetAccessKeyLastUsed' });
 
     const error = await rejectionOf(
-      provider({ iam: rotator }).issue(issueInput({ ...current, user_name: userName }, undefined, ctx)),
+      provider({ iam: rotator }).issue(issueInput({ ...current, user_name: userName })),
     );
 
     expect(error).toBeInstanceOf(ProviderAuthError);
     expect(error.message).toContain(`could not find out whether access key ${hint(unknown)} was ever used`);
     expect(await keysOf(userName)).toEqual(allActive(current, unknown));
     rotator.destroy();
+  });
+
+  it('deletes the new key again when it cannot be tagged, and fails the step', async () => {
+    const { userName, current } = await userWithKey();
+    await tag(userName, current, keyTagValue(ARN, 'v1', 'proven'));
+    const rotator = await rotatorWith({ deny: 'iam:TagUser' });
+    const ctx = context();
+
+    const error = await rejectionOf(
+      provider({ iam: rotator }).issue(issueInput({ ...current, user_name: userName }, undefined, ctx)),
+    );
+
+    expect(error).toBeInstanceOf(ProviderAuthError);
+    expect(error.message).toMatch(
+      /could not tag the new access key …\w{4} of IAM user .* \(deleted again\): AccessDenied/,
+    );
+    expect(ctx.logger.lines.map((line) => line.message)).toEqual(
+      expect.arrayContaining([
+        'aws: access key created',
+        'aws: could not tag the new access key; deleted it again',
+      ]),
+    );
+    expect(await keysOf(userName)).toEqual(allActive(current));
+    rotator.destroy();
+  });
+
+  it("removes the tags of this secret's keys that no longer exist, and no other tag", async () => {
+    const { userName, current } = await userWithKey();
+    const gone = await createKey(userName);
+    await tag(userName, gone, keyTagValue(ARN, 'v1', 'created'));
+    await admin.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: gone.access_key_id }));
+    const othersTag = keyTagValue(secretArn('production/api-keys/other', REGION), 'v1', 'created');
+    await admin.send(
+      new TagUserCommand({
+        UserName: userName,
+        Tags: [{ Key: keyTagKey('AKIAOTHERSECRETSKEY1'), Value: othersTag }],
+      }),
+    );
+
+    const issued = await issueKey(current);
+
+    expect(await tagsOf(userName)).toEqual({
+      [keyTagKey(current.access_key_id)]: keyTagValue(ARN, TOKEN, 'proven'),
+      [keyTagKey(issued.access_key_id)]: keyTagValue(ARN, TOKEN, 'created'),
+      [keyTagKey('AKIAOTHERSECRETSKEY1')]: othersTag,
+    });
   });
 
   it('two issues at once end with one new key: the other attempt is told another may be storing its key', async () => {
@@ -538,6 +714,7 @@ describe('issue', () => {
     expect(refused[0]).toBeInstanceOf(AccessKeyInFlightError);
     expect(await keysOf(userName)).toEqual(allActive(current, ...issued));
   });
+
   it('refuses when user_name names a user the current key does not belong to, deleting nothing', async () => {
     const { current } = await userWithKey();
     const other = await userWithKey();
@@ -620,7 +797,7 @@ describe('test', () => {
 });
 
 describe('revoke', () => {
-  it('deactivates the old key, idempotently, and never touches the current key', async () => {
+  it("deactivates the old key once proven this secret's, idempotently, and never touches the current key", async () => {
     const { userName, current: old } = await userWithKey();
     const current = await createKey(userName);
     const aws = provider();
@@ -631,6 +808,11 @@ describe('revoke', () => {
       [old.access_key_id]: 'Inactive',
       [current.access_key_id]: 'Active',
     });
+    // Proven by its pair before it was deactivated, and tagged: the next issue may delete it.
+    expect(await tagsOf(userName)).toHaveProperty(
+      keyTagKey(old.access_key_id),
+      keyTagValue(ARN, TOKEN, 'proven'),
+    );
 
     const again = await aws.revoke({ old: { ...old, user_name: userName }, current, context: context() });
     expect(again).toEqual(first);
@@ -643,6 +825,56 @@ describe('revoke', () => {
     const same = await aws.revoke({ old: current, current, context: context() });
     expect(same).toEqual({ revoked: [], manual: [] });
     expect((await keysOf(userName))[current.access_key_id]).toBe('Active');
+  });
+
+  it('leaves alone a key any kept version holds (AWSPENDING, AWSPREVIOUS in its grace period), not only AWSCURRENT', async () => {
+    const { userName, current: old } = await userWithKey();
+    const current = await createKey(userName);
+    const ctx = context();
+
+    const outcome = await provider().revoke({
+      old,
+      current,
+      keep: [current, { ...old, rotated_at: 'x' }],
+      context: ctx,
+    });
+
+    expect(outcome).toEqual({ revoked: [], manual: [] });
+    expect(await keysOf(userName)).toEqual(allActive(old, current));
+    expect(ctx.logger.lines.map((line) => line.message)).toContain(
+      'aws: the old access key is still held by a version that must stay valid; left alone',
+    );
+  });
+
+  it("leaves a key it cannot prove to a person: untagged, and the version's pair does not sign in", async () => {
+    // A version naming another application's key id, with a made-up secret.
+    const victim = await userWithKey();
+    const { userName, current } = await userWithKey();
+    const forged = {
+      access_key_id: victim.current.access_key_id,
+      secret_access_key: 'not-the-secret-of-that-key-0000000000000',
+    };
+    const ctx = context();
+
+    const outcome = await provider().revoke({ old: forged, current, context: ctx });
+
+    expect(outcome.revoked).toEqual([]);
+    expect(outcome.manual).toEqual([
+      `deactivate (then delete) the previous IAM access key ${hint(victim.current)} of user ${victim.userName} once nothing uses it: ` +
+        `the rotation cannot prove it is this secret's (it has no tag rotation-key:${hint(victim.current)}, and STS refused the ` +
+        "secret's access_key_id and secret_access_key as a pair (SignatureDoesNotMatch))",
+    ]);
+    expect(await keysOf(victim.userName)).toEqual(allActive(victim.current));
+    expect(await keysOf(userName)).toEqual(allActive(current));
+    // A key tagged as another secret's is left alone too.
+    await tag(
+      victim.userName,
+      victim.current,
+      keyTagValue(secretArn('production/api-keys/other', REGION), 'v', 'created'),
+    );
+    const tagged = await provider().revoke({ old: victim.current, current, context: ctx });
+    expect(tagged.manual[0]).toContain("as another secret's key");
+    expect(await keysOf(victim.userName)).toEqual(allActive(victim.current));
   });
 
   it('counts a key already deleted as revoked', async () => {
@@ -661,6 +893,32 @@ describe('revoke', () => {
     expect(await keysOf(userName)).toEqual(allActive(current));
   });
 
+  it("fails closed when user_name names another user than the key's: a live key is never counted as revoked", async () => {
+    const { userName, current: old } = await userWithKey();
+    const current = await createKey(userName);
+    const aws = provider();
+
+    for (const wrongUser of [uniqueName('no-such-user'), (await userWithKey()).userName]) {
+      const error = await rejectionOf(
+        aws.revoke({ old: { ...old, user_name: wrongUser }, current, context: context() }),
+      );
+      expect(error).toBeInstanceOf(ProviderError);
+      expect(error.message).toContain(
+        `the old access key ${hint(old)} belongs to IAM user ${userName}, not to ${wrongUser} as its version's user_name says: nothing was revoked`,
+      );
+    }
+    expect(await keysOf(userName)).toEqual(allActive(old, current));
+    // Once the key is really gone, the same input counts as revoked.
+    await admin.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: old.access_key_id }));
+    expect(
+      await aws.revoke({
+        old: { ...old, user_name: uniqueName('no-such-user') },
+        current,
+        context: context(),
+      }),
+    ).toEqual({ revoked: [old.access_key_id], manual: [] });
+  });
+
   it('leaves a rollback possible: the deactivated key is deleted only by the next issue', async () => {
     const { userName, current: old } = await userWithKey();
     const current = await createKey(userName);
@@ -670,6 +928,17 @@ describe('revoke', () => {
     // The next rotation is told the old version is superseded past its grace period.
     const issued = remember(await aws.issue(issueInput(current, [current], context(), [old])));
     expect(await keysOf(userName)).toEqual(allActive(current, issued));
+  });
+});
+
+describe('isSecretsAccessKey', () => {
+  it("says whether the user's tag makes a key this secret's (what a rollback checks before reactivating it)", async () => {
+    const { userName, current } = await userWithKey();
+    expect(await isSecretsAccessKey(admin, userName, current.access_key_id, ARN)).toBe(false);
+    await tag(userName, current, keyTagValue(ARN, 'v1', 'proven'));
+    expect(await isSecretsAccessKey(admin, userName, current.access_key_id, ARN)).toBe(true);
+    const other = secretArn('production/api-keys/other', REGION);
+    expect(await isSecretsAccessKey(admin, userName, current.access_key_id, other)).toBe(false);
   });
 });
 

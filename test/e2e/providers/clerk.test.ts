@@ -7,6 +7,7 @@ import {
 import type { RetryPolicy } from '../../../shared/api-keys/http.js';
 import type { ApiKeyProvider } from '../../../shared/api-keys/provider.js';
 import {
+  ClerkInstanceMismatchError,
   type ClerkSecret,
   createClerkProvider,
   parsePublishableKey,
@@ -35,7 +36,7 @@ let seen: Seen;
 
 beforeEach(async () => {
   clerk = await startFakeClerk();
-  clerk.setSecretKeys([OLD_SECRET, NEW_SECRET]);
+  clerk.setSecretKeys([OLD_SECRET, NEW_SECRET], 'clerk.acme.example');
   provider = createClerkProvider({ apiUrl: clerk.url, retry: FAST });
   logger = new RecordingLogger();
   seen = new Seen(logger);
@@ -122,16 +123,49 @@ describe('registration', () => {
 });
 
 describe('issue', () => {
-  it('takes the staged secret key and carries the publishable key over', async () => {
+  it("takes the staged secret key once the Backend API shows it is the publishable key's instance, and carries the publishable key over", async () => {
     const fields = await issue({ secret_key: NEW_SECRET });
     expect(fields).toEqual({ secret_key: NEW_SECRET });
-    expect(clerk.server.requests).toHaveLength(0);
+    expect(clerk.server.requests.map((request) => [request.method, request.path])).toEqual([
+      ['GET', '/v1/domains'],
+    ]);
+    expect(clerk.server.requests[0]?.headers.authorization).toBe(`Bearer ${NEW_SECRET}`);
   });
 
-  it('takes a staged publishable key with the secret key', async () => {
+  it('takes a staged publishable key with the secret key of its instance', async () => {
     const moved = publishable('live', 'clerk.acme-new.example');
-    const fields = await issue({ secret_key: NEW_SECRET, publishable_key: moved });
-    expect(fields).toEqual({ secret_key: NEW_SECRET, publishable_key: moved });
+    const movedSecret = 'sk_live_MOVEDmovedMOVEDmovedMOVEDmovedMOVED5t4r';
+    clerk.addInstance('clerk.acme-new.example', [movedSecret]);
+    const fields = await issue({ secret_key: movedSecret, publishable_key: moved });
+    expect(fields).toEqual({ secret_key: movedSecret, publishable_key: moved });
+  });
+
+  it("refuses a staged secret key of another instance than the publishable key's, naming the field and both hosts", async () => {
+    // The shop's instance (clerk.acme.example) and the blog's, both live: the operator staged the blog's key.
+    const blogKey = `sk_live_${'B'.repeat(40)}`;
+    clerk.addInstance('clerk.blog.example', [blogKey]);
+
+    const error = await failure(issue({ secret_key: blogKey }));
+
+    expect(error).toBeInstanceOf(ClerkInstanceMismatchError);
+    expect(error).toBeInstanceOf(MalformedSecretError);
+    expect((error as MalformedSecretError).fields).toEqual(['secret_key']);
+    expect(error.message).toBe(
+      `the STAGED value of secret ${SECRET_NAME} is not usable: secret_key belongs to another Clerk instance than publishable_key: ` +
+        "the publishable key names the Frontend API clerk.acme.example, while the secret key's instance serves clerk.blog.example. " +
+        'Stage the secret key of the instance whose publishable key the secret holds (Clerk dashboard → that application → API keys), ' +
+        "or stage that instance's publishable_key with it",
+    );
+    // A staged publishable key of the shop's instance with the blog's secret key is refused too.
+    const mixed = await failure(issue({ secret_key: blogKey, publishable_key: PUBLISHABLE }));
+    expect(mixed).toBeInstanceOf(ClerkInstanceMismatchError);
+  });
+
+  it('refuses a staged secret key the Backend API does not accept, before it is stored', async () => {
+    const unknown = 'sk_live_UNKNOWNunknownUNKNOWNunknownUNKNOWN3e2w';
+    const error = await failure(issue({ secret_key: unknown }));
+    expect(error).toBeInstanceOf(KeyTestFailedError);
+    expect(error.message).toContain('HTTP 401 clerk_key_invalid');
   });
 
   it('without a staged secret key says exactly what to run', async () => {
@@ -170,16 +204,26 @@ describe('issue', () => {
 });
 
 describe('test', () => {
-  it('passes when the Backend API accepts the new secret key', async () => {
+  it("passes when the Backend API accepts the new secret key, for the publishable key's instance", async () => {
     const value = parse({ ...current(), secret_key: NEW_SECRET });
     await provider.test({ value, context: context() });
-    const [request] = clerk.server.requests;
-    expect(request?.path).toBe('/v1/users/count');
-    expect(request?.headers.authorization).toBe(`Bearer ${NEW_SECRET}`);
+    expect(clerk.server.requests.map((request) => request.path)).toEqual(['/v1/domains', '/v1/users/count']);
+    for (const request of clerk.server.requests) {
+      expect(request.headers.authorization).toBe(`Bearer ${NEW_SECRET}`);
+    }
+  });
+
+  it('fails for a secret key of another instance than the publishable key names', async () => {
+    const blogKey = `sk_live_${'b'.repeat(40)}`;
+    clerk.addInstance('clerk.blog.example', [blogKey]);
+    const value = parse({ ...current(), secret_key: blogKey });
+    const error = await failure(provider.test({ value, context: context() }));
+    expect(error).toBeInstanceOf(ClerkInstanceMismatchError);
+    expect(error.message).toContain(`secret ${SECRET_NAME}: secret_key belongs to another Clerk instance`);
   });
 
   it('fails with KeyTestFailedError when the Backend API answers 401', async () => {
-    clerk.setSecretKeys([OLD_SECRET]);
+    clerk.setSecretKeys([OLD_SECRET], 'clerk.acme.example');
     const value = parse({ ...current(), secret_key: NEW_SECRET });
     const error = await failure(provider.test({ value, context: context() }));
     expect(error).toBeInstanceOf(KeyTestFailedError);
@@ -205,6 +249,13 @@ describe('revoke', () => {
       manual: ['delete the previous Clerk secret key …1a2b in the Clerk dashboard (API keys)'],
     });
     seen.outputs.push(outcome);
+  });
+
+  it('has nothing to do when a kept version (AWSPENDING, AWSPREVIOUS in its grace period) still holds the old key', async () => {
+    const old = current();
+    const now = parse({ ...old, secret_key: NEW_SECRET });
+    const outcome = await provider.revoke({ old, current: now, keep: [now, old], context: context() });
+    expect(outcome).toEqual({ revoked: [], manual: [] });
   });
 
   it('has nothing to do when the old secret key is the current one', async () => {

@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  CredentialSecretRefusedError,
   KeyTestFailedError,
   ProviderAuthError,
   ProviderResponseError,
@@ -27,7 +28,7 @@ import { providerContext, Seen, secretArn } from '../../support/provider-tests.j
 
 const SECRET_NAME = 'production/api-keys/google';
 const SECRET_ARN = secretArn(SECRET_NAME);
-const SA_SECRET = 'production/google/rotation-service-account';
+const SA_SECRET = 'production/rotation/google-service-account';
 const PROJECT = 'acme-web-prod';
 /** A Secrets Manager ClientRequestToken (a UUID). */
 const TOKEN = '8c1e5a2f-4b3d-4e6f-9a7b-1c2d3e4f5a6b';
@@ -514,6 +515,122 @@ describe('revoke', () => {
     expect(google.keys().every((key) => key.deleteTime === undefined)).toBe(true);
   });
 
+  it("never deletes another key its id field names: the key string must be the old version's", async () => {
+    // This secret's key A; another application's key B in the same project. The operator
+    // recorded B's id next to A's key string by mistake.
+    const keyA = google.seedKey({ projectId: PROJECT, displayName: 'Safe Browsing (web)' });
+    const keyB = google.seedKey({ projectId: PROJECT, displayName: 'Mobile app (not this secret)' });
+    const old = parse({
+      safe_browsing_api_key: keyA.keyString,
+      safe_browsing_api_key_id: keyB.name,
+      recaptcha_secret_key: OLD_RECAPTCHA,
+      service_account_secret_id: SA_SECRET,
+    });
+    const current = pending(old, await issue(old));
+
+    const outcome = await provider.revoke({
+      old,
+      current,
+      oldVersionId: NEXT_TOKEN,
+      context: context(current),
+    });
+
+    expect(outcome).toEqual({
+      revoked: [],
+      manual: [
+        `delete the previous Safe Browsing API key ${keyHint(keyA.keyString)} in the Google Cloud console (APIs & Services → Credentials) ` +
+          `once nothing uses it: the key ${keyB.name} holds another key string than the previous version's safe_browsing_api_key, ` +
+          "so the rotation cannot prove it is that version's key (check safe_browsing_api_key_id)",
+      ],
+    });
+    const deleted = google
+      .keys()
+      .filter((key) => key.deleteTime)
+      .map((key) => key.name);
+    expect(deleted).toEqual([]);
+    seen.outputs.push(outcome);
+  });
+
+  it("deletes a key this secret's rotation of the old version created, by its derived id and display-name marker", async () => {
+    const { secret } = rotatedSecret();
+    const first = pending(secret, await issue(secret));
+    const second = pending(first, await issue(first, { token: NEXT_TOKEN }));
+    const keyStrings = google.calls('keyString');
+
+    const outcome = await provider.revoke({
+      old: first,
+      current: second,
+      oldVersionId: TOKEN,
+      context: context(second),
+    });
+
+    expect(outcome).toEqual({ revoked: [first.safe_browsing_api_key_id], manual: [] });
+    expect(google.calls('keyString')).toBe(keyStrings); // the marker proved it: no key string read
+    // Once deleted, the derived id alone says it is gone.
+    const again = await provider.revoke({
+      old: first,
+      current: second,
+      oldVersionId: TOKEN,
+      context: context(second),
+    });
+    expect(again).toEqual(outcome);
+  });
+
+  it('leaves to a person an id that names no key while the old key still works', async () => {
+    const { key, secret } = rotatedSecret();
+    const old = parse({
+      ...secret,
+      safe_browsing_api_key_id: `projects/${PROJECT}/locations/global/keys/no-such-key`,
+    });
+    const current = pending(secret, await issue(secret));
+    const outcome = await provider.revoke({
+      old,
+      current,
+      oldVersionId: NEXT_TOKEN,
+      context: context(current),
+    });
+    expect(outcome.revoked).toEqual([]);
+    expect(outcome.manual[0]).toContain('the key still works, but projects/');
+    expect(google.keys().find((candidate) => candidate.name === key.name)?.deleteTime).toBeUndefined();
+  });
+
+  it('never deletes a key any kept version holds (AWSPENDING, AWSPREVIOUS in its grace period)', async () => {
+    const { key, secret } = rotatedSecret();
+    const current = pending(secret, await issue(secret));
+    const outcome = await provider.revoke({
+      old: secret,
+      current,
+      keep: [current, parse({ ...secret, rotated_at: '2025-06-01T00:00:00Z' })],
+      context: context(current),
+    });
+    expect(outcome).toEqual({ revoked: [], manual: [] });
+    expect(google.calls('deleteKey')).toBe(0);
+    expect(google.keys().find((candidate) => candidate.name === key.name)?.deleteTime).toBeUndefined();
+  });
+
+  it('refuses a service_account_secret_id outside {environment}/rotation/ before any read or request', async () => {
+    const { secret } = rotatedSecret();
+    const elsewhere = parse({
+      ...secret,
+      service_account_secret_id: 'production/api-keys/other-teams-google',
+    });
+    const ctx = context(elsewhere);
+    const read = ctx.readSecret;
+    const reads: string[] = [];
+    ctx.readSecret = async (id) => {
+      reads.push(id);
+      return read(id);
+    };
+    const error = await failure(
+      provider.issue({ current: elsewhere, staged: undefined, keep: [elsewhere], context: ctx }),
+    );
+    expect(error).toBeInstanceOf(CredentialSecretRefusedError);
+    expect((error as CredentialSecretRefusedError).fields).toEqual(['service_account_secret_id']);
+    expect(error.message).toContain('service_account_secret_id names a secret outside production/rotation/');
+    expect(reads).toEqual([]);
+    expect(google.server.requests).toHaveLength(0);
+  });
+
   it('returns a reminder naming the key by its hint when the old key has no id', async () => {
     const { key: old, secret } = seedSecret();
     const current = pending(secret, await issue(secret));
@@ -542,6 +659,7 @@ describe('a whole rotation from the seed shape, then the next', () => {
     const revoked = await provider.revoke({
       old: first,
       current: second,
+      oldVersionId: TOKEN,
       context: context(second, NEXT_TOKEN),
     });
     expect(revoked).toEqual({ revoked: [first.safe_browsing_api_key_id], manual: [] });

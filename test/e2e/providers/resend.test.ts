@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  CredentialSecretRefusedError,
   KeyTestFailedError,
   ProviderAuthError,
   ProviderError,
@@ -28,7 +29,9 @@ import { RecordingLogger } from '../../support/fakes.js';
 import { providerContext, Seen, secretArn } from '../../support/provider-tests.js';
 
 const SECRET_NAME = 'production/api-keys/resend';
-const ADMIN_SECRET = 'production/api-keys/resend-admin';
+const ADMIN_SECRET = 'production/rotation/resend-admin';
+/** The id of the version the old key belongs to: the token of the rotation that created it. */
+const OLD_VERSION = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 /** A Secrets Manager ClientRequestToken (a UUID): its first 12 hex digits tag the keys it creates. */
 const TOKEN = '3f2a9c1e-4b5d-4e6f-8a9b-0c1d2e3f4a5b';
 const NEXT_TOKEN = '7c6b5a49-3827-4165-9f8e-7d6c5b4a3928';
@@ -276,6 +279,45 @@ describe('issue', () => {
     expect(fake.server.requests).toHaveLength(0);
   });
 
+  it("refuses an admin_secret_id outside {environment}/rotation/ (another team's API-key secret) before any read", async () => {
+    const billing = fake.seedKey({ name: 'billing', permission: 'full_access' });
+    const { secret } = seedSecret('newsletter', 'sending_access');
+    const reads: string[] = [];
+    for (const adminId of [
+      'production/api-keys/resend-billing',
+      `${secretArn('production/api-keys/resend-billing')}`,
+      'staging/rotation/resend-admin',
+      secretArn(ADMIN_SECRET).replace('123456789012', '210987654321'),
+      'production/rotation/',
+    ]) {
+      const ctx = context({ [adminId]: { api_key: billing.token } });
+      const read = ctx.readSecret;
+      ctx.readSecret = async (id) => {
+        reads.push(id);
+        return read(id);
+      };
+      const current = parse({ ...secret, permission: 'sending_access', admin_secret_id: adminId });
+      const error = await failure(issue(current, ctx));
+      expect(error).toBeInstanceOf(CredentialSecretRefusedError);
+      expect((error as CredentialSecretRefusedError).fields).toEqual(['admin_secret_id']);
+      expect(error.message).toContain(
+        `secret ${SECRET_NAME}: admin_secret_id names a secret outside production/rotation/`.slice(0, 40),
+      );
+      expect(error.message).toContain(
+        'Provider credentials are read only from secrets named production/rotation/<name>',
+      );
+      expect(error.message).toContain('Nothing was read');
+    }
+    expect(reads).toEqual([]);
+    expect(fake.server.requests).toHaveLength(0);
+    // The same admin key under production/rotation/, by name or ARN, is used.
+    for (const adminId of [ADMIN_SECRET, secretArn(ADMIN_SECRET)]) {
+      const current = parse({ ...secret, permission: 'sending_access', admin_secret_id: adminId });
+      await issue(current, context({ [adminId]: { api_key: billing.token } }));
+    }
+    expect(requestsTo('POST', /^\/api-keys$/)).toHaveLength(2);
+  });
+
   it('refuses an admin secret that holds no Resend key or a sending-only one', async () => {
     const { secret } = seedSecret('Mailer', 'sending_access');
     const current = parse({ ...secret, permission: 'sending_access', admin_secret_id: ADMIN_SECRET });
@@ -443,10 +485,16 @@ describe('test', () => {
   for (const invalidKeyStatus of [403, 400] as const) {
     it(`fails with KeyTestFailedError for a deleted key (Resend answering ${invalidKeyStatus})`, async () => {
       await useFake({ invalidKeyStatus });
-      const old = seedSecret('Old').key;
+      const old = fake.seedKey({ name: resendKeyName('Old', secretArn(SECRET_NAME), OLD_VERSION) });
       const current = seedSecret('Current').key;
       const oldValue = holding(old);
-      await provider.revoke({ old: oldValue, current: holding(current), context: context() });
+      await provider.revoke({
+        old: oldValue,
+        current: holding(current),
+        oldVersionId: OLD_VERSION,
+        context: context(),
+      });
+      expect(fake.keys().map((key) => key.id)).not.toContain(old.id);
       const error = await failure(provider.test({ value: oldValue, context: context() }));
       expect(error).toBeInstanceOf(KeyTestFailedError);
       expect(error.message).toContain(`HTTP ${invalidKeyStatus}`);
@@ -456,10 +504,19 @@ describe('test', () => {
 });
 
 describe('revoke', () => {
-  it('deletes the old key with the current key, and a second call is fine', async () => {
-    const old = fake.seedKey({ name: 'Old' });
+  /** A key as the rotation of version `version` of this secret names it. */
+  const rotated = (version = OLD_VERSION, base = 'Production') =>
+    fake.seedKey({ name: resendKeyName(base, secretArn(SECRET_NAME), version) });
+
+  it("deletes the old version's key (its name carries the marker of this secret and that version), and a second call is fine", async () => {
+    const old = rotated();
     const current = fake.seedKey({ name: 'Current' });
-    const input = { old: holding(old), current: holding(current), context: context() };
+    const input = {
+      old: holding(old),
+      current: holding(current),
+      oldVersionId: OLD_VERSION,
+      context: context(),
+    };
     const first = await revoke(input);
     const second = await revoke(input);
     expect(first).toEqual({ revoked: [old.id], manual: [] });
@@ -469,12 +526,75 @@ describe('revoke', () => {
     expect(logger.text()).toContain('already deleted');
   });
 
-  it('refuses to touch the current key (same id, or same key)', async () => {
+  it('never deletes another key its api_key_id names: an unproven key is left to a person, by its hint', async () => {
+    // This secret's sending key; another application's key, whose id was copied from the wrong row.
+    const ours = fake.seedKey({ name: 'web (sending)' });
+    const theirs = fake.seedKey({ name: 'billing service' });
+    const current = rotated('11111111-2222-4333-8444-555555555555');
+    const old = parse({ api_key: ours.token, api_key_id: theirs.id });
+
+    const outcome = await revoke({
+      old,
+      current: holding(current),
+      oldVersionId: OLD_VERSION,
+      context: context(),
+    });
+
+    expect(outcome).toEqual({
+      revoked: [],
+      manual: [
+        `delete the previous Resend API key …${ours.token.slice(-4)} (api_key_id ${theirs.id}) at resend.com/api-keys once nothing uses it: ` +
+          `its name does not end with ${rotationMarker(secretArn(SECRET_NAME), OLD_VERSION)}, the marker of this secret's version ${OLD_VERSION}, ` +
+          "so the rotation cannot prove it is that version's key (a key made before this product, or by hand)",
+      ],
+    });
+    expect(keyIds()).toEqual([ours.id, theirs.id, current.id].sort());
+    expect(requestsTo('DELETE', /./)).toHaveLength(0);
+  });
+
+  it("leaves to a person a key marked for another secret or another version, or when the old version's id is not given", async () => {
+    const current = holding(fake.seedKey({ name: 'Current' }));
+    const otherSecret = fake.seedKey({
+      name: resendKeyName('P', secretArn('production/api-keys/resend-b'), OLD_VERSION),
+    });
+    const otherVersion = rotated('99999999-8888-4777-8666-555555555555');
+    const marked = rotated();
+    const outcomes = [
+      await revoke({ old: holding(otherSecret), current, oldVersionId: OLD_VERSION, context: context() }),
+      await revoke({ old: holding(otherVersion), current, oldVersionId: OLD_VERSION, context: context() }),
+      await revoke({ old: holding(marked), current, context: context() }),
+    ];
+    expect(outcomes.map((outcome) => outcome.revoked)).toEqual([[], [], []]);
+    expect(outcomes[2]?.manual[0]).toContain(
+      "the revocation was not told which version held it, so it cannot prove the key is this secret's",
+    );
+    expect(fake.keys()).toHaveLength(4);
+  });
+
+  it('leaves to a person an id the account does not list while the old key still works', async () => {
+    const old = fake.seedKey({ name: 'Old' });
+    const current = holding(fake.seedKey({ name: 'Current' }));
+    const outcome = await revoke({
+      old: parse({ api_key: old.token, api_key_id: 'd9c1f6e0-0000-4000-8000-000000000000' }),
+      current,
+      oldVersionId: OLD_VERSION,
+      context: context(),
+    });
+    expect(outcome.revoked).toEqual([]);
+    expect(outcome.manual[0]).toContain(
+      'the key still works, but the account lists no key with id d9c1f6e0-',
+    );
+    expect(fake.keys()).toHaveLength(2);
+  });
+
+  it('refuses to touch a key any kept version holds (AWSCURRENT, AWSPENDING, AWSPREVIOUS in grace: same id, or same key)', async () => {
     const current = fake.seedKey({ name: 'Current' });
+    const pending = rotated();
     const value = holding(current);
     const sameId = await revoke({
       old: parse({ api_key: 're_somethingelse12345', api_key_id: current.id }),
       current: value,
+      oldVersionId: OLD_VERSION,
       context: context(),
     });
     const sameKey = await revoke({
@@ -482,10 +602,18 @@ describe('revoke', () => {
       current: value,
       context: context(),
     });
+    const kept = await revoke({
+      old: holding(pending),
+      current: value,
+      keep: [value, holding(pending, { rotated_at: '2025-06-01T00:00:00Z' })],
+      oldVersionId: OLD_VERSION,
+      context: context(),
+    });
     expect(sameId).toEqual({ revoked: [], manual: [] });
     expect(sameKey).toEqual({ revoked: [], manual: [] });
+    expect(kept).toEqual({ revoked: [], manual: [] });
     expect(fake.server.requests).toHaveLength(0);
-    expect(fake.keys().map((k) => k.id)).toEqual([current.id]);
+    expect(keyIds()).toEqual([current.id, pending.id].sort());
   });
 
   it('returns a reminder with the key hint, and guesses nothing, when the old key has no id', async () => {
@@ -494,6 +622,7 @@ describe('revoke', () => {
     const outcome = await revoke({
       old: parse({ api_key: old.token, rotated_at: '2024-01-01T00:00:00Z' }),
       current: holding(current),
+      oldVersionId: OLD_VERSION,
       context: context(),
     });
     expect(outcome).toEqual({
@@ -508,12 +637,16 @@ describe('revoke', () => {
 
   it('deletes a sending-only key through the admin secret', async () => {
     const admin = fake.seedKey({ name: 'Key admin' });
-    const old = fake.seedKey({ name: 'Mailer old', permission: 'sending_access' });
+    const old = fake.seedKey({
+      name: resendKeyName('Mailer', secretArn(SECRET_NAME), OLD_VERSION),
+      permission: 'sending_access',
+    });
     const current = fake.seedKey({ name: 'Mailer', permission: 'sending_access' });
     const sending = { permission: 'sending_access', admin_secret_id: ADMIN_SECRET };
     const outcome = await revoke({
       old: holding(old, sending),
       current: holding(current, sending),
+      oldVersionId: OLD_VERSION,
       context: context({ [ADMIN_SECRET]: { api_key: admin.token } }),
     });
     expect(outcome).toEqual({ revoked: [old.id], manual: [] });
@@ -535,7 +668,7 @@ describe('a whole rotation from the seed shape, then the next', () => {
     const third = parse({ ...second, ...(await issue(second, ctx2)) });
     expect(third.api_key_name).toBe(`${SECRET_NAME} (rotation ${tagOf(NEXT_TOKEN)})`);
     await provider.test({ value: third, context: ctx2 });
-    const secondRevoke = await revoke({ old: second, current: third, context: ctx2 });
+    const secondRevoke = await revoke({ old: second, current: third, oldVersionId: TOKEN, context: ctx2 });
     expect(secondRevoke).toEqual({ revoked: [second.api_key_id], manual: [] });
     expect(keyIds()).toEqual([seeded.id, third.api_key_id].sort());
   });

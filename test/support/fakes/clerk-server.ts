@@ -1,14 +1,19 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { FakeHttpServer, type FakeRequest, type FakeResponse } from './http-server.js';
 
-/** A fake of the Clerk Backend API's user count (`GET /v1/users/count`). */
+/** A fake of the Clerk Backend API's user count (`GET /v1/users/count`) and domains (`GET /v1/domains`). */
 export interface FakeClerk {
   /** Base URL without `/v1`, for `createClerkProvider({ apiUrl })`. */
   readonly url: string;
   /** The underlying server: recorded requests, `failNext` for fault injection. */
   readonly server: FakeHttpServer;
-  /** The secret keys the Backend API accepts (the instance's keys in the dashboard). */
-  setSecretKeys(keys: readonly string[]): void;
+  /**
+   * The secret keys the Backend API accepts, all of one instance whose Frontend API is at
+   * `frontendApi` (the host a publishable key encodes); replaces every key set before.
+   */
+  setSecretKeys(keys: readonly string[], frontendApi: string): void;
+  /** Adds another instance, serving `frontendApi`, whose secret keys are `keys`. */
+  addInstance(frontendApi: string, keys: readonly string[]): void;
   /** Every secret key the test registered, for leak scans. */
   secretKeys(): string[];
   close(): Promise<void>;
@@ -30,11 +35,15 @@ function clerkError(status: number, code: string, message: string, longMessage: 
  * `GET /v1/users/count` → `{object: 'total_count', total_count}` with
  * `Authorization: Bearer <secret key>`; a malformed or missing header → 401
  * `authorization_header_format_invalid`; a key not set by {@link FakeClerk.setSecretKeys}
- * → 401 `clerk_key_invalid` ("The provided Clerk Secret Key is invalid").
+ * → 401 `clerk_key_invalid` ("The provided Clerk Secret Key is invalid"); `GET /v1/domains` →
+ * `{data: [Domain], total_count}`, the Domain object of Clerk's reference (`object: 'domain'`,
+ * `id`, `name`, `is_satellite`, `frontend_api_url`, `accounts_portal_url`, `proxy_url`,
+ * `development_origin`, `cname_targets`) for the instance of the key.
  */
 export async function startFakeClerk(): Promise<FakeClerk> {
   const server = await FakeHttpServer.start();
-  let valid = new Set<string>();
+  /** Secret key → the Frontend API host of its instance. */
+  let instances = new Map<string, string>();
   const registered: string[] = [];
 
   const refuse = (request: FakeRequest): FakeResponse | undefined => {
@@ -47,7 +56,7 @@ export async function startFakeClerk(): Promise<FakeClerk> {
         "Invalid Authorization header format. Must be 'Bearer <YOUR_API_KEY>'",
       );
     }
-    if (!valid.has(match[1])) {
+    if (!instances.has(match[1])) {
       return clerkError(
         401,
         'clerk_key_invalid',
@@ -62,11 +71,43 @@ export async function startFakeClerk(): Promise<FakeClerk> {
     return refuse(request) ?? { status: 200, body: { object: 'total_count', total_count: 42 } };
   });
 
+  // The instance's domains: the primary one, whose frontend_api_url has the host its publishable key encodes.
+  server.route('GET', '/v1/domains', (request) => {
+    const refusal = refuse(request);
+    if (refusal) return refusal;
+    const key = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+    const host = instances.get(key) ?? '';
+    const name = host.replace(/^clerk\./, '');
+    return {
+      status: 200,
+      body: {
+        data: [
+          {
+            object: 'domain',
+            id: `dmn_${createHash('sha256').update(host).digest('hex').slice(0, 27)}`,
+            name,
+            is_satellite: false,
+            frontend_api_url: `https://${host}`,
+            accounts_portal_url: `https://accounts.${name}`,
+            proxy_url: null,
+            development_origin: '',
+            cname_targets: [{ host, value: 'frontend-api.clerk.services', required: true }],
+          },
+        ],
+        total_count: 1,
+      },
+    };
+  });
+
   return {
     url: server.url,
     server,
-    setSecretKeys(keys) {
-      valid = new Set(keys);
+    setSecretKeys(keys, frontendApi) {
+      instances = new Map(keys.map((key) => [key, frontendApi]));
+      registered.push(...keys);
+    },
+    addInstance(frontendApi, keys) {
+      for (const key of keys) instances.set(key, frontendApi);
       registered.push(...keys);
     },
     secretKeys: () => [...registered],

@@ -81,6 +81,28 @@ export function toProviderError(operation: string, error: unknown): ProviderErro
   return new ProviderError(AWS_PROVIDER, message, options);
 }
 
+/** Sends an IAM or STS command, turning failures into typed provider errors (see {@link toProviderError}). */
+export async function callIam<T>(operation: string, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    throw toProviderError(operation, error);
+  }
+}
+
+/**
+ * The secret cannot prove that an access key it names is its own: the key carries no rotation
+ * tag of this secret (`rotation-key:<id>` on the IAM user), and the secret's pair does not sign
+ * in as the user (wrong secret access key, an inactive key), or the tag names another secret.
+ * A key id is not secret, so naming one proves nothing. Nothing was deleted or created.
+ */
+export class AccessKeyNotProvenError extends ProviderError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(AWS_PROVIDER, message, options);
+    this.name = 'AccessKeyNotProvenError';
+  }
+}
+
 /**
  * The IAM user already has two access keys (IAM's limit) and none of them may be deleted to
  * make room: the message names each key (hint, status, whose) and what to do. Nothing was

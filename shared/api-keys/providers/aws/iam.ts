@@ -4,21 +4,16 @@ import {
   GetAccessKeyLastUsedCommand,
   type IAMClient,
   ListAccessKeysCommand,
+  type ListAccessKeysCommandOutput,
 } from '@aws-sdk/client-iam';
 import { ProviderError, ProviderResponseError } from '../../errors.js';
 import { keyHint } from '../../http.js';
 import type { ProviderContext } from '../../provider.js';
 import { codeOf, toProviderError } from './errors.js';
 import { AWS_PROVIDER, type AwsKeySecret } from './schema.js';
+import { untagKeys } from './tags.js';
 
-/** Sends an IAM command, turning failures into typed provider errors. */
-export async function callIam<T>(operation: string, send: () => Promise<T>): Promise<T> {
-  try {
-    return await send();
-  } catch (error) {
-    throw toProviderError(operation, error);
-  }
-}
+export { callIam } from './errors.js';
 
 /** The IAM user owning access key `id` (GetAccessKeyLastUsed), or undefined when IAM has no such key. */
 export async function lookupUser(iam: IAMClient, id: string, role: string): Promise<string | undefined> {
@@ -53,12 +48,28 @@ export async function userOf(iam: IAMClient, key: AwsKeySecret, role: string): P
 
 /** Every access key of IAM user `userName`, all pages of ListAccessKeys. */
 export async function listKeys(iam: IAMClient, userName: string): Promise<AccessKeyMetadata[]> {
+  const keys = await listKeysIfUser(iam, userName);
+  if (keys === undefined) {
+    throw new ProviderError(AWS_PROVIDER, `IAM has no user ${userName}: check user_name in the secret`);
+  }
+  return keys;
+}
+
+/** Every access key of IAM user `userName`, or undefined when IAM has no such user. */
+export async function listKeysIfUser(
+  iam: IAMClient,
+  userName: string,
+): Promise<AccessKeyMetadata[] | undefined> {
   const keys: AccessKeyMetadata[] = [];
   let marker: string | undefined;
   do {
-    const page = await callIam(`list the access keys of IAM user ${userName}`, () =>
-      iam.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker })),
-    );
+    let page: ListAccessKeysCommandOutput;
+    try {
+      page = await iam.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker }));
+    } catch (error) {
+      if (codeOf(error) === 'NoSuchEntity') return undefined;
+      throw toProviderError(`list the access keys of IAM user ${userName}`, error);
+    }
     keys.push(...(page.AccessKeyMetadata ?? []));
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);
@@ -71,13 +82,14 @@ export type DeletionReason = 'superseded' | 'orphan' | 'lost-race';
 const DELETED: Record<DeletionReason, string> = {
   superseded: "aws: deleted this secret's superseded access key (past its grace period)",
   orphan:
-    'aws: deleted an access key this rotation created and never stored (created after it began, never used)',
+    "aws: deleted an access key this rotation created and never stored (tagged as this rotation's, held by no version)",
   'lost-race': 'aws: deleted the access key of an attempt that lost the race to store the pending value',
 };
 
 /**
- * Deletes an access key this secret provably owns (see {@link DeletionReason}) and logs it;
- * a key already gone counts as deleted. Never called for a key without such proof.
+ * Deletes an access key this secret provably owns (see {@link DeletionReason}), then its
+ * `rotation-key:` tag, and logs it; a key already gone counts as deleted. Never called for a
+ * key without such proof.
  */
 export async function deleteOwnKey(
   iam: IAMClient,
@@ -95,4 +107,5 @@ export async function deleteOwnKey(
     }
   }
   context.logger.info(DELETED[reason], { user: userName, key: hint, status: key.status ?? 'unknown' });
+  await untagKeys(iam, userName, [key.id]);
 }

@@ -8,19 +8,24 @@ import {
   ForeignAccessKeyError,
   toProviderError,
 } from './errors.js';
+import { KEY_TAG_PREFIX, type KeyTags } from './tags.js';
 
 /**
- * What one access key of the IAM user is to this rotation, and so whether it may be deleted:
+ * What one access key of the IAM user is to this rotation, and so whether it may be deleted.
+ * Ownership is the user's tag `rotation-key:<key id>`: a key is this secret's only when that
+ * tag carries this secret's digest (written when a rotation created the key, or proved the
+ * secret's pair by signing in with it).
  * - `current`, `previous`: held by a version that must stay valid (AWSCURRENT, AWSPREVIOUS in
  *   its grace period): never touched;
- * - `superseded`: held by a version of this secret superseded for longer than the grace period:
- *   deletable;
- * - `orphan`: created by this rotation and never stored, on IAM's own evidence (created after
- *   the rotation began, never used, and older than the step timeout, so no attempt can still
- *   be storing it): deletable;
- * - `in-flight`: never used and younger than the step timeout: another attempt may still be
- *   storing it, so it is waited for;
- * - `foreign`: anything else (another application's key, another secret's): never touched;
+ * - `superseded`: held by a version superseded for longer than the grace period, and tagged as
+ *   this secret's: deletable;
+ * - `orphan`: tagged as created by this rotation, held by no version, and older than the step
+ *   timeout (no attempt can still be storing it): deletable;
+ * - `in-flight`: tagged as created by this rotation, or untagged and never used, and younger
+ *   than the step timeout: another attempt may still be storing (or tagging) it, so it is
+ *   waited for;
+ * - `foreign`: anything else (another application's key, another secret's, one made by hand,
+ *   one an attempt created and could not tag): never touched;
  * - `gone`: deleted since it was listed.
  */
 export type KeyVerdict =
@@ -50,17 +55,18 @@ export const isDeletable = (verdict: KeyVerdict): boolean =>
   verdict.kind === 'superseded' || verdict.kind === 'orphan';
 
 /**
- * Judges every key of the user (see {@link KeyVerdict}). A key no version names is looked up
- * with GetAccessKeyLastUsed only when its creation date does not already rule it out; every
- * read the verdict depends on that fails, fails the call.
+ * Judges every key of the user (see {@link KeyVerdict}) from the user's `rotation-key:` tags.
+ * An untagged key young enough to be another attempt's is looked up with GetAccessKeyLastUsed;
+ * every read the verdict depends on that fails, fails the call.
  */
 export async function judgeKeys(
   iam: IAMClient,
   keys: readonly AccessKeyMetadata[],
+  tags: KeyTags,
   owned: SecretKeys,
   context: ProviderContext,
 ): Promise<JudgedKey[]> {
-  // When the rotation began: read at most once, and only when a key's verdict depends on it.
+  // When the rotation began: read at most once, and only to say why an untagged key is foreign.
   let started: Promise<Date | undefined> | undefined;
   const rotationStart = () => {
     started ??= context.rotationStartedAt();
@@ -72,59 +78,79 @@ export async function judgeKeys(
     let verdict: KeyVerdict;
     if (id === owned.current) verdict = { kind: 'current' };
     else if (owned.kept.has(id)) verdict = { kind: 'previous' };
-    else if (owned.superseded.has(id)) verdict = { kind: 'superseded' };
-    else verdict = await judgeUnnamed(iam, key, id, rotationStart, context);
+    else verdict = await judgeOther(iam, key, id, tags, owned, rotationStart, context);
     judged.push({ key, id, verdict });
   }
   return judged;
 }
 
-/**
- * The verdict on a key no version of this secret names. A key younger than the step timeout
- * that was never used may be another attempt's, about to be stored (whatever the dates say:
- * the version's date may move when that attempt stores it), so it is only ever waited for.
- * An older one is this rotation's orphan only if it was created after the rotation began and
- * never used.
- */
-async function judgeUnnamed(
+/** The verdict on a key no version that must stay valid holds. */
+async function judgeOther(
   iam: IAMClient,
   key: AccessKeyMetadata,
   id: string,
+  tags: KeyTags,
+  owned: SecretKeys,
   rotationStart: () => Promise<Date | undefined>,
   context: ProviderContext,
 ): Promise<KeyVerdict> {
+  const { arn } = context.secret;
+  const tag = `${KEY_TAG_PREFIX}${keyHint(id)}`;
   const created = key.CreateDate;
-  if (!created) return { kind: 'foreign', why: 'IAM lists no creation date for it' };
-  const retryAfter = new Date(created.getTime() + context.inFlightMs);
-  const young = context.inFlightMs > 0 && context.now < retryAfter;
-  if (!young) {
-    const start = await rotationStart();
-    if (!start) {
-      return {
-        kind: 'foreign',
-        why: "Secrets Manager gives no creation date for this rotation's version, so no key can be proven to be this rotation's",
-      };
-    }
-    // IAM dates have whole seconds: a key created in the second the rotation began may be its own.
-    if (created.getTime() < Math.floor(start.getTime() / 1000) * 1000) {
-      return { kind: 'foreign', why: 'created before this rotation began' };
-    }
-  }
-  let lastUsed: Date | undefined;
-  try {
-    const out = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: id }));
-    lastUsed = out.AccessKeyLastUsed?.LastUsedDate;
-  } catch (error) {
-    if (codeOf(error) === 'NoSuchEntity') return { kind: 'gone' };
-    throw toProviderError(`find out whether access key ${keyHint(id)} was ever used`, error);
-  }
-  if (lastUsed) {
+  const retryAfter = created ? new Date(created.getTime() + context.inFlightMs) : undefined;
+  const young = retryAfter !== undefined && context.inFlightMs > 0 && context.now < retryAfter;
+  if (owned.superseded.has(id)) {
+    if (tags.isSecrets(id, arn)) return { kind: 'superseded' };
+    const unproven =
+      tags.value(id) !== undefined
+        ? `it is tagged ${tag} as another secret's key`
+        : key.Status === 'Active'
+          ? `it has no tag ${tag}, and the version's secret access key does not sign in with it`
+          : `it has no tag ${tag} (deactivated before this release tagged keys), and an inactive key cannot sign in to prove it`;
     return {
       kind: 'foreign',
-      why: `used (${lastUsed.toISOString()}), so not an orphan of this rotation`,
+      why: `a superseded version of this secret names it, but ${unproven}; a key id alone proves nothing`,
     };
   }
-  return young ? { kind: 'in-flight', retryAfter } : { kind: 'orphan' };
+  if (tags.isCreatedBy(id, arn, context.token)) {
+    if (young && retryAfter) return { kind: 'in-flight', retryAfter };
+    return { kind: 'orphan' };
+  }
+  if (tags.isSecrets(id, arn)) {
+    return {
+      kind: 'foreign',
+      why:
+        `tagged ${tag} as this secret's key of an earlier rotation, but held by no version this rotation keeps or lets go: ` +
+        'check whether a version of this secret still holds it (aws secretsmanager list-secret-version-ids)',
+    };
+  }
+  if (tags.value(id) !== undefined) {
+    return { kind: 'foreign', why: `tagged ${tag} as another secret's key` };
+  }
+  if (young && retryAfter) {
+    // Untagged and young: maybe another attempt's key, between CreateAccessKey and TagUser.
+    let lastUsed: Date | undefined;
+    try {
+      const out = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: id }));
+      lastUsed = out.AccessKeyLastUsed?.LastUsedDate;
+    } catch (error) {
+      if (codeOf(error) === 'NoSuchEntity') return { kind: 'gone' };
+      throw toProviderError(`find out whether access key ${keyHint(id)} was ever used`, error);
+    }
+    if (!lastUsed) return { kind: 'in-flight', retryAfter };
+    return { kind: 'foreign', why: `no rotation tag, and used (${lastUsed.toISOString()})` };
+  }
+  const start = created ? await rotationStart() : undefined;
+  if (created && start && created.getTime() < Math.floor(start.getTime() / 1000) * 1000) {
+    return { kind: 'foreign', why: 'no rotation tag, and created before this rotation began' };
+  }
+  return {
+    kind: 'foreign',
+    why:
+      `no rotation tag (${tag}): another principal's key, or one an attempt of this rotation created and could not tag ` +
+      "(it stopped between CreateAccessKey and TagUser: a log line 'aws: access key created' with this hint and no " +
+      "'aws: access key tagged' after it says so)",
+  };
 }
 
 /** `…abcd (Active, what it is)`: how a key appears in messages. Never the whole id. */
@@ -139,11 +165,11 @@ export function describeKey({ key, id, verdict }: JudgedKey): string {
       case 'superseded':
         return "this secret's superseded key, past its grace period";
       case 'orphan':
-        return `${created}, never used: an orphan of this rotation`;
+        return `${created}, an orphan of this rotation`;
       case 'in-flight':
-        return `${created}, never used, younger than ROTATION_STEP_TIMEOUT_SECONDS: another attempt of this step may still be storing it`;
+        return `${created}, younger than ROTATION_STEP_TIMEOUT_SECONDS: another attempt of this step may still be storing it`;
       case 'foreign':
-        return `${created}, held by no version of this secret: ${verdict.why}`;
+        return `${created}, not provably this secret's: ${verdict.why}`;
       case 'gone':
         return 'deleted meanwhile';
     }
@@ -167,10 +193,11 @@ export function noRoomError(
   if (foreign) {
     const hint = keyHint(foreign.id);
     return new ForeignAccessKeyError(
-      `IAM user ${userName} already has two access keys, and ${hint} is not this secret's to delete: ${listing}. ` +
-        `${untouched} A rotation deletes only keys it can prove are this secret's. Decide whether ${hint} is still needed ` +
+      `IAM user ${userName} already has two access keys, and ${hint} is not provably this secret's to delete: ${listing}. ` +
+        `${untouched} A rotation deletes only keys tagged as this secret's (IAM user tag ${KEY_TAG_PREFIX}<key id>). Decide whether ${hint} is still needed ` +
         `(\`aws iam list-access-keys --user-name ${userName}\` shows its id, \`aws iam get-access-key-last-used --access-key-id <id>\` its last use): ` +
-        `if nothing uses it, delete it (\`aws iam delete-access-key --user-name ${userName} --access-key-id <id>\`); ` +
+        `if nothing uses it, delete it (\`aws iam delete-access-key --user-name ${userName} --access-key-id <id>\`, then ` +
+        `\`aws iam untag-user --user-name ${userName} --tag-keys ${KEY_TAG_PREFIX}<id>\` if it has that tag); ` +
         'if something does, give this secret an IAM user of its own. Then rotate again',
     );
   }
@@ -181,7 +208,8 @@ export function noRoomError(
       `IAM user ${userName} already has two access keys, and ${keyHint(inFlight.id)} may be another attempt's: ${listing}. ` +
         `${untouched} Secrets Manager retries the step; if its retries run out first, run createSecret again with ` +
         `ClientRequestToken ${context.token} at or after ${at.toISOString()} (the key's creation plus ROTATION_STEP_TIMEOUT_SECONDS): ` +
-        "by then no attempt can still be storing it, and the step deletes it as this rotation's orphan",
+        "by then no attempt can still be storing it, and the step deletes it if it is tagged as this rotation's orphan " +
+        "(an untagged key is then named as not provably this secret's, for a person to decide)",
       at,
     );
   }

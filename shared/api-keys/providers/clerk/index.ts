@@ -87,6 +87,23 @@ export interface ClerkProviderOptions {
 
 const userCountSchema = z.looseObject({ total_count: z.number() });
 
+/** `GET /v1/domains`: the instance's primary and satellite domains, each with its Frontend API URL. */
+const domainsSchema = z.looseObject({
+  data: z.array(z.looseObject({ frontend_api_url: z.string() })),
+});
+
+/**
+ * A secret key of another Clerk instance than the one the publishable key names: the
+ * application's backend would talk to another instance, and every session would fail to
+ * verify. The message names the field, both Frontend API hosts and what to stage.
+ */
+export class ClerkInstanceMismatchError extends MalformedSecretError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, ['secret_key'], options);
+    this.name = 'ClerkInstanceMismatchError';
+  }
+}
+
 /** No API revokes a Clerk secret key: Clerk issues and deletes them only in its dashboard. */
 function manualRevocation(old: ClerkSecret, current: ClerkSecret): readonly string[] {
   if (old.secret_key === current.secret_key) return [];
@@ -103,6 +120,46 @@ function manualRevocation(old: ClerkSecret, current: ClerkSecret): readonly stri
 export function createClerkProvider(options: ClerkProviderOptions): ApiKeyProvider<ClerkSecret> {
   const apiUrl = options.apiUrl.replace(/\/+$/, '');
   const retry = options.retry ?? DEFAULT_RETRY;
+
+  /**
+   * Proves `secretKey` belongs to the instance `publishableKey` names: the Backend API's
+   * `GET /v1/domains`, called with the secret key, lists the instance's domains, and one of
+   * their Frontend API URLs must have the host the publishable key encodes.
+   * @throws {ClerkInstanceMismatchError} when none has (`what` says which value is at fault).
+   * @throws {KeyTestFailedError} when the Backend API refuses the secret key.
+   */
+  async function proveInstance(secretKey: string, publishableKey: string, what: string): Promise<void> {
+    const frontendApi = parsePublishableKey(publishableKey)?.frontendApi.toLowerCase();
+    const operation = 'list the instance domains with the new secret key';
+    const response = await requestJson(
+      {
+        provider: PROVIDER,
+        operation,
+        method: 'GET',
+        url: `${apiUrl}/v1/domains`,
+        headers: { authorization: `Bearer ${secretKey}` },
+        schema: domainsSchema,
+        accept: [401, 403],
+      },
+      retry,
+    );
+    if (response.status === 401 || response.status === 403) {
+      throw new KeyTestFailedError(
+        PROVIDER,
+        `the new secret key was refused by the Backend API: HTTP ${response.status} ${clerkCode(response.errorBody)}`,
+        { status: response.status },
+      );
+    }
+    const hosts = (response.body?.data ?? []).map((domain) => hostOf(domain.frontend_api_url));
+    if (frontendApi && hosts.includes(frontendApi)) return;
+    throw new ClerkInstanceMismatchError(
+      `${what}: secret_key belongs to another Clerk instance than publishable_key: the publishable key names the ` +
+        `Frontend API ${frontendApi ?? '(none)'}, while the secret key's instance serves ${hosts.join(', ') || 'no domain'}. ` +
+        'Stage the secret key of the instance whose publishable key the secret holds (Clerk dashboard → that application → ' +
+        "API keys), or stage that instance's publishable_key with it",
+    );
+  }
+
   return {
     name: PROVIDER,
     schema: clerkSecretSchema,
@@ -135,6 +192,11 @@ export function createClerkProvider(options: ClerkProviderOptions): ApiKeyProvid
           throw refused('publishable_key', `is a ${parsed.mode} key but secret_key is a ${mode} key`);
         fields.publishable_key = publishable;
       }
+      await proveInstance(
+        secretKey,
+        publishable ?? current.publishable_key,
+        `the ${STAGED_LABEL} value of secret ${context.secret.name} is not usable`,
+      );
       context.logger.info('Clerk secret key taken from the staged value', {
         publishableKey: publishable === undefined ? 'carried over' : 'staged',
       });
@@ -142,6 +204,7 @@ export function createClerkProvider(options: ClerkProviderOptions): ApiKeyProvid
     },
 
     async test({ value, context }: TestInput<ClerkSecret>): Promise<void> {
+      await proveInstance(value.secret_key, value.publishable_key, `secret ${context.secret.name}`);
       // A cheap read that needs the secret key and returns no personal data.
       const response = await requestJson(
         {
@@ -167,7 +230,9 @@ export function createClerkProvider(options: ClerkProviderOptions): ApiKeyProvid
 
     manualRevocation,
 
-    async revoke({ old, current }: RevokeInput<ClerkSecret>): Promise<RevokeOutcome> {
+    async revoke({ old, current, keep = [] }: RevokeInput<ClerkSecret>): Promise<RevokeOutcome> {
+      // A key any kept value still holds (AWSPENDING, AWSPREVIOUS in its grace period) must stay.
+      if (keep.some((value) => value.secret_key === old.secret_key)) return { revoked: [], manual: [] };
       return { revoked: [], manual: manualRevocation(old, current) };
     },
   };
@@ -179,4 +244,13 @@ function clerkCode(body: unknown): string {
     typeof body === 'object' && body !== null ? (body as { errors?: unknown }).errors : undefined;
   const code = Array.isArray(errors) ? (errors[0] as { code?: unknown } | undefined)?.code : undefined;
   return typeof code === 'string' ? code.replace(/[^\w.:-]/g, '').slice(0, 64) : 'error';
+}
+
+/** The lower-case host of a Frontend API URL (`https://clerk.example.com` → `clerk.example.com`), or '' when it is not a URL. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return '';
+  }
 }

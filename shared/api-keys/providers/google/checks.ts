@@ -34,6 +34,32 @@ export interface RecaptchaCheckOptions {
   readonly retry: RetryPolicy;
 }
 
+/** One Safe Browsing lookup of a harmless URL with the key `keyString` (in the header, never the URL). */
+async function lookup(keyString: string, operation: string, options: SafeBrowsingCheckOptions) {
+  return requestJson(
+    {
+      provider: PROVIDER,
+      operation,
+      method: 'POST',
+      url: `${options.safeBrowsingUrl}/v4/threatMatches:find`,
+      // The header rather than `?key=`: a URL may end up in a message or a proxy's log.
+      headers: { 'x-goog-api-key': keyString },
+      body: {
+        client: { clientId: 'secrets-rotation-workers', clientVersion: '1.0' },
+        threatInfo: {
+          threatTypes: ['MALWARE'],
+          platformTypes: ['ANY_PLATFORM'],
+          threatEntryTypes: ['URL'],
+          threatEntries: [{ url: 'https://example.com/' }],
+        },
+      },
+      schema: threatMatchesSchema,
+      accept: [400, 403],
+    },
+    options.retry,
+  );
+}
+
 /**
  * Looks the new key up in Safe Browsing, waiting a bounded time for it to propagate.
  * @throws {KeyTestFailedError} when Safe Browsing refuses the key.
@@ -48,28 +74,7 @@ export async function testSafeBrowsing(
   const which = value.safe_browsing_api_key_id ?? keyHint(value.safe_browsing_api_key);
   const { attempts, delayMs } = options.propagation;
   for (let attempt = 1; ; attempt++) {
-    const response = await requestJson(
-      {
-        provider: PROVIDER,
-        operation,
-        method: 'POST',
-        url: `${options.safeBrowsingUrl}/v4/threatMatches:find`,
-        // The header rather than `?key=`: a URL may end up in a message or a proxy's log.
-        headers: { 'x-goog-api-key': value.safe_browsing_api_key },
-        body: {
-          client: { clientId: 'secrets-rotation-workers', clientVersion: '1.0' },
-          threatInfo: {
-            threatTypes: ['MALWARE'],
-            platformTypes: ['ANY_PLATFORM'],
-            threatEntryTypes: ['URL'],
-            threatEntries: [{ url: 'https://example.com/' }],
-          },
-        },
-        schema: threatMatchesSchema,
-        accept: [400, 403],
-      },
-      options.retry,
-    );
+    const response = await lookup(value.safe_browsing_api_key, operation, options);
     if (response.status < 300) {
       context.logger.info('Safe Browsing key works', { keyId: which, attempts: attempt });
       return;
@@ -95,6 +100,26 @@ export async function testSafeBrowsing(
       { status: response.status },
     );
   }
+}
+
+/**
+ * Whether Safe Browsing still takes the key `keyString`: one lookup. `refused` only for
+ * `API_KEY_INVALID` (an unknown or deleted key); a key whose restrictions block the lookup
+ * still `works` elsewhere. Any other failure is thrown: it proves nothing either way.
+ */
+export async function probeSafeBrowsing(
+  keyString: string,
+  options: SafeBrowsingCheckOptions,
+): Promise<'works' | 'refused'> {
+  const operation = 'find out whether the previous Safe Browsing key still works';
+  const response = await lookup(keyString, operation, options);
+  if (response.status < 300) return 'works';
+  const reason = googleReason(response.errorBody);
+  if (reason === 'API_KEY_INVALID') return 'refused';
+  if (response.status === 403 || reason.startsWith('API_KEY_')) return 'works';
+  throw new ProviderResponseError(PROVIDER, `could not ${operation}: HTTP ${response.status} ${reason}`, {
+    status: response.status,
+  });
 }
 
 /**

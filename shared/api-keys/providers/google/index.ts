@@ -12,12 +12,13 @@ import type {
 import { STAGED_LABEL } from '../../staged.js';
 import { HEADER_SAFE_RULE, isHeaderSafe } from '../fields.js';
 import {
+  probeSafeBrowsing,
   type RecaptchaCheckOptions,
   type SafeBrowsingCheckOptions,
   testRecaptcha,
   testSafeBrowsing,
 } from './checks.js';
-import { ApiKeysClient, displayNameFor } from './keys-api.js';
+import { ApiKeysClient, displayNameFor, isMarkedKey } from './keys-api.js';
 import { PROVIDER } from './response.js';
 import { type GoogleSecret, googleSecretSchema, safeBrowsingKeyId } from './schema.js';
 
@@ -152,25 +153,78 @@ class GoogleProvider implements ApiKeyProvider<GoogleSecret> {
     ];
   }
 
-  async revoke({ old, current, context }: RevokeInput<GoogleSecret>): Promise<RevokeOutcome> {
+  /**
+   * Deletes the old Safe Browsing key only when the key `safe_browsing_api_key_id` names is
+   * provably the old version's: its key string is the old version's `safe_browsing_api_key`,
+   * or its id is the one this secret's rotation `oldVersionId` derives and its display name
+   * carries that id. A key any kept value holds is left alone; anything else is left to a
+   * person, with a reminder naming the key's hint.
+   */
+  async revoke({
+    old,
+    current,
+    keep = [],
+    oldVersionId,
+    context,
+  }: RevokeInput<GoogleSecret>): Promise<RevokeOutcome> {
     // The reCAPTCHA secret needs no revocation: the operator regenerated it in the reCAPTCHA
     // console before staging the new one, and regenerating replaces the old secret there.
     const id = old.safe_browsing_api_key_id;
-    if (
-      old.safe_browsing_api_key === current.safe_browsing_api_key ||
-      (id !== undefined && id === current.safe_browsing_api_key_id)
-    ) {
-      context.logger.info('previous Safe Browsing key is the current key; nothing to revoke');
+    const held = [current, ...keep].some(
+      (value) =>
+        value.safe_browsing_api_key === old.safe_browsing_api_key ||
+        (id !== undefined && value.safe_browsing_api_key_id === id),
+    );
+    if (held) {
+      context.logger.info(
+        'previous Safe Browsing key is still held by a version that must stay valid; nothing to revoke',
+      );
       return { revoked: [], manual: [] };
     }
     const manual = this.manualRevocation(old, current);
     const serviceAccount = current.service_account_secret_id ?? old.service_account_secret_id;
     if (!id || !serviceAccount || manual.length > 0) return { revoked: [], manual };
+    const byHand = (why: string): RevokeOutcome => {
+      context.logger.warn("previous Safe Browsing key not provably this secret's; left to a person", {
+        keyId: id,
+        why,
+      });
+      return {
+        revoked: [],
+        manual: [
+          `delete the previous Safe Browsing API key ${keyHint(old.safe_browsing_api_key)} in the Google Cloud console ` +
+            `(APIs & Services → Credentials) once nothing uses it: ${why}`,
+        ],
+      };
+    };
     const session = await this.#keys.session(
       { ...current, service_account_secret_id: serviceAccount },
       context,
       'delete the previous Safe Browsing key',
     );
+    const derivedId = oldVersionId ? safeBrowsingKeyId(context.secret.arn, oldVersionId) : undefined;
+    const derived = derivedId !== undefined && id.endsWith(`/keys/${derivedId}`);
+    const key = await this.#keys.getKey(session, id, 'read the previous Safe Browsing key');
+    if (!key || key.deleteTime) {
+      // Not found: deleted already, unless the id never named the old key (which may still work).
+      if (derived || (await probeSafeBrowsing(old.safe_browsing_api_key, this.#safeBrowsing)) === 'refused') {
+        context.logger.info('previous Safe Browsing key already deleted', { keyId: id });
+        return { revoked: [id], manual: [] };
+      }
+      return byHand(
+        `the key still works, but ${id} names no key of the project: check safe_browsing_api_key_id`,
+      );
+    }
+    const proven =
+      (derived && derivedId !== undefined && isMarkedKey(key.displayName, derivedId)) ||
+      (await this.#keys.keyString(session, id, 'read the previous Safe Browsing key string')) ===
+        old.safe_browsing_api_key;
+    if (!proven) {
+      return byHand(
+        `the key ${id} holds another key string than the previous version's safe_browsing_api_key, ` +
+          "so the rotation cannot prove it is that version's key (check safe_browsing_api_key_id)",
+      );
+    }
     if (await this.#keys.deleteKey(session, id)) {
       context.logger.info('previous Safe Browsing key deleted', { keyId: id });
     } else {

@@ -4,6 +4,7 @@ import * as z from '../../../zod.js';
 import { ProviderResponseError, ProviderUnavailableError } from '../../errors.js';
 import { type RetryPolicy, requestJson } from '../../http.js';
 import type { ProviderContext } from '../../provider.js';
+import { readCredentialSecret } from '../credentials.js';
 import { bodyOf, PROVIDER, shortCode } from './response.js';
 import { type GoogleSecret, KEY_NAME } from './schema.js';
 import { GoogleAccessTokens, parseServiceAccount } from './service-account.js';
@@ -90,7 +91,10 @@ export class ApiKeysClient {
         ['service_account_secret_id'],
       );
     }
-    const account = parseServiceAccount(await context.readSecret(secretId), secretId);
+    const account = parseServiceAccount(
+      await readCredentialSecret(context, 'service_account_secret_id', secretId),
+      secretId,
+    );
     const accessToken = await this.#tokens.get(account);
     return {
       headers: { authorization: `Bearer ${accessToken}` },
@@ -154,7 +158,7 @@ export class ApiKeysClient {
           { status: 409 },
         );
       }
-      if (!(existing.displayName ?? '').endsWith(rotationSuffix(keyId))) {
+      if (!isMarkedKey(existing.displayName, keyId)) {
         throw new ProviderResponseError(
           PROVIDER,
           `could not create a Safe Browsing key: id ${keyId} is taken in project ${session.project} by a key whose display name ` +
@@ -178,12 +182,16 @@ export class ApiKeysClient {
   }
 
   /** The key string (`AIza…`) of the key `name`. */
-  async keyString(session: Session, name: string): Promise<string> {
+  async keyString(
+    session: Session,
+    name: string,
+    operation = 'read the new Safe Browsing key string',
+  ): Promise<string> {
     return bodyOf(
       await requestJson(
         {
           provider: PROVIDER,
-          operation: 'read the new Safe Browsing key string',
+          operation,
           method: 'GET',
           url: `${this.#apiKeysUrl}/v2/${name}/keyString`,
           headers: session.headers,
@@ -191,7 +199,7 @@ export class ApiKeysClient {
         },
         this.#retry,
       ),
-      'read the new Safe Browsing key string',
+      operation,
     ).keyString;
   }
 
@@ -255,6 +263,11 @@ export class ApiKeysClient {
     }
     return operation;
   }
+}
+
+/** True when a key's display name ends with the marker of the rotation that derived `keyId`. */
+export function isMarkedKey(displayName: string | undefined, keyId: string): boolean {
+  return (displayName ?? '').endsWith(rotationSuffix(keyId));
 }
 
 /** The marker ending the display name of the key a rotation creates: `(rotation <key id>)`. */

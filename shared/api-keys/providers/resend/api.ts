@@ -110,6 +110,33 @@ export class ResendApi {
     throw new ProviderResponseError(PROVIDER, `could not list API keys: more than ${MAX_LIST_PAGES} pages`);
   }
 
+  /**
+   * Whether Resend still accepts `key`: `GET /api-keys` with it (sends no email). A full-access
+   * key is answered 200 and a sending-only one 401 `restricted_api_key` (`works`); an unknown or
+   * deleted key 403 `invalid_api_key` or 400 "API key is invalid" (`refused`). Any other answer
+   * is thrown: it proves nothing either way.
+   */
+  async probe(key: string): Promise<'works' | 'refused'> {
+    const response = await requestJson(
+      {
+        provider: PROVIDER,
+        operation: 'find out whether the old API key still works',
+        method: 'GET',
+        url: this.url('/api-keys'),
+        headers: this.headers(key),
+        accept: [400, 401, 403],
+      },
+      this.retry,
+    );
+    if (response.status < 300) return 'works';
+    if (response.status === 401 && errorName(response.errorBody) === 'restricted_api_key') return 'works';
+    const code = errorName(response.errorBody);
+    if ((response.status === 403 && code === 'invalid_api_key') || invalidKeyAnswer(response.errorBody)) {
+      return 'refused';
+    }
+    throw refusal('find out whether the old API key still works', response.status, response.errorBody);
+  }
+
   /** Deletes the key `id`; a key already gone (404) counts as deleted. Returns whether this call deleted it. */
   async deleteKey(manager: string, id: string): Promise<boolean> {
     const response = await this.call({

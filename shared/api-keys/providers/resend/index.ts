@@ -2,8 +2,15 @@ import type { SecretFields } from '../../../rotation/strategy.js';
 import { KeyTestFailedError, ProviderError } from '../../errors.js';
 import { DEFAULT_RETRY, keyHint, type RetryPolicy, requestJson } from '../../http.js';
 import type { ApiKeyProvider, ProviderContext, RevokeOutcome } from '../../provider.js';
+import { credentialsPrefix, readCredentialSecret } from '../credentials.js';
 import { bodyOf, createdKeySchema, errorName, PROVIDER, ResendApi } from './api.js';
-import { isMarkedBy, type ResendSecret, resendKeyName, resendSecretSchema } from './schema.js';
+import {
+  isMarkedBy,
+  type ResendSecret,
+  resendKeyName,
+  resendSecretSchema,
+  rotationMarker,
+} from './schema.js';
 
 export {
   isMarkedBy,
@@ -163,17 +170,65 @@ export function createResendProvider(options: ResendProviderOptions): ApiKeyProv
 
     manualRevocation,
 
-    async revoke({ old, current, context }): Promise<RevokeOutcome> {
-      if (old.api_key === current.api_key || (old.api_key_id && old.api_key_id === current.api_key_id)) {
-        context.logger.warn('resend: the old key is the current key; nothing revoked', {
-          keyId: old.api_key_id,
-        });
+    /**
+     * Deletes the old key only when it is provably the old version's: the account lists a key
+     * with its `api_key_id` whose name carries the marker of this secret and the old version's
+     * token (`oldVersionId`: the rotation that created the key). A key any kept value holds is
+     * left alone; any other key (a seed-shaped secret's, one named by hand, an id that names
+     * another key) is left to a person, with a reminder naming its hint.
+     */
+    async revoke({ old, current, keep = [], oldVersionId, context }): Promise<RevokeOutcome> {
+      const held = [current, ...keep].some(
+        (value) =>
+          value.api_key === old.api_key ||
+          (old.api_key_id !== undefined && value.api_key_id === old.api_key_id),
+      );
+      if (held) {
+        context.logger.warn(
+          'resend: the old key is still held by a version that must stay valid; nothing revoked',
+          {
+            keyId: old.api_key_id,
+          },
+        );
         return { revoked: [], manual: [] };
       }
       const manual = manualRevocation(old, current);
       const id = old.api_key_id;
       if (!id || manual.length > 0) return { revoked: [], manual };
+      const hint = keyHint(old.api_key);
+      const byHand = (why: string): RevokeOutcome => {
+        context.logger.warn("resend: old key not provably this secret's; left to a person", {
+          keyId: id,
+          why,
+        });
+        return {
+          revoked: [],
+          manual: [
+            `delete the previous Resend API key ${hint} (api_key_id ${id}) at resend.com/api-keys once nothing uses it: ${why}`,
+          ],
+        };
+      };
+      if (!oldVersionId) {
+        return byHand(
+          "the revocation was not told which version held it, so it cannot prove the key is this secret's",
+        );
+      }
       const manager = await managerKey(current, context);
+      const listed = (await api.listKeys(manager)).find((key) => key.id === id);
+      if (!listed) {
+        // No such id in the account: deleted already, unless the id never was the old key's.
+        if ((await api.probe(old.api_key)) === 'refused') {
+          context.logger.info('resend: API key was already deleted', { keyId: id });
+          return { revoked: [id], manual: [] };
+        }
+        return byHand(`the key still works, but the account lists no key with id ${id}: check api_key_id`);
+      }
+      if (!isMarkedBy(listed.name, context.secret.arn, oldVersionId)) {
+        return byHand(
+          `its name does not end with ${rotationMarker(context.secret.arn, oldVersionId)}, the marker of this secret's ` +
+            `version ${oldVersionId}, so the rotation cannot prove it is that version's key (a key made before this product, or by hand)`,
+        );
+      }
       const deleted = await api.deleteKey(manager, id);
       context.logger.info(deleted ? 'resend: API key deleted' : 'resend: API key was already deleted', {
         keyId: id,
@@ -210,10 +265,10 @@ async function managerKey(secret: ResendSecret, context: ProviderContext): Promi
     throw new ProviderError(
       PROVIDER,
       `secret ${context.secret.name} holds a sending_access key, which cannot manage API keys: ` +
-        `add the field "admin_secret_id" to it, naming (by name or ARN) a secret whose api_key is a full_access Resend key`,
+        `add the field "admin_secret_id" to it, naming (by name or ARN) a secret under ${credentialsPrefix(context.secret.name) ?? '{environment}/rotation/'} whose api_key is a full_access Resend key`,
     );
   }
-  const admin = await context.readSecret(adminId);
+  const admin = await readCredentialSecret(context, 'admin_secret_id', adminId);
   if (typeof admin.api_key !== 'string' || !admin.api_key.startsWith('re_')) {
     throw new ProviderError(
       PROVIDER,
