@@ -131,7 +131,7 @@ export interface PostgresUrlOptions {
  */
 export function writePostgresUrl(target: PostgresUrlTarget, options: PostgresUrlOptions = {}): string {
   const [address, zone] = splitZone(target.host);
-  const hostPart = isIPv6(address) ? `[${address}]` : encodeURIComponent(target.host);
+  const hostPart = isIPv6(address) ? `[${address}]` : encodePart('host', target.host);
   const base = options.base === undefined ? undefined : parseUrl(options.base);
   const kept = base ? queryOf(base).filter((p) => !TARGET_PARAMETERS.has(p.key.toLowerCase())) : [];
   const query = [
@@ -140,7 +140,7 @@ export function writePostgresUrl(target: PostgresUrlTarget, options: PostgresUrl
     ...(options.caFile && target.sslmode !== 'disable' ? [`sslrootcert=${encodeValue(options.caFile)}`] : []),
     ...(zone === undefined ? [] : [`host=${encodeValue(target.host)}`]),
   ];
-  const uri = `postgresql://${encodeURIComponent(target.username)}:${encodeURIComponent(target.password)}@${hostPart}:${target.port}/${encodeURIComponent(target.database)}?${query.join('&')}`;
+  const uri = `postgresql://${encodePart('username', target.username)}:${encodePart('password', target.password)}@${hostPart}:${target.port}/${encodePart('database', target.database)}?${query.join('&')}`;
   const back = readPostgresUrl(uri);
   const mismatch = (
     [
@@ -151,13 +151,24 @@ export function writePostgresUrl(target: PostgresUrlTarget, options: PostgresUrl
       ['password', back?.password, target.password],
     ] as const
   ).find(([, read, wanted]) => read !== wanted);
-  if (mismatch) {
-    throw new InvalidSecretValueError(
-      `the database secret's ${mismatch[0]} cannot be written in a postgresql:// connection string as libpq reads it`,
-      [mismatch[0]],
-    );
-  }
+  if (mismatch) throw unwritable(mismatch[0]);
   return uri;
+}
+
+function unwritable(field: string): InvalidSecretValueError {
+  return new InvalidSecretValueError(
+    `the database secret's ${field} cannot be written in a postgresql:// connection string as libpq reads it`,
+    [field],
+  );
+}
+
+/** `%`-encodes one part; a string UTF-8 cannot carry (a lone surrogate) is refused by field name. */
+function encodePart(field: string, value: string): string {
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    throw unwritable(field);
+  }
 }
 
 /** An IPv6 address and its zone (`fe80::1%eth0`); any other host and no zone. */
