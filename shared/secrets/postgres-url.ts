@@ -51,8 +51,8 @@ function decode(part: string): string {
 }
 
 /** `%`-encoding for a query value; `/` and `:` stay readable (a path, an address), as RFC 3986 allows. */
-function encodeValue(value: string): string {
-  return encodeURIComponent(value).replace(/%2F/gi, '/').replace(/%3A/gi, ':');
+function encodeValue(field: string, value: string): string {
+  return encodePart(field, value).replace(/%2F/gi, '/').replace(/%3A/gi, ':');
 }
 
 /** The `key=value` pairs of a URI's query, in order. */
@@ -137,8 +137,10 @@ export function writePostgresUrl(target: PostgresUrlTarget, options: PostgresUrl
   const query = [
     ...kept.map((parameter) => parameter.raw),
     `sslmode=${target.sslmode}`,
-    ...(options.caFile && target.sslmode !== 'disable' ? [`sslrootcert=${encodeValue(options.caFile)}`] : []),
-    ...(zone === undefined ? [] : [`host=${encodeValue(target.host)}`]),
+    ...(options.caFile && target.sslmode !== 'disable'
+      ? [`sslrootcert=${encodeValue('sslrootcert', options.caFile)}`]
+      : []),
+    ...(zone === undefined ? [] : [`host=${encodeValue('host', target.host)}`]),
   ];
   const uri = `postgresql://${encodePart('username', target.username)}:${encodePart('password', target.password)}@${hostPart}:${target.port}/${encodePart('database', target.database)}?${query.join('&')}`;
   const back = readPostgresUrl(uri);
