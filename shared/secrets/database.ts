@@ -64,5 +64,5 @@ function trustFor(
   if (!secret.rds && !isRdsHost(secret.host)) return { ca: undefined, caFile: undefined };
   // rdsTrustedCertificates reads the bundle at this path (tls.ts): the function's root, else the working directory.
   const root = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
-  return { ca: rdsTrustedCertificates(root), caFile: join(root, RDS_CA_BUNDLE_FILE) };
+  return { ca: rdsTrustedCertificates(secret.sslmode, root), caFile: join(root, RDS_CA_BUNDLE_FILE) };
 }
