@@ -301,6 +301,34 @@ async function main(): Promise<void> {
       `\ncompliance report (npm run report):\n${renderTable(buildReport(fleet.entries, settings, new Date()))}`,
     );
 
+    // What the daily policy enforcer would do about it, as a dry run of the real handler: it
+    // reads the same fleet and changes nothing.
+    const { buildEnforceRotationPolicyHandler } = await import(
+      '../functions/enforce-rotation-policy/handler.js'
+    );
+    const { enforcementRunners } = await import('../functions/lib/in-process-steps.js');
+    const { loadEnforcementConfig } = await import('../shared/enforcement/index.js');
+    const { Logger } = await import('@aws-lambda-powertools/logger');
+    const enforceConfig = loadEnforcementConfig({
+      ...process.env,
+      ROTATION_FUNCTION_DATABASE: 'rotation',
+      ROTATION_FUNCTION_API_KEYS: 'rotation',
+    });
+    const { SQSClient } = await import('@aws-sdk/client-sqs');
+    const { SNSClient } = await import('@aws-sdk/client-sns');
+    const dryRun = (await buildEnforceRotationPolicyHandler({
+      config: enforceConfig,
+      secretsManager: createFleetClient(),
+      sqs: new SQSClient({}),
+      sns: new SNSClient({}),
+      ...enforcementRunners(enforceConfig.stepRunner, enforceConfig.policy.environment),
+      logger: new Logger({ serviceName: 'demo', logLevel: 'ERROR' }),
+    })({ dryRun: true }, context)) as import('../shared/enforcement/index.js').EnforcementResult;
+    say('\nenforceRotationPolicy {"dryRun": true} would:');
+    for (const action of dryRun.actions) say(`  ${action.action} ${action.secret}: ${action.reason}`);
+    for (const notice of dryRun.notices) say(`  tell a person about ${notice.secret} (${notice.kind})`);
+    check('the dry run changed nothing it reports', dryRun.done === undefined);
+
     say(
       failures === 0
         ? '\ndemo passed: every secret was rotated end to end'

@@ -1,6 +1,17 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
-import { InProcessRotationInvoker, type StepTarget } from '../../shared/repair/index.js';
-import { managedCategory } from '../../shared/rotate-now/index.js';
+import {
+  InProcessRevocationInvoker,
+  LambdaRevocationInvoker,
+  type RevocationInvoker,
+} from '../../shared/enforcement/revoker.js';
+import {
+  InProcessRotationInvoker,
+  LambdaRotationInvoker,
+  type RotationInvoker,
+  type StepTarget,
+} from '../../shared/repair/index.js';
+import { managedCategory, StepRunner } from '../../shared/rotate-now/index.js';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -49,4 +60,26 @@ function contextFor(target: StepTarget): Context {
     fail: () => undefined,
     succeed: () => undefined,
   };
+}
+
+/**
+ * Sends rotateApiKey's revoke input to its real handler in this process, with the context
+ * Lambda would give the function invoked by `functionArn`. For local runs against moto.
+ */
+export function inProcessRevoker(): InProcessRevocationInvoker {
+  return new InProcessRevocationInvoker(async (functionArn, input) => {
+    const { handler } = await import('../rotate-api-key/handler.js');
+    return handler(input, contextFor({ secretName: input.SecretId, functionArn }));
+  });
+}
+
+/** How repairs run steps and revocations reach rotateApiKey: Lambda invokes in AWS, the real handlers in process locally. */
+export function enforcementRunners(
+  runner: StepRunner,
+  environment: string,
+): { readonly steps: RotationInvoker; readonly revoker: RevocationInvoker } {
+  if (runner === StepRunner.IN_PROCESS)
+    return { steps: inProcessStepInvoker(environment), revoker: inProcessRevoker() };
+  const lambda = new LambdaClient({});
+  return { steps: new LambdaRotationInvoker(lambda), revoker: new LambdaRevocationInvoker(lambda) };
 }

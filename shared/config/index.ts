@@ -170,13 +170,7 @@ export function loadApiKeyRotationConfig(env: Env = process.env): ApiKeyRotation
     );
   }
   return {
-    gracePeriodMs:
-      getIntegerFromEnv('ROTATION_GRACE_PERIOD_SECONDS', {
-        defaultValue: 900,
-        min: 0,
-        max: 30 * 86_400,
-        env,
-      }) * 1000,
+    gracePeriodMs: loadGracePeriodMs(env),
     stepTimeoutMs:
       getIntegerFromEnv('ROTATION_STEP_TIMEOUT_SECONDS', { defaultValue: 900, min: 0, max: 900, env }) * 1000,
     ...(roleName
@@ -214,6 +208,18 @@ export function loadApiKeyRotationConfig(env: Env = process.env): ApiKeyRotation
       }),
     },
   };
+}
+
+/**
+ * Reads `ROTATION_GRACE_PERIOD_SECONDS` (default 900: three times the applications' 300 s
+ * secret cache, at most 30 days) in milliseconds: how long a superseded API key stays valid.
+ * rotateApiKey and the policy enforcer read the same setting.
+ */
+export function loadGracePeriodMs(env: Env = process.env): number {
+  return (
+    getIntegerFromEnv('ROTATION_GRACE_PERIOD_SECONDS', { defaultValue: 900, min: 0, max: 30 * 86_400, env }) *
+    1000
+  );
 }
 
 /** Reads the whole configuration of the database rotation function. */

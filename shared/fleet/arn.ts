@@ -29,3 +29,19 @@ export function functionArn(nameOrArn: string, invokedFunctionArn: string): stri
     ? nameOrArn
     : sameAccountArn(invokedFunctionArn, 'lambda', `function:${nameOrArn}`);
 }
+
+/**
+ * The ARN of a Lambda function given by name or ARN (an ARN is returned as it is), in the
+ * partition, region and account of the secret `secretArn`: where a secret's rotation function
+ * lives. Needs no invocation context, so it works in `serverless invoke local` too.
+ * @throws {ArnDerivationError} when `secretArn` is not a Secrets Manager secret ARN.
+ */
+export function functionArnBesideSecret(nameOrArn: string, secretArn: string): string {
+  if (nameOrArn.startsWith('arn:')) return nameOrArn;
+  const match = /^arn:([^:]+):secretsmanager:([^:]+):(\d{12}):secret:/.exec(secretArn);
+  if (!match)
+    throw new ArnDerivationError(
+      `cannot derive a Lambda ARN from ${secretArn}: not a Secrets Manager secret ARN`,
+    );
+  return `arn:${match[1]}:lambda:${match[2]}:${match[3]}:function:${nameOrArn}`;
+}

@@ -1,4 +1,4 @@
-export { ArnDerivationError, functionArn, sameAccountArn } from './arn.js';
+export { ArnDerivationError, functionArn, functionArnBesideSecret, sameAccountArn } from './arn.js';
 export {
   BATCH_GET_LIMIT,
   LIST_PAGE_SIZE,
@@ -9,7 +9,7 @@ export {
 export { createFleetClient, type FleetClientOptions } from './client.js';
 export { boundedConcurrency } from './concurrency.js';
 export { BatchTooLargeError, FleetError, FleetReadError } from './errors.js';
-export { toRotationRulesType, toSecretMetadata } from './metadata.js';
+export { describedSecretMetadata, toRotationRulesType, toSecretMetadata } from './metadata.js';
 export {
   type Clock,
   limitRate,

@@ -1,4 +1,8 @@
-import type { RotationRulesType, SecretListEntry } from '@aws-sdk/client-secrets-manager';
+import type {
+  DescribeSecretCommandOutput,
+  RotationRulesType,
+  SecretListEntry,
+} from '@aws-sdk/client-secrets-manager';
 import type { RotationRules, SecretMetadata } from '../policy/index.js';
 import { stagesByVersion, tagsByKey } from '../rotation/secret-store.js';
 import { FleetReadError } from './errors.js';
@@ -30,6 +34,11 @@ export function toSecretMetadata(entry: SecretListEntry): SecretMetadata {
     ...(rotationRules && Object.keys(rotationRules).length > 0 ? { rotationRules } : {}),
     ...(entry.OwningService ? { owningService: entry.OwningService } : {}),
   };
+}
+
+/** A `DescribeSecret` answer as the policy model reads it (the same fields as a `ListSecrets` entry). */
+export function describedSecretMetadata(out: DescribeSecretCommandOutput): SecretMetadata {
+  return toSecretMetadata({ ...out, SecretVersionsToStages: out.VersionIdsToStages });
 }
 
 /** Rotation rules as `RotateSecret` takes them (`RotationRules`). */

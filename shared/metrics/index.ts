@@ -23,6 +23,16 @@ export const MetricName = {
   ROTATIONS_STARTED: 'RotationsStarted',
   ROTATIONS_FAILED: 'RotationsFailed',
   ROTATIONS_REPAIRED: 'RotationsRepaired',
+  /** Secrets whose rotation the enforcer turned on, or whose function or schedule it corrected. */
+  ROTATIONS_ENABLED: 'RotationsEnabled',
+  /** Superseded versions whose keys the enforcer had revoked. */
+  REVOCATIONS: 'Revocations',
+  /** Secrets a person was told about (manual action, stuck beyond repair, another service's, keys not revoked). */
+  NOTIFICATIONS: 'SecretsNeedingPerson',
+  /** Enforcement actions that failed (an AWS call or an invocation); the queue or the next run retries them. */
+  ENFORCEMENT_FAILURES: 'EnforcementActionsFailed',
+  /** Work items handed to the enforcement queue (rotation starts, and changes past the inline limit). */
+  WORK_ITEMS_QUEUED: 'EnforcementItemsQueued',
 } as const;
 
 const BY_STATUS: Record<Status, string> = {

@@ -11,6 +11,7 @@ export {
 export type { Finding } from './finding.js';
 export { type EffectivePolicy, effectivePolicy, type RotationMode } from './overrides.js';
 export type { PendingRotation } from './pending.js';
+export { providerOf } from './people.js';
 export {
   describeRotationRules,
   isInsideRotationWindow,

@@ -13,7 +13,7 @@ import type { SecretMetadata } from './secret.js';
 import { apiKeysPrefix, type PolicySettings } from './settings.js';
 
 /** The API-key provider of a secret: its `rotation-provider` tag, else the last part of an api-keys name. */
-function providerOf(secret: SecretMetadata, settings: PolicySettings): string | undefined {
+export function providerOf(secret: SecretMetadata, settings: PolicySettings): string | undefined {
   const tagged = secret.tags[PolicyTag.PROVIDER]?.trim();
   if (tagged) return tagged;
   return secret.name.startsWith(apiKeysPrefix(settings.environment))

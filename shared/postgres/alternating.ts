@@ -15,11 +15,21 @@ import type {
   TestContext,
 } from '../rotation/strategy.js';
 import { describeTarget, type PostgresConnector, type PostgresSession } from './connection.js';
-import { ConnectionMismatchError, DatabaseAuthenticationError } from './errors.js';
-import type { MasterSecrets } from './master.js';
+import { ConnectionMismatchError, DatabaseAuthenticationError, NoWorkingCredentialError } from './errors.js';
+import type { MasterCredentials, MasterSecrets } from './master.js';
+import { HeldLogins, logsIn } from './proof.js';
 import type { RdsDatabase } from './rds.js';
-import { otherLogin, rolePairOf, type SyncReport, setRolePassword, syncClone } from './roles.js';
+import {
+  describeOwned,
+  objectsOwnedBy,
+  otherLogin,
+  rolePairOf,
+  type SyncReport,
+  setRolePassword,
+  syncClone,
+} from './roles.js';
 import { type PostgresSecret, postgresSecretSchema, withPassword, withUsername } from './secret.js';
+import { quoteIdentifier } from './sql.js';
 import { startOverAdvice, targetOf } from './target.js';
 
 /** Dependencies of {@link PostgresAlternatingUsersStrategy}. */
@@ -39,11 +49,13 @@ export interface PostgresAlternatingUsersOptions {
  * on the login AWSCURRENT does not use, so applications holding AWSCURRENT (or caching it)
  * keep working through the rotation, and until the next one.
  *
- * setSecret logs in with the master credentials and, in one transaction, creates the clone if
- * missing, makes it a login alias of the original (same memberships, attributes and per-role
- * settings, and sessions that run as the original, so that whatever either login creates has
- * one owner), then sets the pending login's password. This runs at every rotation, so
- * privileges follow each time. testSecret logs in as the pending login.
+ * setSecret first proves that the secret holds a login of the pair (AWSCURRENT's password, or
+ * AWSPREVIOUS's, logs in), then logs in with the master credentials and, in one transaction,
+ * creates the clone if missing, makes it a login alias of the original (membership in the
+ * original, its attributes and per-role settings, and sessions that run as the original, so
+ * that whatever either login creates has one owner), then sets the pending login's password.
+ * This runs at every rotation, so privileges follow each time. testSecret logs in as the
+ * pending login, and checks that its sessions run as the original and the clone owns nothing.
  */
 export class PostgresAlternatingUsersStrategy implements RotationStrategy<PostgresSecret> {
   readonly kind = 'postgres-alternating-users';
@@ -78,6 +90,7 @@ export class PostgresAlternatingUsersStrategy implements RotationStrategy<Postgr
     token,
     current,
     pending,
+    readStage,
     logger,
   }: SetContext<PostgresSecret>): Promise<SetOutcome> {
     const expected = otherLogin(current.value.username);
@@ -99,15 +112,34 @@ export class PostgresAlternatingUsersStrategy implements RotationStrategy<Postgr
         );
       }
     }
+    const { connector } = this.#options;
     const target = targetOf(pending.value);
-    const already = await this.#loginWorks(target, pending.value.password);
-    const session = await this.#options.connector.connect(master.target, master.password);
+    const already = await logsIn(connector, target, pending.value.password);
+    // Proof that this secret holds a login of the pair, before the master is asked for anything.
+    const held = new HeldLogins({
+      connector,
+      current,
+      readStage,
+      logger,
+      accepts: (username) => username === pair.original || username === pair.clone,
+    });
+    const proof = await held.proven();
+    if (!proof) {
+      throw new NoWorkingCredentialError(
+        `neither AWSCURRENT's nor AWSPREVIOUS's password logs in to ${describeTarget(targetOf(current.value))}: nothing proves this secret holds the login it names, so the master is not asked to act for it. Nothing was changed. Put the login's working password in AWSCURRENT and rotate again`,
+      );
+    }
+    this.#logMasterTls(logger, master);
+    const session = await connector.connect(master.target, master.password);
     try {
       await session.query('BEGIN');
-      const report = await syncClone(session, pair, secret.arn);
+      const report = await syncClone(session, pair, secret.arn, {
+        cloneLogsIn: () => held.logsInAs(pair.clone),
+        connectTo: (database) => connector.connect({ ...master.target, database }, master.password),
+      });
       if (!already) await setRolePassword(session, pending.value.username, pending.value.password);
       await session.query('COMMIT');
-      this.#report(logger, report, master.source, pair.original);
+      this.#report(logger, report, master.source, pair.original, proof);
     } catch (error) {
       await session.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -151,24 +183,46 @@ export class PostgresAlternatingUsersStrategy implements RotationStrategy<Postgr
           `the clone ${JSON.stringify(pair.clone)} logs in but its sessions do not run as ${JSON.stringify(pair.original)}: what it creates would not be usable by the original. Run setSecret again`,
         );
       }
+      // The clone's sessions run as the original, which cannot use what the clone itself owns.
+      const owned = await objectsOwnedBy(session, pair.clone);
+      if (owned.length > 0) {
+        throw new PendingTestFailedError(
+          `role ${JSON.stringify(pair.clone)} owns ${describeOwned(owned)}: sessions of either login run as ${JSON.stringify(pair.original)} and would get "permission denied" on them. setSecret gives them to ${JSON.stringify(pair.original)}; run it again, or, as a role with the privileges of both, run REASSIGN OWNED BY ${quoteIdentifier(pair.clone)} TO ${quoteIdentifier(pair.original)} in each of those databases`,
+        );
+      }
     } finally {
       await session.close();
     }
   }
 
-  async #loginWorks(target: ReturnType<typeof targetOf>, password: string): Promise<boolean> {
-    try {
-      await (await this.#options.connector.connect(target, password)).close();
-      return true;
-    } catch (error) {
-      if (error instanceof DatabaseAuthenticationError) return false;
-      throw error;
+  /** Logs how the master's login is protected: its password crosses the network here. */
+  #logMasterTls(logger: RotationLogger, master: MasterCredentials): void {
+    const verification = this.#options.connector.verification?.(master.target);
+    const details = {
+      verification,
+      target: describeTarget(master.target),
+      decidedBy: master.target.sslmodeFrom ?? 'default',
+      masterSource: master.source,
+    };
+    if (verification === 'off' || verification === 'encrypted-unverified') {
+      logger.warn(
+        "the master's login is not protected by a verified TLS connection, as the master secret says",
+        details,
+      );
+    } else {
+      logger.info("the master's login TLS", details);
     }
   }
 
-  #report(logger: RotationLogger, report: SyncReport, masterSource: string, original: string): void {
+  #report(
+    logger: RotationLogger,
+    report: SyncReport,
+    masterSource: string,
+    original: string,
+    provenBy: string,
+  ): void {
     const { directGrantsOnClone, ...changes } = report;
-    logger.info('clone kept in step with the original', { ...changes, masterSource });
+    logger.info('clone kept in step with the original', { ...changes, masterSource, provenBy });
     if (directGrantsOnClone > 0) {
       logger.warn(
         'privileges are granted to the clone itself: its sessions run as the original, so they have no effect; grant them to the original',

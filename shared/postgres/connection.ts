@@ -9,6 +9,7 @@ import {
 import { type PostgresSecret, tlsOffHint } from './secret.js';
 import {
   isRdsHost,
+  rdsBundleCertificates,
   rdsTrustedCertificates,
   type TlsVerification,
   tlsOptions,
@@ -20,10 +21,12 @@ export { tlsOptions } from './tls.js';
 /**
  * Where and as whom to log in: a secret's fields without the password. `sslmodeFrom` names
  * the field that decided TLS in messages; `rds` marks a database known to be RDS (its
- * certificate is then checked against the RDS bundle, whatever its host name).
+ * certificate is then checked against the RDS bundle, whatever its host name);
+ * `rdsBundleOnly` trusts the RDS bundle alone, whatever `DB_TLS_CA_FILE` says (the login of
+ * an RDS-managed master secret).
  */
 export type PostgresTarget = Pick<PostgresSecret, 'host' | 'port' | 'database' | 'username' | 'sslmode'> &
-  Partial<Pick<PostgresSecret, 'sslmodeFrom' | 'rds'>>;
+  Partial<Pick<PostgresSecret, 'sslmodeFrom' | 'rds'>> & { readonly rdsBundleOnly?: boolean };
 
 /** An open, logged-in connection. */
 export interface PostgresSession {
@@ -51,6 +54,14 @@ export interface PostgresConnectorOptions {
   readonly connectTimeoutMs: number;
   readonly queryTimeoutMs: number;
 }
+
+/**
+ * Every session starts with only the system catalog on its search path: whatever a role's or
+ * a database's own settings say (a client's startup options override them), no function,
+ * operator or table a user created can stand in for a catalog one in the SQL sent here (the
+ * CVE-2018-1058 pattern). The SQL qualifies catalog names as well.
+ */
+export const SESSION_OPTIONS = '-c search_path=pg_catalog,pg_temp';
 
 /** SQLSTATEs of a refused login: invalid_password, invalid_authorization_specification. */
 const AUTH_FAILURE_CODES = new Set(['28P01', '28000']);
@@ -82,15 +93,22 @@ function connectFailure(target: PostgresTarget, error: unknown): DatabaseError {
     });
   }
   const text = reason(error);
+  const managedMaster = target.sslmodeFrom === 'rds-managed-master';
   if (/does not support SSL/i.test(text)) {
     return new TlsRefusedError(
       `could not connect to ${describeTarget(target)}: ${text}. Nothing was changed: ${tlsOffHint(target)}`,
       { cause: error },
     );
   }
+  if (code && UNTRUSTED_CERTIFICATE.test(code) && managedMaster) {
+    return new TlsNotTrustedError(
+      `could not connect to ${describeTarget(target)}: ${text}. Nothing was changed: the master secret is RDS-managed, and its password is sent only to a server whose certificate chains to the RDS bundle shipped with the function and names the endpoint (verify-full), whatever the user secret says`,
+      { cause: error },
+    );
+  }
   if (code && UNTRUSTED_CERTIFICATE.test(code)) {
     return new TlsNotTrustedError(
-      `could not connect to ${describeTarget(target)}: ${text}. Nothing was changed: the server's certificate is not trusted. Set DB_TLS_CA_FILE to the CA that signed it (RDS databases are checked against the RDS bundle shipped with the function), or, knowingly, relax the secret's "sslmode" to "verify-ca" (no host name check) or "require"`,
+      `could not connect to ${describeTarget(target)}: ${text}. Nothing was changed: the server's certificate is not trusted. Set DB_TLS_CA_FILE to the CA that signed it (RDS databases are checked against the RDS bundle shipped with the function; RDS Proxy, whose certificate comes from a public CA, needs "sslmode": "verify-full"), or, knowingly, relax the secret's "sslmode" to "verify-ca" (no host name check) or "require"`,
       { cause: error },
     );
   }
@@ -101,14 +119,22 @@ function connectFailure(target: PostgresTarget, error: unknown): DatabaseError {
 
 /** Creates the connector the rotation functions use, backed by node-postgres. */
 export function createPostgresConnector(options: PostgresConnectorOptions): PostgresConnector {
-  /** The CA configured for a target: DB_TLS_CA_FILE, else the RDS bundle for an RDS database. */
-  const trustFor = (target: PostgresTarget): string | readonly string[] | undefined =>
-    options.ca ?? (target.rds || isRdsHost(target.host) ? rdsTrustedCertificates() : undefined);
+  const isRds = (target: PostgresTarget) => target.rds !== undefined || isRdsHost(target.host);
+  /**
+   * The CA trusted for a target: the RDS bundle alone for an RDS-managed master's login;
+   * else DB_TLS_CA_FILE; else, for an RDS database, the RDS bundle (with public roots only
+   * where the host name is checked, see {@link rdsTrustedCertificates}).
+   */
+  const trustFor = (target: PostgresTarget): string | readonly string[] | undefined => {
+    if (target.rdsBundleOnly) return rdsBundleCertificates();
+    if (options.ca !== undefined) return options.ca;
+    return isRds(target) ? rdsTrustedCertificates(target.sslmode) : undefined;
+  };
   return {
     verification: (target) =>
       tlsVerification(
         target.sslmode,
-        options.ca !== undefined || target.rds !== undefined || isRdsHost(target.host),
+        target.rdsBundleOnly === true || options.ca !== undefined || isRds(target),
       ),
     async connect(target, password) {
       const client = new pg.Client({
@@ -122,6 +148,7 @@ export function createPostgresConnector(options: PostgresConnectorOptions): Post
         query_timeout: options.queryTimeoutMs,
         statement_timeout: options.queryTimeoutMs,
         application_name: 'secrets-rotation',
+        options: SESSION_OPTIONS,
       });
       // A connection dropped while idle must not crash the process; the next query fails instead.
       client.on('error', () => undefined);

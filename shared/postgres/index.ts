@@ -6,6 +6,7 @@ export {
   type PostgresConnectorOptions,
   type PostgresSession,
   type PostgresTarget,
+  SESSION_OPTIONS,
   tlsOptions,
 } from './connection.js';
 export {
@@ -25,6 +26,7 @@ export {
   TlsRefusedError,
 } from './errors.js';
 export { type MasterCredentials, MasterSecrets, type MasterSecretsOptions } from './master.js';
+export { HeldLogins, logsIn, tryLogin } from './proof.js';
 export {
   EndpointMismatchError,
   type RdsDatabase,
@@ -41,6 +43,8 @@ export {
 } from './rds-master.js';
 export {
   CLONE_SUFFIX,
+  type CloneEvidence,
+  CloneOwnershipError,
   cloneMarker,
   ForeignRoleError,
   MAX_ROLE_NAME_BYTES,
@@ -48,6 +52,8 @@ export {
   RoleNameTooLongError,
   type RolePair,
   rolePairOf,
+  settingValueSql,
+  splitSettingList,
 } from './roles.js';
 export {
   DEFAULT_SSL_MODE,
@@ -61,12 +67,19 @@ export {
   withPassword,
   withUsername,
 } from './secret.js';
-export { alterRolePasswordSql, quoteIdentifier, quoteLiteral, scramSha256Verifier } from './sql.js';
+export {
+  alterRolePasswordSql,
+  nameLiteral,
+  quoteIdentifier,
+  quoteLiteral,
+  scramSha256Verifier,
+} from './sql.js';
 export { type PostgresSingleUserOptions, PostgresSingleUserStrategy } from './strategy.js';
 export {
   isRdsHost,
   RDS_CA_BUNDLE_FILE,
   RdsCaBundleError,
+  rdsBundleCertificates,
   rdsTrustedCertificates,
   splitPem,
   type TlsVerification,

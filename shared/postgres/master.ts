@@ -44,8 +44,9 @@ const managedValueSchema = z.looseObject({
  *   that same database;
  * - an RDS-managed master secret (`rds!db-…`, `rds!cluster-…`; only `username` and
  *   `password`) gets its host and port from DescribeDBInstances or DescribeDBClusters, for the
- *   database its tags name; the user's host must be one of that database's endpoints. It
- *   connects with the user secret's TLS settings.
+ *   database its tags name; the user's host must be one of that database's endpoints. Its
+ *   login always uses TLS with `verify-full` against the shipped RDS bundle alone, whatever
+ *   the user secret says (the user secret's `"ssl": false` is for the application's login).
  * @throws {EndpointMismatchError} when they point at different databases: nothing was sent.
  */
 export class MasterSecrets {
@@ -94,8 +95,11 @@ export class MasterSecrets {
           port: database.writer.port,
           database: user.database,
           username: parsed.data.username,
-          sslmode: user.sslmode,
-          sslmodeFrom: user.sslmodeFrom ?? 'default',
+          // The master's password goes only to the RDS server RDS names, whatever the user
+          // secret (written by the application's team) says about its own connection.
+          sslmode: 'verify-full',
+          sslmodeFrom: 'rds-managed-master',
+          rdsBundleOnly: true,
           rds: database.ref,
         },
         password: parsed.data.password,

@@ -16,7 +16,8 @@ import type {
   TestContext,
 } from '../rotation/strategy.js';
 import { describeTarget, type PostgresConnector } from './connection.js';
-import { DatabaseAuthenticationError } from './errors.js';
+import { DatabaseAuthenticationError, NoWorkingCredentialError } from './errors.js';
+import { HeldLogins, logsIn } from './proof.js';
 import { describeRef, type RdsDatabase, type RdsDatabases, RdsManagedSecretError } from './rds.js';
 import { type PostgresSecret, postgresSecretSchema, type RdsDatabaseRef, withPassword } from './secret.js';
 import type { PostgresSingleUserStrategy } from './strategy.js';
@@ -51,7 +52,8 @@ export function masterLimits(ref: RdsDatabaseRef) {
 
 /**
  * Rotates the master user's password of an RDS instance or cluster the secret names
- * (`dbInstanceIdentifier` or `dbClusterIdentifier`) through the RDS API: setSecret calls
+ * (`dbInstanceIdentifier` or `dbClusterIdentifier`) through the RDS API: setSecret, once
+ * AWSCURRENT's password (or AWSPREVIOUS's) has logged in as the master user, calls
  * ModifyDBInstance or ModifyDBCluster with the pending password, and testSecret waits,
  * within a configurable bound, until RDS has applied it and it logs in.
  *
@@ -107,20 +109,32 @@ export class PostgresRdsMasterStrategy implements RotationStrategy<PostgresSecre
         `RDS manages the master password of ${describeRef(database.ref)} in secret ${database.managedMasterSecretArn} (ManageMasterUserPassword): RDS rotates it, and refuses a password set by anyone else. Nothing was changed. Rotate that secret with RDS (aws rds modify-db-${database.ref.kind} --rotate-master-user-password), or turn RDS's management off to rotate it here`,
       );
     }
+    const { connector } = this.#options;
     const target = targetOf(pending.value);
-    try {
-      await (await this.#options.connector.connect(target, pending.value.password)).close();
+    if (await logsIn(connector, target, pending.value.password)) {
       logger.info('the database already accepts the pending master password', {
         target: describeTarget(target),
       });
       return 'already-applied';
-    } catch (error) {
-      if (!(error instanceof DatabaseAuthenticationError)) throw error;
+    }
+    // Proof that this secret holds the master password, before RDS is asked to replace it.
+    const proof = await new HeldLogins({
+      connector,
+      current,
+      readStage: context.readStage,
+      logger,
+      accepts: (username) => username === current.value.username,
+    }).proven();
+    if (!proof) {
+      throw new NoWorkingCredentialError(
+        `neither AWSCURRENT's nor AWSPREVIOUS's password logs in to ${describeTarget(targetOf(current.value))} as the master user of ${describeRef(database.ref)}: nothing proves this secret holds the master password, so RDS is not asked to replace it. Nothing was changed. Put the working master password in AWSCURRENT and rotate again (or reset it with aws rds modify-db-${database.ref.kind})`,
+      );
     }
     await this.#options.rds.setMasterPassword(database.ref, pending.value.password);
     logger.info('master password change requested from RDS', {
       database: describeRef(database.ref),
       call: database.ref.kind === 'instance' ? 'ModifyDBInstance' : 'ModifyDBCluster',
+      provenBy: proof,
     });
     return 'applied';
   }

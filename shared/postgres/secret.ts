@@ -7,8 +7,12 @@ export const SslModes = ['disable', 'require', 'verify-ca', 'verify-full'] as co
 /** How a connection to the database uses TLS. */
 export type SslMode = (typeof SslModes)[number];
 
-/** Which field of the secret decided its TLS mode; `default` when none did. */
-export type SslModeSource = 'sslmode' | 'connection_string' | 'ssl' | 'default';
+/**
+ * Which field of the secret decided its TLS mode; `default` when none did;
+ * `rds-managed-master` for the login of an RDS-managed master secret, which is always
+ * `verify-full` against the RDS bundle, whatever the user secret says.
+ */
+export type SslModeSource = 'sslmode' | 'connection_string' | 'ssl' | 'default' | 'rds-managed-master';
 
 /** An RDS database a secret names (`dbInstanceIdentifier` or `dbClusterIdentifier`). */
 export interface RdsDatabaseRef {
@@ -230,6 +234,8 @@ export function tlsOffHint(secret: Pick<PostgresSecret, 'sslmodeFrom'>): string 
       return 'the sslmode in the secret\'s "connection_string" asks for TLS; set ?sslmode=disable there to connect without it';
     case 'default':
       return 'the secret names neither "sslmode" nor "ssl", so TLS is required (verify-full); set "ssl": false (as AWS\'s templates write it) or "sslmode": "disable" to connect without it';
+    case 'rds-managed-master':
+      return "the master secret is RDS-managed: its password is sent only over TLS verified against the RDS bundle (verify-full), whatever the user secret says, so the database's writer endpoint must offer TLS";
     default: {
       const unknown: never = from;
       throw new TypeError(`unknown sslmode source ${String(unknown)}`);

@@ -41,3 +41,11 @@ export function scramSha256Verifier(password: string, salt: Buffer = randomBytes
 export function alterRolePasswordSql(role: string, password: string): string {
   return `ALTER ROLE ${quoteIdentifier(role)} WITH PASSWORD ${quoteLiteral(scramSha256Verifier(password))}`;
 }
+
+/**
+ * A string literal cast to `pg_catalog.name` (role and database names compared with catalog
+ * columns): the type is explicit, so no user-defined function or operator is a better match.
+ */
+export function nameLiteral(value: string): string {
+  return `${quoteLiteral(value)}::pg_catalog.name`;
+}

@@ -23,6 +23,7 @@ import {
   type PostgresTarget,
 } from './connection.js';
 import { DatabaseAuthenticationError, NoWorkingCredentialError } from './errors.js';
+import { tryLogin } from './proof.js';
 import { type PostgresSecret, postgresSecretSchema, withPassword } from './secret.js';
 import { alterRolePasswordSql } from './sql.js';
 import { assertSameConnection, targetOf } from './target.js';
@@ -103,10 +104,16 @@ export class PostgresSingleUserStrategy implements RotationStrategy<PostgresSecr
   }: SetContext<PostgresSecret>): Promise<SetOutcome> {
     assertSameConnection(current.value, pending.value, secret.name, token);
     const target = targetOf(current.value);
-    let session = await this.#tryLogin(target, current.value.password, Stage.CURRENT, logger);
+    let session = await tryLogin(this.#connector, target, current.value.password, Stage.CURRENT, logger);
     if (!session) {
       // AWSCURRENT's is refused: a retry after the password was set, or a change made outside rotation.
-      const pendingSession = await this.#tryLogin(target, pending.value.password, Stage.PENDING, logger);
+      const pendingSession = await tryLogin(
+        this.#connector,
+        target,
+        pending.value.password,
+        Stage.PENDING,
+        logger,
+      );
       if (pendingSession) {
         await pendingSession.close();
         logger.info('database already accepts the pending password');
@@ -156,21 +163,6 @@ export class PostgresSingleUserStrategy implements RotationStrategy<PostgresSecr
     }
   }
 
-  async #tryLogin(
-    target: PostgresTarget,
-    password: string,
-    stage: string,
-    logger: RotationLogger,
-  ): Promise<PostgresSession | undefined> {
-    try {
-      return await this.#connector.connect(target, password);
-    } catch (error) {
-      if (!(error instanceof DatabaseAuthenticationError)) throw error;
-      logger.warn('login refused', { stage, target: describeTarget(target) });
-      return undefined;
-    }
-  }
-
   async #tryPrevious(
     target: PostgresTarget,
     current: PostgresSecret,
@@ -186,6 +178,6 @@ export class PostgresSingleUserStrategy implements RotationStrategy<PostgresSecr
     ) {
       return undefined;
     }
-    return this.#tryLogin(target, previous.value.password, Stage.PREVIOUS, logger);
+    return tryLogin(this.#connector, target, previous.value.password, Stage.PREVIOUS, logger);
   }
 }

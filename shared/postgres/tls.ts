@@ -34,20 +34,19 @@ export function splitPem(pem: string): string[] {
   return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
 }
 
-/** The bundle's certificates (with Node's roots), by file: read once per file. */
-const rdsTrust = new Map<string, readonly string[]>();
+/** The bundle's certificates, by file: read once per file. */
+const rdsBundles = new Map<string, readonly string[]>();
 
 /**
- * What an RDS server's certificate is verified against: the shipped RDS bundle, and Node's
- * own roots (RDS Proxy presents certificates from Amazon's public CAs). Read once.
+ * The shipped RDS bundle's certificates, read once.
  * @throws {RdsCaBundleError} when the bundle is missing or empty: no RDS connection is then
  * made, rather than one that is not verified.
  */
-export function rdsTrustedCertificates(
+export function rdsBundleCertificates(
   root = process.env.LAMBDA_TASK_ROOT ?? process.cwd(),
 ): readonly string[] {
   const file = isAbsolute(RDS_CA_BUNDLE_FILE) ? RDS_CA_BUNDLE_FILE : join(root, RDS_CA_BUNDLE_FILE);
-  const known = rdsTrust.get(file);
+  const known = rdsBundles.get(file);
   if (known) return known;
   let pem: string;
   try {
@@ -62,8 +61,34 @@ export function rdsTrustedCertificates(
   if (certificates.length === 0) {
     throw new RdsCaBundleError(`the RDS certificate bundle ${file} holds no certificate`);
   }
-  const trust = [...certificates, ...rootCertificates];
-  rdsTrust.set(file, trust);
+  rdsBundles.set(file, certificates);
+  return certificates;
+}
+
+/** The RDS bundle followed by Node's public roots, by file. */
+const rdsWithPublicRoots = new Map<readonly string[], readonly string[]>();
+
+/**
+ * What an RDS server's certificate is verified against, for a sslmode:
+ * - `verify-full`: the shipped RDS bundle and Node's public roots (RDS Proxy presents a
+ *   certificate from Amazon Trust Services, a public CA); the host name is checked, so a
+ *   public CA's certificate for another name is refused;
+ * - `require` and `verify-ca` (the chain, no host name): the RDS bundle alone. Its CAs issue
+ *   certificates to RDS databases only; a public CA issues one to anybody for a domain of
+ *   their own, which a chain-only check would accept. RDS Proxy therefore needs `verify-full`.
+ * @throws {RdsCaBundleError} when the bundle is missing or empty.
+ */
+export function rdsTrustedCertificates(
+  mode: SslMode,
+  root = process.env.LAMBDA_TASK_ROOT ?? process.cwd(),
+): readonly string[] {
+  const bundle = rdsBundleCertificates(root);
+  if (mode !== 'verify-full') return bundle;
+  let trust = rdsWithPublicRoots.get(bundle);
+  if (!trust) {
+    trust = [...bundle, ...rootCertificates];
+    rdsWithPublicRoots.set(bundle, trust);
+  }
   return trust;
 }
 

@@ -1,12 +1,15 @@
 export { RepairError, StepFailedError, StepInvocationError } from './errors.js';
 export {
   InProcessRotationInvoker,
+  type InvokeAnswer,
+  invokeSynchronously,
   LambdaRotationInvoker,
   type RotationInvoker,
   type RotationStepEvent,
   type StepHandler,
   type StepReport,
   type StepTarget,
+  truncate,
 } from './invoker.js';
 export {
   DEFAULT_REPAIR_MIN_AGE_MS,

@@ -67,18 +67,9 @@ export class LambdaRotationInvoker implements RotationInvoker {
         `secret ${target.secretName} has no rotation function (RotationLambdaARN), so ${event.Step} cannot be run: configure rotation first`,
       );
     }
-    let payload: string;
-    let functionError: string | undefined;
+    let answer: InvokeAnswer;
     try {
-      const out = await this.#client.send(
-        new InvokeCommand({
-          FunctionName: functionArn,
-          InvocationType: 'RequestResponse',
-          Payload: new TextEncoder().encode(JSON.stringify(event)),
-        }),
-      );
-      payload = out.Payload ? new TextDecoder().decode(out.Payload) : '';
-      functionError = out.FunctionError;
+      answer = await invokeSynchronously(this.#client, functionArn, event);
     } catch (error) {
       const { name, message } =
         error instanceof Error ? error : { name: 'UnknownError', message: String(error) };
@@ -87,14 +78,8 @@ export class LambdaRotationInvoker implements RotationInvoker {
         { cause: error },
       );
     }
-    const body = parseJson(payload);
-    if (functionError) {
-      const parsed = errorPayload.safeParse(body);
-      const errorType = (parsed.success && parsed.data.errorType) || functionError;
-      const errorMessage = (parsed.success && parsed.data.errorMessage) || 'the function gave no message';
-      throw new StepFailedError(event.Step, errorType, truncate(errorMessage));
-    }
-    const parsed = resultPayload.safeParse(body);
+    if (!answer.ok) throw new StepFailedError(event.Step, answer.errorType, answer.errorMessage);
+    const parsed = resultPayload.safeParse(answer.body);
     if (!parsed.success) {
       throw new StepInvocationError(
         `${functionArn} answered ${event.Step} of secret ${target.secretName} without an outcome: it is not one of this product's rotation functions`,
@@ -102,6 +87,38 @@ export class LambdaRotationInvoker implements RotationInvoker {
     }
     return { step: event.Step, outcome: parsed.data.outcome };
   }
+}
+
+/** The answer of a synchronous invoke: the function's JSON result, or its error's type and message (never its stack). */
+export type InvokeAnswer =
+  | { readonly ok: true; readonly body: unknown }
+  | { readonly ok: false; readonly errorType: string; readonly errorMessage: string };
+
+/**
+ * Invokes `functionArn` synchronously (`RequestResponse`) with `event` as JSON and reads its
+ * answer. A function error is reported by its `errorType` and `errorMessage` (truncated).
+ * Throws the SDK's error when the invoke itself fails; callers wrap it in their own.
+ */
+export async function invokeSynchronously(
+  client: LambdaClient,
+  functionArn: string,
+  event: unknown,
+): Promise<InvokeAnswer> {
+  const out = await client.send(
+    new InvokeCommand({
+      FunctionName: functionArn,
+      InvocationType: 'RequestResponse',
+      Payload: new TextEncoder().encode(JSON.stringify(event)),
+    }),
+  );
+  const body = parseJson(out.Payload ? new TextDecoder().decode(out.Payload) : '');
+  if (!out.FunctionError) return { ok: true, body };
+  const parsed = errorPayload.safeParse(body);
+  return {
+    ok: false,
+    errorType: (parsed.success && parsed.data.errorType) || out.FunctionError,
+    errorMessage: truncate((parsed.success && parsed.data.errorMessage) || 'the function gave no message'),
+  };
 }
 
 /** A rotation function's handler, called in process with a step event. */
@@ -144,6 +161,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-function truncate(text: string): string {
+/** `text`, cut to the longest message kept. */
+export function truncate(text: string): string {
   return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text;
 }

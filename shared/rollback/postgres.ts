@@ -22,6 +22,17 @@ export function postgresSingleUserCheck(strategy: PostgresSingleUserStrategy): P
         if (!(error instanceof MalformedSecretError)) throw error;
         throw new RollbackRefusedError(`cannot roll back secret ${secret.name}: ${error.message}`);
       }
+      // Alternating users and RDS master secrets need their own strategy's test (the endpoint
+      // check before any login, the clone's ownership): until that check exists here, refuse
+      // rather than send a password to a host nothing has checked.
+      const kind = ['masterarn', 'dbInstanceIdentifier', 'dbClusterIdentifier'].find(
+        (field) => version.fields[field] !== undefined,
+      );
+      if (kind) {
+        throw new RollbackRefusedError(
+          `cannot roll back secret ${secret.name}: it names ${kind}, and rotateNow rolls back only single-user database secrets; nothing was changed. Rotate again instead (rotateNow without rollback)`,
+        );
+      }
       try {
         await strategy.testPending({ secret, token: previous.versionId, logger, pending: version });
       } catch (error) {

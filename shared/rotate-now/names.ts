@@ -1,3 +1,4 @@
+import { apiKeysPrefix, databasePrefix } from '../policy/settings.js';
 import { UnmanagedSecretError } from './errors.js';
 
 /** The categories of secrets this product rotates, as the second part of their names. */
@@ -8,6 +9,12 @@ export const ManagedCategory = {
 
 /** One of {@link ManagedCategory}'s values. */
 export type ManagedCategory = (typeof ManagedCategory)[keyof typeof ManagedCategory];
+
+/** Each category's managed prefix under an environment, as the policy defines it. */
+const PREFIX_OF: Record<ManagedCategory, (environment: string) => string> = {
+  [ManagedCategory.DATABASE]: databasePrefix,
+  [ManagedCategory.API_KEYS]: apiKeysPrefix,
+};
 
 const ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 
@@ -26,7 +33,7 @@ export function resolveSecretId(input: string, environment: string): string {
 
 /** The category of a managed secret (`{environment}/database/…`, `{environment}/api-keys/…`), or undefined. */
 export function managedCategory(name: string, environment: string): ManagedCategory | undefined {
-  return Object.values(ManagedCategory).find((category) => name.startsWith(`${environment}/${category}/`));
+  return Object.values(ManagedCategory).find((category) => name.startsWith(PREFIX_OF[category](environment)));
 }
 
 /**
@@ -37,7 +44,7 @@ export function requireManaged(name: string, environment: string): ManagedCatego
   const category = managedCategory(name, environment);
   if (category) return category;
   const prefixes = Object.values(ManagedCategory)
-    .map((c) => `${environment}/${c}/`)
+    .map((category) => PREFIX_OF[category](environment))
     .join(' or ');
   throw new UnmanagedSecretError(
     `secret ${name} is not one this deployment manages: its name must start with ${prefixes} (names are {environment}/{category}/{name}; this deployment's environment is ${environment})`,

@@ -25,6 +25,10 @@ export interface SecretDescription {
   /** Tag key → value, in an object without a prototype. */
   readonly tags: Readonly<Record<string, string>>;
   readonly lastRotatedDate?: Date;
+  /** The rotation function Secrets Manager invokes (`RotationLambdaARN`), if one is set. */
+  readonly rotationLambdaArn?: string;
+  /** The AWS service that manages the secret (`OwningService`, e.g. `rds`), if any. */
+  readonly owningService?: string;
 }
 
 /**
@@ -35,7 +39,12 @@ export interface SecretDescription {
 export function describedSecret(
   out: Pick<
     DescribeSecretCommandOutput,
-    'RotationEnabled' | 'VersionIdsToStages' | 'Tags' | 'LastRotatedDate'
+    | 'RotationEnabled'
+    | 'VersionIdsToStages'
+    | 'Tags'
+    | 'LastRotatedDate'
+    | 'RotationLambdaARN'
+    | 'OwningService'
   >,
   identity: { readonly arn: string; readonly name: string },
 ): SecretDescription {
@@ -46,6 +55,8 @@ export function describedSecret(
     versions: stagesByVersion(out.VersionIdsToStages),
     tags: tagsByKey(out.Tags),
     ...(out.LastRotatedDate ? { lastRotatedDate: out.LastRotatedDate } : {}),
+    ...(out.RotationLambdaARN ? { rotationLambdaArn: out.RotationLambdaARN } : {}),
+    ...(out.OwningService ? { owningService: out.OwningService } : {}),
   };
 }
 

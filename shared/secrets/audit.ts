@@ -1,4 +1,5 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
+import { ConfigurationError } from '../config/env.js';
 import {
   AccessDeniedError,
   InvalidSecretValueError,
@@ -24,6 +25,8 @@ export const AccessOutcome = {
   ACCESS_DENIED: 'access-denied',
   UNAVAILABLE: 'unavailable',
   INVALID: 'invalid',
+  /** The attempt stopped before Secrets Manager: no name could be built (`ENVIRONMENT` unset, a bad name). */
+  MISCONFIGURED: 'misconfigured',
   ERROR: 'error',
 } as const;
 export type AccessOutcome = (typeof AccessOutcome)[keyof typeof AccessOutcome];
@@ -51,6 +54,7 @@ export function outcomeOf(error: unknown): AccessOutcome {
   if (error instanceof SecretNotFoundError) return AccessOutcome.NOT_FOUND;
   if (error instanceof SecretsManagerUnavailableError) return AccessOutcome.UNAVAILABLE;
   if (error instanceof InvalidSecretValueError) return AccessOutcome.INVALID;
+  if (error instanceof ConfigurationError) return AccessOutcome.MISCONFIGURED;
   return AccessOutcome.ERROR;
 }
 
@@ -60,20 +64,39 @@ export function outcomeOf(error: unknown): AccessOutcome {
  *   the metric filter `{ $.audit = "secret-access" && $.outcome = "access-denied" }` counts;
  * - other failures, and values taken from the environment as a fallback, at WARN;
  * - every other success, cache hits included, at INFO.
+ *
+ * Audit lines are written whatever the application's log level: through the application's
+ * logger when it prints the line's level, else through a child of it at INFO (made per line,
+ * so that it carries the keys the application appended since, e.g. a worker's `secretId`).
+ * A logger at SILENT stays silent. Lambda's advanced logging controls (`AWS_LAMBDA_LOG_LEVEL`) filter outside the process and
+ * cannot be bypassed: keep that level at INFO or below.
  */
 export class SecretsAudit {
   readonly #logger: Logger;
+  /** Lambda filters by its own level; a child at INFO would only warn that its lines are dropped. */
+  readonly #lambdaFilters = process.env.AWS_LAMBDA_LOG_LEVEL !== undefined;
 
   constructor(logger: Logger) {
     this.#logger = logger;
+  }
+
+  /**
+   * The application's logger when it prints lines of `level` (or is SILENT on purpose, or
+   * Lambda filters), else a child of it at INFO.
+   */
+  #writer(level: 'INFO' | 'WARN' | 'ERROR'): Logger {
+    const current = this.#logger.level;
+    if (current <= LogLevelThreshold[level] || current === LogLevelThreshold.SILENT || this.#lambdaFilters)
+      return this.#logger;
+    return this.#logger.createChild({ logLevel: 'INFO' });
   }
 
   /** Records a successful attempt. */
   success(record: Omit<AccessRecord, 'outcome'>): void {
     const line = { audit: AUDIT_MARKER, ...record, outcome: AccessOutcome.SUCCESS };
     if (record.fallback)
-      this.#logger.warn('secret read from environment variables: Secrets Manager unavailable', line);
-    else this.#logger.info('secret read', line);
+      this.#writer('WARN').warn('secret read from environment variables: Secrets Manager unavailable', line);
+    else this.#writer('INFO').info('secret read', line);
   }
 
   /** Records a failed attempt; the error's message is not logged (the caller decides where it goes). */
@@ -86,7 +109,7 @@ export class SecretsAudit {
       errorName: error instanceof Error ? error.name : 'Error',
       ...(error instanceof AccessDeniedError ? { action: error.action, resource: error.resource } : {}),
     };
-    if (outcome === AccessOutcome.ACCESS_DENIED) this.#logger.error('secret access denied', line);
-    else this.#logger.warn('secret read failed', line);
+    if (outcome === AccessOutcome.ACCESS_DENIED) this.#writer('ERROR').error('secret access denied', line);
+    else this.#writer('WARN').warn('secret read failed', line);
   }
 }

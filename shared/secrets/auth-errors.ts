@@ -3,8 +3,12 @@
  * credential is not (or no longer) valid", after which a fresh read of the secret may help.
  * Refusals of a valid credential (HTTP 403, AccessDenied, SQLSTATE 42501) are not among them.
  * Each test walks the error's `cause` chain, so a wrapped error (e.g. the rotation's
- * DatabaseAuthenticationError around node-postgres's) is recognised.
+ * DatabaseAuthenticationError around node-postgres's) is recognised. The walk stops at a
+ * {@link SecretsError}: a getter that could not read a secret (Secrets Manager refusing the
+ * caller's own AWS credentials, say) is never the operation's credential failing, and a
+ * fresh read cannot help it.
  */
+import { SecretsError } from './errors.js';
 
 /** PostgreSQL's invalid_password: the server refused the password. */
 export const POSTGRES_AUTH_SQLSTATES: ReadonlySet<string> = new Set(['28P01']);
@@ -30,14 +34,22 @@ export const AWS_AUTH_ERROR_CODES: ReadonlySet<string> = new Set([
 const MAX_CAUSES = 8;
 
 /** The error and its causes, outermost first. */
-function* chain(error: unknown): Generator<Record<string, unknown>> {
+function* causes(error: unknown): Generator<object> {
   const seen = new Set<unknown>();
   let current = error;
   for (let depth = 0; depth < MAX_CAUSES && typeof current === 'object' && current !== null; depth++) {
     if (seen.has(current)) return;
     seen.add(current);
-    yield current as Record<string, unknown>;
+    yield current;
     current = (current as { cause?: unknown }).cause;
+  }
+}
+
+/** The error and its causes, outermost first, up to the first {@link SecretsError}. */
+function* chain(error: unknown): Generator<Record<string, unknown>> {
+  for (const link of causes(error)) {
+    if (link instanceof SecretsError) return;
+    yield link as Record<string, unknown>;
   }
 }
 
@@ -104,6 +116,12 @@ export function isHttpAuthError(error: unknown): boolean {
 /** AWS did not accept the access key: one of {@link AWS_AUTH_ERROR_CODES} as the SDK error's `name` or `Code`. */
 export function isAwsAuthError(error: unknown): boolean {
   return authenticationFailure(error)?.kind === 'aws';
+}
+
+/** True when `error` or one of its causes is this library's: a secret could not be read. */
+export function isSecretsFailure(error: unknown): boolean {
+  for (const link of causes(error)) if (link instanceof SecretsError) return true;
+  return false;
 }
 
 /** Any of the three: PostgreSQL 28P01, HTTP 401, or an AWS key refusal. */

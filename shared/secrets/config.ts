@@ -26,10 +26,25 @@ export interface SecretsConfig {
   readonly databaseCaFile: string | undefined;
   /** The PEM certificates of `DB_TLS_CA_FILE`, for the database's `pg` config. */
   readonly databaseCa: string | undefined;
+  /** `SECRETS_CONNECT_TIMEOUT_MS`: the default client's TCP/TLS connection timeout. */
+  readonly connectTimeoutMs: number;
+  /** `SECRETS_REQUEST_TIMEOUT_MS`: the default client's limit on one request, connection included. */
+  readonly requestTimeoutMs: number;
+  /** `SECRETS_MAX_ATTEMPTS`: the default client's attempts per read (the first and its retries). */
+  readonly maxAttempts: number;
 }
 
 /** Default of `SECRETS_CACHE_TTL`, the seed's 5 minutes. */
 export const DEFAULT_CACHE_TTL_SECONDS = 300;
+
+/**
+ * Defaults of the default client's timeouts and attempts: a Secrets Manager that does not
+ * answer fails a read (and lets an allowed fallback stand in) within about 2 × 3 s, where the
+ * SDK's own defaults (no request timeout, three attempts) wait for minutes.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 1_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 3_000;
+export const DEFAULT_MAX_ATTEMPTS = 2;
 
 const ENVIRONMENT_NAME = /^[\w+=.@-]+$/;
 
@@ -37,7 +52,9 @@ const ENVIRONMENT_NAME = /^[\w+=.@-]+$/;
  * Reads `USE_SECRETS_MANAGER` (default true: a deployment that forgets it still reads
  * Secrets Manager; development sets `False` as the seed shows), `ENVIRONMENT`,
  * `SECRETS_CACHE_TTL` (default 300), `SECRETS_ENV_FALLBACK` (`none` by default; `all`, or
- * a comma-separated list of `database`, `clerk`, `aws`, `resend`, `google`) and `DB_TLS_CA_FILE`.
+ * a comma-separated list of `database`, `clerk`, `aws`, `resend`, `google`), `DB_TLS_CA_FILE`,
+ * and the default client's `SECRETS_CONNECT_TIMEOUT_MS` (1000), `SECRETS_REQUEST_TIMEOUT_MS`
+ * (3000) and `SECRETS_MAX_ATTEMPTS` (2).
  * @throws {ConfigurationError} naming the variable, never its value.
  */
 export function loadSecretsConfig(env: Env = process.env): SecretsConfig {
@@ -60,6 +77,24 @@ export function loadSecretsConfig(env: Env = process.env): SecretsConfig {
     envFallback: parseFallback(getOptionalStringFromEnv('SECRETS_ENV_FALLBACK', env)),
     databaseCaFile,
     databaseCa: databaseCaFile ? loadConnectorOptions({ DB_TLS_CA_FILE: databaseCaFile }).ca : undefined,
+    connectTimeoutMs: getIntegerFromEnv('SECRETS_CONNECT_TIMEOUT_MS', {
+      defaultValue: DEFAULT_CONNECT_TIMEOUT_MS,
+      min: 1,
+      max: 60_000,
+      env,
+    }),
+    requestTimeoutMs: getIntegerFromEnv('SECRETS_REQUEST_TIMEOUT_MS', {
+      defaultValue: DEFAULT_REQUEST_TIMEOUT_MS,
+      min: 1,
+      max: 300_000,
+      env,
+    }),
+    maxAttempts: getIntegerFromEnv('SECRETS_MAX_ATTEMPTS', {
+      defaultValue: DEFAULT_MAX_ATTEMPTS,
+      min: 1,
+      max: 10,
+      env,
+    }),
   };
 }
 

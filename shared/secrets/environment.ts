@@ -1,12 +1,15 @@
 import { getOptionalStringFromEnv } from '../config/env.js';
 import type { SecretKind } from './kinds.js';
+import { readPostgresUrl } from './postgres-url.js';
 
 type Env = Record<string, string | undefined>;
 
 /**
  * The environment variable of every field each seed secret can take from the environment
  * (`USE_SECRETS_MANAGER=False`, or an allowed fallback). `DATABASE_URL` also gives the
- * database's `host`, `port`, `database`, `username`, `password` and `sslmode`.
+ * database's `host`, `port`, `database`, `username`, `password` and `sslmode`, as libpq reads
+ * them (a `%`-encoded socket directory as host; `host=`, `port=`, `dbname=`, `user=`,
+ * `password=` parameters over the URL's parts).
  */
 export const ENVIRONMENT_VARIABLES = {
   database: { connection_string: 'DATABASE_URL' },
@@ -47,7 +50,8 @@ export function environmentFields(kind: SecretKind, env: Env): EnvironmentFields
   const fields: Record<string, unknown> = {};
   for (const [field, variable] of Object.entries(mapping))
     fields[field] = getOptionalStringFromEnv(variable, env);
-  if (kind === 'database') Object.assign(fields, fieldsOfUrl(String(fields.connection_string)));
+  // A string that is not a URL gives no fields: the schema then names what is missing.
+  if (kind === 'database') Object.assign(fields, readPostgresUrl(String(fields.connection_string)));
   return { found: true, fields, variables };
 }
 
@@ -58,35 +62,4 @@ export function environmentFields(kind: SecretKind, env: Env): EnvironmentFields
 export function variableOf(kind: SecretKind, field: string): string {
   const mapping: Record<string, string> = ENVIRONMENT_VARIABLES[kind];
   return mapping[field] ?? `${Object.values(mapping)[0]} (${field})`;
-}
-
-/**
- * The seed database fields of a `postgresql://` URL. A string that is not a URL gives no
- * fields (the schema then names what is missing); `new URL`'s own error, which quotes the
- * input and so the password, is never seen.
- */
-function fieldsOfUrl(connectionString: string): Record<string, unknown> {
-  let url: URL;
-  try {
-    url = new URL(connectionString);
-  } catch {
-    return {};
-  }
-  const decode = (part: string) => {
-    try {
-      return decodeURIComponent(part);
-    } catch {
-      return part;
-    }
-  };
-  const database = decode(url.pathname.replace(/^\//, ''));
-  const sslmode = url.searchParams.get('sslmode');
-  return {
-    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-    ...(url.port ? { port: url.port } : {}),
-    ...(database ? { database } : {}),
-    ...(url.username ? { username: decode(url.username) } : {}),
-    ...(url.password ? { password: decode(url.password) } : {}),
-    ...(sslmode !== null ? { sslmode } : {}),
-  };
 }

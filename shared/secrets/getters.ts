@@ -7,14 +7,14 @@ import type { ResendSecret } from '../api-keys/providers/resend/schema.js';
 import { createLogger } from '../logging/index.js';
 import type * as z from '../zod.js';
 import { SecretSource, SecretsAudit } from './audit.js';
-import { CachedSecretsManager } from './cache.js';
+import { type CachedRead, CachedSecretsManager } from './cache.js';
 import { loadSecretsConfig, type SecretsConfig } from './config.js';
 import { type DatabaseCredentials, databaseCredentials } from './database.js';
 import { environmentFields, variableOf } from './environment.js';
 import { InvalidSecretValueError, SecretNotFoundError, SecretsManagerUnavailableError } from './errors.js';
 import { type FreshAttempt, type FreshOptions, withFreshCredentials } from './fresh.js';
-import { type SecretKind, SecretKinds, type SecretValues } from './kinds.js';
-import { isFullSecretId, resolveSecretId, SECRET_NAME_FORMAT, type SecretRef, secretName } from './names.js';
+import { type SecretKind, type SecretKindSpec, SecretKinds, type SecretValues } from './kinds.js';
+import { isFullSecretId, resolveSecretId, SECRET_NAME_FORMAT, type SecretRef } from './names.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -47,7 +47,11 @@ export type AwsSecret = AwsKeySecret & {
 
 /** Options of {@link createSecrets}. */
 export interface SecretsOptions {
-  /** The Secrets Manager client; `new SecretsManagerClient({})` (region from `AWS_REGION`) by default. */
+  /**
+   * The Secrets Manager client. By default one from the environment (region from `AWS_REGION`)
+   * with bounded timeouts and attempts: `SECRETS_CONNECT_TIMEOUT_MS`, `SECRETS_REQUEST_TIMEOUT_MS`,
+   * `SECRETS_MAX_ATTEMPTS` (a client passed here keeps its own).
+   */
   readonly client?: SecretsManagerClient;
   /** The audit log; the project's Powertools Logger by default. */
   readonly logger?: Logger;
@@ -57,13 +61,15 @@ export interface SecretsOptions {
   readonly env?: Env;
 }
 
-/** What one read asks for. */
-interface ReadRequest<T> {
+/** What one read asks for: a value validated by `schema` (`V`), made the getter's result (`T`) by `finish`. */
+interface ReadRequest<V, T> {
   readonly id: string | SecretRef;
-  readonly schema: z.ZodMiniType<T> | undefined;
+  readonly schema: z.ZodMiniType<V> | undefined;
   /** The seed kind whose environment variables may stand in, if any. */
   readonly envKind: SecretKind | undefined;
   readonly refresh: boolean;
+  /** Turns the validated value into the getter's result (part of the audited attempt). */
+  readonly finish: (value: V) => T;
 }
 
 /**
@@ -85,39 +91,47 @@ export class Secrets {
     this.#logger = options.logger ?? createLogger();
     this.#audit = new SecretsAudit(this.#logger);
     this.#cache = new CachedSecretsManager(
-      options.client ?? new SecretsManagerClient({}),
+      options.client ??
+        new SecretsManagerClient({
+          maxAttempts: this.config.maxAttempts,
+          requestHandler: {
+            connectionTimeout: this.config.connectTimeoutMs,
+            requestTimeout: this.config.requestTimeoutMs,
+            // Without it the SDK only warns when requestTimeout passes, and keeps waiting.
+            throwOnRequestTimeout: true,
+          },
+        }),
       this.config.cacheTtlSeconds,
     );
   }
 
   /** `{ENVIRONMENT}/database/primary`, with a ready `connectionString` and `pg` config. */
   async database(options: GetOptions = {}): Promise<DatabaseCredentials> {
-    const secret = await this.#kind('database', options);
-    return databaseCredentials(secret, { ca: this.config.databaseCa, caFile: this.config.databaseCaFile });
+    const trust = { ca: this.config.databaseCa, caFile: this.config.databaseCaFile };
+    return this.#kind('database', options, (secret) => databaseCredentials(secret, trust));
   }
 
   /** `{ENVIRONMENT}/api-keys/clerk`: `secret_key`, `publishable_key`. */
   async clerk(options: GetOptions = {}): Promise<ClerkSecret> {
-    return this.#kind('clerk', options);
+    return this.#kind('clerk', options, asIs);
   }
 
   /** `{ENVIRONMENT}/api-keys/aws`: `access_key_id`, `secret_access_key`, and `credentials` for an SDK client. */
   async aws(options: GetOptions = {}): Promise<AwsSecret> {
-    const secret = await this.#kind('aws', options);
-    return {
+    return this.#kind('aws', options, (secret) => ({
       ...secret,
       credentials: { accessKeyId: secret.access_key_id, secretAccessKey: secret.secret_access_key },
-    };
+    }));
   }
 
   /** `{ENVIRONMENT}/api-keys/resend`: `api_key`. */
   async resend(options: GetOptions = {}): Promise<ResendSecret> {
-    return this.#kind('resend', options);
+    return this.#kind('resend', options, asIs);
   }
 
   /** `{ENVIRONMENT}/api-keys/google`: `safe_browsing_api_key`, `recaptcha_secret_key`. */
   async google(options: GetOptions = {}): Promise<GoogleSecret> {
-    return this.#kind('google', options);
+    return this.#kind('google', options, asIs);
   }
 
   /**
@@ -126,7 +140,13 @@ export class Secrets {
    * environment provides the seed's five secrets alone.
    */
   async get<T = SecretFields>(id: string | SecretRef, options: GenericGetOptions<T> = {}): Promise<T> {
-    return this.#read({ id, schema: options.schema, envKind: undefined, refresh: options.refresh === true });
+    return this.#read({
+      id,
+      schema: options.schema,
+      envKind: undefined,
+      refresh: options.refresh === true,
+      finish: asIs,
+    });
   }
 
   /**
@@ -146,21 +166,35 @@ export class Secrets {
     this.#cache.clear();
   }
 
-  async #kind<K extends SecretKind>(kind: K, options: GetOptions): Promise<SecretValues[K]> {
-    const spec = SecretKinds[kind];
+  async #kind<K extends SecretKind, T>(
+    kind: K,
+    options: GetOptions,
+    finish: (value: SecretValues[K]) => T,
+  ): Promise<T> {
+    const spec: SecretKindSpec<SecretValues[K]> = SecretKinds[kind];
     const name = options.name ?? spec.name;
     return this.#read({
       id: isFullSecretId(name) ? name : { category: spec.category, name },
       schema: spec.schema,
       envKind: name === spec.name ? kind : undefined,
       refresh: options.refresh === true,
+      finish,
     });
   }
 
-  async #read<T>(request: ReadRequest<T>): Promise<T> {
+  async #read<V, T>(request: ReadRequest<V, T>): Promise<T> {
     if (!this.config.useSecretsManager) return this.#fromEnvironment(request, undefined);
-    const secretId = resolveSecretId(request.id, this.config.environment);
-    let read: Awaited<ReturnType<CachedSecretsManager['read']>>;
+    let secretId: string;
+    try {
+      secretId = resolveSecretId(request.id, this.config.environment);
+    } catch (error) {
+      this.#audit.failure(
+        { secretName: this.#label(request.id), source: SecretSource.SECRETS_MANAGER },
+        error,
+      );
+      throw error;
+    }
+    let read: CachedRead;
     try {
       read = await this.#cache.read(secretId, request.refresh);
     } catch (error) {
@@ -173,23 +207,22 @@ export class Secrets {
     }
     const record = { secretName: secretId, source: read.source, versionId: read.versionId };
     try {
-      const value = parse(
-        request.schema,
-        jsonObject(read.raw, secretId),
-        `secret ${secretId}`,
-        (field) => field,
+      const value = request.finish(
+        parse(request.schema, jsonObject(read.raw, secretId), `secret ${secretId}`, (field) => field),
       );
       this.#audit.success(record);
       return value;
     } catch (error) {
+      // A value that cannot be used is not kept: once the secret is fixed, the next read sees it.
+      read.discard();
       this.#audit.failure(record, error);
       throw error;
     }
   }
 
   /** Reads a seed secret from environment variables; `unavailable` is set when this is a fallback. */
-  async #fromEnvironment<T>(
-    request: ReadRequest<T>,
+  async #fromEnvironment<V, T>(
+    request: ReadRequest<V, T>,
     unavailable: SecretsManagerUnavailableError | undefined,
   ): Promise<T> {
     const kind = request.envKind;
@@ -223,8 +256,10 @@ export class Secrets {
       throw error;
     }
     try {
-      const value = parse(request.schema, found.fields, `the environment variables of ${label}`, (field) =>
-        variableOf(kind, field),
+      const value = request.finish(
+        parse(request.schema, found.fields, `the environment variables of ${label}`, (field) =>
+          variableOf(kind, field),
+        ),
       );
       this.#audit.success(record);
       return value;
@@ -234,10 +269,14 @@ export class Secrets {
     }
   }
 
-  /** The full name when `ENVIRONMENT` is known, else `{category}/{name}`: for messages and audit lines. */
+  /**
+   * The full name when `ENVIRONMENT` is known, else `{category}/{name}`, as given (not
+   * checked: it names the attempt in messages and audit lines, also when the name is bad).
+   */
   #label(id: string | SecretRef): string {
     if (typeof id === 'string') return id;
-    return this.config.environment ? secretName(id, this.config.environment) : `${id.category}/${id.name}`;
+    const name = `${id.category}/${id.name}`;
+    return this.config.environment ? `${this.config.environment}/${name}` : name;
   }
 }
 
@@ -245,6 +284,9 @@ export class Secrets {
 export function createSecrets(options: SecretsOptions = {}): Secrets {
   return new Secrets(options);
 }
+
+/** The result of a getter that returns the validated value as it is. */
+const asIs = <T>(value: T): T => value;
 
 /** The JSON object a secret's string holds. The parser's message, which quotes the text, is never used. */
 function jsonObject(raw: string | undefined, secretId: string): SecretFields {

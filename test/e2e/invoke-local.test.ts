@@ -3,13 +3,15 @@
  * serverless-esbuild build the function, then call its handler): a configuration error ends
  * the invocation promptly with the ConfigurationError (it used to hang until killed), the
  * event is never logged, and rotateDatabase's four steps complete against the moto server and
- * PostgreSQL.
+ * PostgreSQL; the policy enforcer's dry run and run, and its worker starting the queued rotation.
  *
  * Each invocation builds the function first, so this file runs its invocations one after the
  * other (they share `.esbuild/`) and keeps their number small.
  */
 import { execFile } from 'node:child_process';
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
+import { rotationToken } from '../../shared/enforcement/index.js';
 import {
   canLogin,
   createRole,
@@ -22,6 +24,8 @@ import {
   uniqueName,
   valueAt,
 } from '../support/bed.js';
+import { queueArn, queueUrlOf, receiveAll, sqsClient, sqsEvent } from '../support/enforcement.js';
+import { createSeedSecret, uniqueEnvironment } from '../support/fleet.js';
 
 /** Long enough for a build on a busy machine; a hang is killed here and fails the test. */
 const INVOKE_TIMEOUT_MS = 60_000;
@@ -139,5 +143,56 @@ describe('serverless invoke local', () => {
     expect((await stagesOf(sm, arn))[token]).toEqual(['AWSCURRENT']);
     expect(await canLogin(username, after?.password ?? '')).toBe(true);
     expect(await canLogin(username, password)).toBe(false);
+  });
+});
+
+describe('serverless invoke local: the policy enforcer and its worker', () => {
+  it('reports a dry run, queues the overdue start, and the worker starts it, on the local default', {
+    timeout: 240_000,
+  }, async () => {
+    // Prepare: an overdue Resend key in the seed's shape, rotation off, under an environment of its own.
+    const sm = secretsManager();
+    const sqs = sqsClient();
+    const environment = uniqueEnvironment();
+    const settings = { ENVIRONMENT: environment, ENFORCE_QUEUE_NAME: uniqueName('enforce') };
+    const { arn, secrets } = await createSeedSecret(sm, `${environment}/api-keys/resend`, 'resend', {
+      rotatedDaysAgo: 200,
+    });
+    const token = rotationToken(arn, new Date().toISOString().slice(0, 10));
+
+    // Act: the dry run, then the run.
+    const dry = await invokeLocal('enforceRotationPolicy', { dryRun: true }, settings);
+    const queueAfterDryRun = await queueUrlOf(sqs, settings.ENFORCE_QUEUE_NAME);
+    const run = await invokeLocal('enforceRotationPolicy', {}, settings);
+
+    // Assess
+    expect(dry.status, dry.output.slice(-2000)).toBe(0);
+    expect(dry.output).toContain('"dryRun": true');
+    expect(dry.output).toContain(`"versionId": "${token}"`);
+    expect(queueAfterDryRun).toBeUndefined();
+    expect(run.status, run.output.slice(-2000)).toBe(0);
+    expect(run.output).toMatch(/"status": "queued"/);
+
+    // Act: the worker, with the queue's message as the SQS event Lambda would deliver.
+    const url = (await queueUrlOf(sqs, settings.ENFORCE_QUEUE_NAME)) ?? '';
+    const messages = await receiveAll(sqs, url);
+    const worker = await invokeLocal(
+      'enforceRotationPolicyWorker',
+      sqsEvent(messages, await queueArn(sqs, url)),
+      settings,
+    );
+
+    // Assess: started with its settings set in the same call (moto's own answer to RotateSecret).
+    expect(messages).toHaveLength(1);
+    expect(worker.status, worker.output.slice(-2000)).toBe(0);
+    expect(worker.output).toContain('"batchItemFailures": []');
+    expect((await stagesOf(sm, arn))[token]).toEqual(['AWSPENDING']);
+    expect(await sm.send(new DescribeSecretCommand({ SecretId: arn }))).toMatchObject({
+      RotationEnabled: true,
+      RotationLambdaARN:
+        'arn:aws:lambda:us-east-1:123456789012:function:secrets-rotation-production-rotateApiKey',
+    });
+    for (const output of [dry.output, run.output, worker.output])
+      for (const value of secrets) expect(output).not.toContain(value);
   });
 });

@@ -175,7 +175,7 @@ const cases: Case[] = [
     before: ['createSecret'],
     failing: {
       step: 'setSecret',
-      fault: () => statementFault(/^ALTER ROLE .* WITH LOGIN PASSWORD/, 'before'),
+      fault: () => statementFault(/^ALTER ROLE .* WITH PASSWORD/, 'before'),
     },
   },
   {

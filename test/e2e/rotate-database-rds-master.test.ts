@@ -8,6 +8,7 @@ import {
   captureOutput,
   createRotatingSecret,
   findLeaks,
+  hostilePassword,
   runSteps,
   secretsManager,
   stack,
@@ -86,7 +87,13 @@ type Kind = 'instance' | 'cluster';
 /** An RDS database on moto whose master user is a real role of the local PostgreSQL, and its secret. */
 async function masterSecret(
   kind: Kind,
-  options: { managed?: boolean; host?: 'endpoint' | 'reader' | 'loopback'; username?: string } = {},
+  options: {
+    managed?: boolean;
+    host?: 'endpoint' | 'reader' | 'loopback';
+    username?: string;
+    /** What the secret holds as the password (the master's own by default). */
+    password?: string;
+  } = {},
 ) {
   const master = await createMasterRole();
   seen.push(master.password);
@@ -132,7 +139,7 @@ async function masterSecret(
     host,
     port: proxy.port,
     username: options.username ?? master.username,
-    password: master.password,
+    password: options.password ?? master.password,
     dbname: 'postgres',
     ssl: false,
     [kind === 'instance' ? 'dbInstanceIdentifier' : 'dbClusterIdentifier']: id,
@@ -243,6 +250,28 @@ describe('rotateDatabase, RDS master password (dbInstanceIdentifier, dbClusterId
     expect(await canLogin(s.master.username, (await valueAt(sm, s.arn, 'AWSCURRENT'))?.password ?? '')).toBe(
       true,
     );
+  });
+
+  it("calls no ModifyDBInstance for a secret whose AWSCURRENT password is not the master's, and the master's own password keeps working", async () => {
+    // Prepare: a secret that names the database and its master user, without the master's password.
+    const guess = hostilePassword();
+    seen.push(guess);
+    const s = await masterSecret('instance', { password: guess });
+    const rds = rdsThatApplies({ applyAfterMs: 0, apply: true });
+    const { handler: h } = handler(s.routes, rds.client);
+    await runSteps(h, s.arn, s.token, ['createSecret']);
+    seen.push((await valueAt(sm, s.arn, 'AWSPENDING'))?.password ?? '');
+
+    // Act
+    const error = await runSteps(h, s.arn, s.token, ['setSecret']).catch((e: unknown) => e);
+
+    // Assess: refused before RDS is asked for anything.
+    expect(error).toMatchObject({ name: 'NoWorkingCredentialError' });
+    expect((error as Error).message).toContain(
+      `as the master user of RDS instance ${s.id}: nothing proves this secret holds the master password, so RDS is not asked to replace it`,
+    );
+    expect(rds.calls).toEqual([]);
+    expect(await canLogin(s.master.username, s.master.password)).toBe(true);
   });
 
   it("rotates a user who is not the database's master as a single user, calling no RDS Modify", async () => {

@@ -448,6 +448,36 @@ describe('rotateNow: rollback', () => {
     expect(await canLogin(username, password)).toBe(false);
   });
 
+  it('refuses to roll back an alternating-users database secret, logging in nowhere and changing nothing', async () => {
+    // Prepare: AWSPREVIOUS names a master secret (alternating users), AWSCURRENT is a newer value.
+    const { arn, short, username, password } = await databaseSecret();
+    const alternating = {
+      ...seedDatabaseSecret({ username: `${username}_clone`, password }),
+      masterarn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:production/database/master-AbCdEf',
+    };
+    await sm.send(
+      new PutSecretValueCommand({
+        SecretId: arn,
+        SecretString: JSON.stringify({ ...alternating, rotated_at: '2026-01-01T00:00:00Z' }),
+      }),
+    );
+    await sm.send(
+      new PutSecretValueCommand({
+        SecretId: arn,
+        SecretString: JSON.stringify({ ...alternating, username, rotated_at: '2026-02-01T00:00:00Z' }),
+      }),
+    );
+    const before = await stagesOf(sm, arn);
+
+    // Act
+    const error = await rejectionOf(invoke(rotateNow(), { secret: short, rollback: true }));
+
+    // Assess
+    expect(error.name).toBe('RollbackRefusedError');
+    expect(error.message).toContain('it names masterarn');
+    expect(await stagesOf(sm, arn)).toEqual(before);
+  });
+
   it('rolls a Resend key back inside its grace period, once: a second rollback is refused', async () => {
     const { name, arn, id, token } = await resendSecret();
     const rotated = (await invoke(rotateNow(), { secret: name, wait: true })) as RotationReport;

@@ -164,6 +164,32 @@ describe('access denied', () => {
     expect(error.message).toMatch(/check the AWS credentials are configured correctly/);
   });
 
+  it("is not retried by withFreshCredentials when the refused credentials are the caller's own: one read, one audit line", async () => {
+    // Prepare: an application whose access key AWS does not know (deleted, or never valid).
+    const stranger = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: `unknown-${uniqueName('k')}` };
+    watch.values.push(stranger.secretAccessKey);
+    const app = client(stranger);
+    const calls = countCommands(app);
+    const secrets = createSecrets({ client: app, env: fallbackEverywhere(), logger: new Logger() });
+    let runs = 0;
+
+    // Act
+    const error = await watch.rejectionOf(
+      secrets.withFreshCredentials(async (attempt) => {
+        runs++;
+        return (await secrets.resend(attempt)).api_key;
+      }),
+    );
+
+    // Assess: the refusal's cause carries UnrecognizedClientException (an AWS key refusal), yet
+    // the operation runs once; the README's metric counts one unauthorized attempt.
+    expect(error).toMatchObject({ name: 'AccessDeniedError', code: 'UnrecognizedClientException' });
+    expect((error.cause as { name?: string }).name).toBe('UnrecognizedClientException');
+    expect(runs).toBe(1);
+    expect(calls.count('GetSecretValueCommand')).toBe(1);
+    expect(auditLines(watch.text()).filter((line) => line.outcome === 'access-denied')).toHaveLength(1);
+  });
+
   it("reads moto's own refusal (XML, HTTP 403, which the SDK cannot parse) as access denied too", async () => {
     const raw = new SecretsManagerClient({ region: REGION, endpoint: moto.endpoint, credentials: denied });
     const secrets = createSecrets({ client: raw, env: fallbackEverywhere(), logger: new Logger() });

@@ -4,6 +4,13 @@
  * the database's ready TLS settings, and the worker reader. Every test scans the captured
  * output for the values it made.
  */
+
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   CreateSecretCommand,
@@ -14,6 +21,8 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ProviderContext } from '../../shared/api-keys/provider.js';
 import { createResendProvider, type ResendSecret } from '../../shared/api-keys/providers/resend/index.js';
+import { loadDatabaseRotationConfig } from '../../shared/config/index.js';
+import { RDS_CA_BUNDLE_FILE } from '../../shared/postgres/index.js';
 import {
   createSecrets,
   createWorkerSecretReader,
@@ -23,12 +32,14 @@ import {
 } from '../../shared/secrets/index.js';
 import { auditLines } from '../support/audit-lines.js';
 import { createRole, hostilePassword, seedDatabaseSecret, stack, uniqueName } from '../support/bed.js';
+import { routedConnector } from '../support/databases.js';
 import { type FakeResend, startFakeResend } from '../support/fakes/resend-server.js';
 import { LeakWatch } from '../support/leak-watch.js';
 import { providerContext } from '../support/provider-tests.js';
 import { countCommands } from '../support/sdk-calls.js';
 
 const GET = 'GetSecretValueCommand';
+const run = promisify(execFile);
 const CLERK_PUBLISHABLE = `pk_live_${Buffer.from('clerk.muejam.example$').toString('base64')}`;
 
 const awsConfig = () => ({
@@ -55,6 +66,53 @@ function unreachableClient() {
 }
 
 const logger = () => new Logger({ serviceName: 'secrets-e2e' });
+
+/** Holds back the answer of the client's first GetSecretValue until `release()`: a slow response. */
+function holdFirstAnswer(client: SecretsManagerClient) {
+  let release: () => void = () => undefined;
+  let arrived: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const answered = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  let seen = 0;
+  let held = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const first = context.commandName === GET && ++seen === 1;
+      const out = await next(args);
+      if (first) {
+        held++;
+        arrived();
+        await gate;
+      }
+      return out;
+    },
+    { step: 'initialize', name: 'holdFirstAnswer' },
+  );
+  return { release: () => release(), answered, held: () => held };
+}
+
+/** A Secrets Manager endpoint that accepts connections and never answers (a hung proxy, a blackholed endpoint). */
+async function silentEndpoint(): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return {
+    url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+    connections: () => sockets.length,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
 
 async function createSecret(name: string, value: object | string): Promise<string> {
   const out = await sm.send(
@@ -302,6 +360,57 @@ describe('the cache (Powertools SecretsProvider)', () => {
     expect(calls.count(GET)).toBe(2);
   });
 
+  it('does not keep a value that fails validation: once the secret is fixed, the next read gets it', async () => {
+    // Prepare: a broken value, read once.
+    const environment = uniqueName('prod');
+    const arn = await createSecret(`${environment}/api-keys/resend`, { api_key: 'not-a-resend-key' });
+    const { client, calls } = appClient();
+    const secrets = createSecrets({ client, env: { ENVIRONMENT: environment }, logger: logger() });
+    const broken = await watch.rejectionOf(secrets.resend());
+    const fixed = resendValue('fixed');
+
+    // Act: the operator fixes the value (the README's "what to do"); the application reads again.
+    await putValue(arn, fixed);
+    const read = await secrets.resend();
+
+    // Assess
+    expect(broken).toBeInstanceOf(InvalidSecretValueError);
+    expect(read.api_key).toBe(fixed.api_key);
+    expect(calls.count(GET)).toBe(2);
+    expect(auditLines(watch.text()).map((line) => [line.source, line.outcome])).toEqual([
+      ['secrets-manager', 'invalid'],
+      ['secrets-manager', 'success'],
+    ]);
+  });
+
+  it('keeps the value a refresh read when an older read, in flight across a rotation, answers after it', async () => {
+    // Prepare: the client's first GetSecretValue is answered (the old key) but held back.
+    const environment = uniqueName('prod');
+    const old = resendValue('old');
+    const arn = await createSecret(`${environment}/api-keys/resend`, old);
+    const { client, calls } = appClient();
+    const slow = holdFirstAnswer(client);
+    const secrets = createSecrets({ client, env: { ENVIRONMENT: environment }, logger: logger() });
+    const rotated = resendValue('new');
+
+    // Act: A reads; the secret rotates; B refreshes (withFreshCredentials' retry); A's answer
+    // arrives; C reads from the cache.
+    const requestA = secrets.resend();
+    await slow.answered;
+    await putValue(arn, rotated);
+    const requestB = await secrets.resend({ refresh: true });
+    slow.release();
+    const a = await requestA;
+    const requestC = await secrets.resend();
+
+    // Assess: the fault fired (A's answer was held, and was the old key); C gets B's value.
+    expect(slow.held()).toBe(1);
+    expect(a.api_key).toBe(old.api_key);
+    expect(requestB.api_key).toBe(rotated.api_key);
+    expect(requestC.api_key).toBe(rotated.api_key);
+    expect(calls.count(GET)).toBe(2);
+  });
+
   it('caches nothing when SECRETS_CACHE_TTL is 0', async () => {
     const { secrets, calls } = await resendSecret({ ttl: '0' });
 
@@ -458,6 +567,35 @@ describe('the environment fallback', () => {
     expect(calls.count(GET)).toBe(row.useSecretsManager === 'False' ? 0 : 1);
   });
 
+  it("stands in within the default client's bounded timeouts when Secrets Manager accepts connections and never answers", async () => {
+    // Prepare: no client passed; the default client finds the silent endpoint through AWS_ENDPOINT_URL.
+    const endpoint = await silentEndpoint();
+    const fromEnv = resendValue('env');
+    for (const [name, value] of Object.entries({
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL: endpoint.url,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      ENVIRONMENT: 'production',
+      SECRETS_ENV_FALLBACK: 'resend',
+      RESEND_API_KEY: fromEnv.api_key,
+    }))
+      vi.stubEnv(name, value);
+    const secrets = createSecrets({ logger: logger() });
+
+    // Act (the SDK's defaults, no request timeout, would outlast this test's own timeout)
+    const read = await secrets.resend().finally(() => endpoint.close());
+
+    // Assess: SECRETS_MAX_ATTEMPTS' two attempts each reached the endpoint and timed out
+    // (SECRETS_REQUEST_TIMEOUT_MS, 3 s), then the fallback answered.
+    expect(endpoint.connections()).toBe(2);
+    expect(read.api_key).toBe(fromEnv.api_key);
+    expect(auditLines(watch.text())).toEqual([
+      expect.objectContaining({ source: 'secrets-manager', outcome: 'unavailable' }),
+      expect.objectContaining({ source: 'environment', outcome: 'success', fallback: true }),
+    ]);
+  }, 15_000);
+
   it('says why a fallback could not stand in', async () => {
     const { client } = unreachableClient();
     const secrets = createSecrets({
@@ -475,19 +613,32 @@ describe('the environment fallback', () => {
 });
 
 describe('the database getter', () => {
-  async function databaseSecrets(sslmode: string) {
+  /**
+   * A user and its seed secret with `sslmode`; `caFile` is DB_TLS_CA_FILE (the test bed's CA by
+   * default), `query` is appended to the secret's connection_string.
+   */
+  async function databaseSecrets(sslmode: string, options: { caFile?: string; query?: string } = {}) {
     const environment = uniqueName('prod');
     const username = uniqueName('app_user');
     const password = hostilePassword();
     watch.values.push(password);
     await createRole(username, password);
-    await createSecret(
-      `${environment}/database/primary`,
-      seedDatabaseSecret({ username, password, extra: { sslmode } }),
-    );
+    const seed = seedDatabaseSecret({ username, password, extra: { sslmode } });
+    await createSecret(`${environment}/database/primary`, {
+      ...seed,
+      connection_string: `${seed.connection_string}${options.query ?? ''}`,
+    });
     const { client } = appClient();
-    const env = { ENVIRONMENT: environment, DB_TLS_CA_FILE: stack().postgres.caFile };
+    const env = { ENVIRONMENT: environment, DB_TLS_CA_FILE: options.caFile ?? stack().postgres.caFile };
     return { username, secrets: createSecrets({ client, env, logger: logger() }) };
+  }
+
+  /** psql (libpq) on `uri`: the statement's output, or `refused` and why. */
+  async function psql(uri: string, sql: string): Promise<string> {
+    return run('psql', [uri, '-XAtc', sql], { env: { PATH: process.env.PATH ?? '' } }).then(
+      (out) => out.stdout.trim(),
+      (error: { stderr?: string }) => `refused: ${error.stderr?.trim()}`,
+    );
   }
 
   async function currentUser(config: pg.ClientConfig): Promise<{ user: string; tls: boolean }> {
@@ -515,6 +666,87 @@ describe('the database getter', () => {
       tls: true,
     });
     expect(new URL(database.connectionString).searchParams.get('sslrootcert')).toBe(stack().postgres.caFile);
+    expect(await psql(database.connectionString, 'SELECT current_user')).toBe(username);
+  });
+
+  it('refuses through connectionString, as through pg, a server DB_TLS_CA_FILE did not sign (sslmode require)', async () => {
+    // Prepare: DB_TLS_CA_FILE is the shipped RDS bundle, which did not sign the test bed's certificate.
+    const bundle = join(process.cwd(), RDS_CA_BUNDLE_FILE);
+    const { secrets } = await databaseSecrets('require', { caFile: bundle });
+    const database = await secrets.database();
+
+    // Act
+    const viaPg = await currentUser(database.pg).then(
+      () => 'connected',
+      (error: Error) => `refused: ${error.message}`,
+    );
+    const viaLibpq = await psql(database.connectionString, 'SELECT 1');
+
+    // Assess: libpq verifies the chain when a root certificate is given, as pg does with a CA.
+    expect(new URL(database.connectionString).searchParams.get('sslrootcert')).toBe(bundle);
+    expect(viaPg).toMatch(/^refused: .*certificate/);
+    expect(viaLibpq).toMatch(/^refused: .*certificate verify failed/);
+  });
+
+  it("passes the secret's other URL parameters to libpq exactly as written (a %20 stays a space)", async () => {
+    // Prepare
+    const { secrets } = await databaseSecrets('verify-full', {
+      query: '?application_name=muejam%20web&options=-c%20statement_timeout%3D5000',
+    });
+
+    // Act
+    const database = await secrets.database();
+    const settings = await psql(
+      database.connectionString,
+      'SELECT current_setting($$application_name$$), current_setting($$statement_timeout$$)',
+    );
+
+    // Assess
+    expect(settings).toBe('muejam web|5s');
+  });
+
+  it('trusts the RDS bundle for an RDS host, as the rotation does: pg verifies the server, sslrootcert names the bundle', async () => {
+    // Prepare: a function root whose RDS bundle is the test bed's CA (as in
+    // rotate-database-templates.test.ts); the seed's shape (no sslmode: verify-full) with an
+    // RDS endpoint as host, and no DB_TLS_CA_FILE.
+    const root = await mkdtemp(join(tmpdir(), 'secrets-rds-root-'));
+    await mkdir(dirname(join(root, RDS_CA_BUNDLE_FILE)), { recursive: true });
+    await copyFile(stack().postgres.caFile, join(root, RDS_CA_BUNDLE_FILE));
+    vi.stubEnv('LAMBDA_TASK_ROOT', root);
+    const username = uniqueName('app_user');
+    const password = hostilePassword();
+    watch.values.push(password);
+    await createRole(username, password);
+    const host = `${uniqueName('muejam')}.abcdefghijkl.us-east-1.rds.amazonaws.com`;
+    const environment = uniqueName('prod');
+    const { postgres } = stack();
+    await createSecret(`${environment}/database/primary`, {
+      host,
+      port: String(postgres.port),
+      database: 'postgres',
+      username,
+      password,
+    });
+    const { client } = appClient();
+    const secrets = createSecrets({ client, env: { ENVIRONMENT: environment }, logger: logger() });
+    const route = { host: postgres.host, port: postgres.port };
+
+    try {
+      // Act: the rotation's connector (control), then the application's pg config, same server.
+      const database = await secrets.database();
+      const rotation = routedConnector({ [host]: route }, loadDatabaseRotationConfig({}).database);
+      await (await rotation.connect(database, password)).close();
+      const application = await currentUser({ ...database.pg, ...route });
+
+      // Assess
+      expect(database.sslmode).toBe('verify-full');
+      expect(application).toEqual({ user: username, tls: true });
+      expect(new URL(database.connectionString).searchParams.get('sslrootcert')).toBe(
+        join(root, RDS_CA_BUNDLE_FILE),
+      );
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 
   it('connects without TLS when the secret says sslmode disable', async () => {

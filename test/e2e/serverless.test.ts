@@ -298,6 +298,70 @@ describe('serverless.yml, rotateDatabase', () => {
   });
 });
 
+describe('serverless.yml: the policy enforcer', () => {
+  let template: Json;
+  const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
+  const fn = (name: string) =>
+    `arn:aws:lambda:us-east-1:123456789012:function:secrets-rotation-production-${name}`;
+  const queue = 'arn:aws:sqs:us-east-1:123456789012:secrets-rotation-production-enforce';
+
+  beforeAll(async () => {
+    template = await print();
+  });
+
+  it('runs the enforcer daily, one run at a time, and drains its queue into the worker with partial batch responses', () => {
+    const functions = template.functions as Record<string, Json>;
+    expect(functions.enforceRotationPolicy).toMatchObject({
+      reservedConcurrency: 1,
+      timeout: 900,
+      events: [{ schedule: { rate: ['cron(0 5 * * ? *)'] } }],
+    });
+    expect(functions.enforceRotationPolicyWorker?.events).toEqual([
+      {
+        sqs: {
+          arn: { 'Fn::GetAtt': ['EnforceQueue', 'Arn'] },
+          batchSize: 10,
+          functionResponseType: 'ReportBatchItemFailures',
+          maximumConcurrency: 5,
+        },
+      },
+    ]);
+    const resources = (template.resources as Json).Resources as Json;
+    expect((resources.EnforceQueue as Json).Properties).toMatchObject({
+      RedrivePolicy: { maxReceiveCount: 3 },
+      VisibilityTimeout: 1800,
+    });
+  });
+
+  it.each(['EnforceRotationPolicyRole', 'EnforceRotationPolicyWorkerRole'])(
+    "lets %s change only the managed secrets, run only this service's functions and tag only rotation-previous-revoked",
+    (role) => {
+      for (const name of ['production/database/primary', 'production/api-keys/resend'])
+        expect(grant(template, role, 'secretsmanager:RotateSecret', secret(name)), name).toBeDefined();
+      for (const name of ['production/rotation/admin', 'staging/database/primary', 'rds!db-0a1b'])
+        expect(grant(template, role, 'secretsmanager:RotateSecret', secret(name)), name).toBeUndefined();
+      expect(
+        grant(template, role, 'secretsmanager:TagResource', secret('production/api-keys/aws'))?.Condition,
+      ).toEqual({
+        'ForAllValues:StringEquals': { 'aws:TagKeys': 'rotation-previous-revoked' },
+      });
+      for (const name of ['rotateDatabase', 'rotateApiKey'])
+        expect(grant(template, role, 'lambda:InvokeFunction', fn(name)), name).toBeDefined();
+      expect(grant(template, role, 'lambda:InvokeFunction', fn('rotateNow'))).toBeUndefined();
+    },
+  );
+
+  it('lets the enforcer send to its queue and the worker receive from it, and neither anything else', () => {
+    expect(grant(template, 'EnforceRotationPolicyRole', 'sqs:SendMessage', queue)).toBeDefined();
+    expect(grant(template, 'EnforceRotationPolicyRole', 'sqs:ReceiveMessage', queue)).toBeUndefined();
+    expect(grant(template, 'EnforceRotationPolicyWorkerRole', 'sqs:ReceiveMessage', queue)).toBeDefined();
+    expect(grant(template, 'EnforceRotationPolicyWorkerRole', 'sqs:SendMessage', queue)).toBeUndefined();
+    expect(
+      grant(template, 'EnforceRotationPolicyWorkerRole', 'secretsmanager:ListSecrets', '*'),
+    ).toBeUndefined();
+  });
+});
+
 describe('serverless invoke local -f rotateApiKey', () => {
   let moto: { endpoint: string; stop(): Promise<void> };
   const env = () => ({

@@ -3,6 +3,9 @@
  * not a superuser), logins that stay open like an application's, an RDS client on moto, and
  * a connector that routes RDS endpoint names to the local PostgreSQL as DNS would.
  */
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RDSClient } from '@aws-sdk/client-rds';
 import pg from 'pg';
 import {
@@ -10,6 +13,7 @@ import {
   isRdsHost,
   type PostgresConnector,
   type PostgresConnectorOptions,
+  RDS_CA_BUNDLE_FILE,
 } from '../../shared/postgres/index.js';
 import { createRole, hostilePassword, stack, superuser, uniqueName } from './bed.js';
 
@@ -39,8 +43,9 @@ export async function openSession(
   user: string,
   password: string,
   port = stack().postgres.port,
+  database = 'postgres',
 ): Promise<pg.Client> {
-  const client = new pg.Client({ host: stack().postgres.host, port, user, password, database: 'postgres' });
+  const client = new pg.Client({ host: stack().postgres.host, port, user, password, database });
   client.on('error', () => undefined);
   await client.connect();
   return client;
@@ -51,8 +56,9 @@ export async function queryAs(
   user: string,
   password: string,
   statement: string,
+  database = 'postgres',
 ): Promise<Record<string, unknown>[]> {
-  const client = await openSession(user, password);
+  const client = await openSession(user, password, stack().postgres.port, database);
   try {
     const results: unknown = await client.query(statement);
     const last = (Array.isArray(results) ? results.at(-1) : results) as pg.QueryResult | undefined;
@@ -93,6 +99,47 @@ export function routedConnector(
         target.rds ??
         (isRdsHost(target.host) ? { kind: 'instance' as const, identifier: 'routed' } : undefined);
       return real.connect(route ? { ...target, ...route, ...(rds ? { rds } : {}) } : target, password);
+    },
+  };
+}
+
+/**
+ * A function root (set it as `LAMBDA_TASK_ROOT`) whose RDS bundle is the test bed's CA, so
+ * that the local TLS PostgreSQL passes for an RDS server: what the shipped bundle does for a
+ * real one. `remove` deletes it.
+ */
+export async function rootTrustingTestBed(): Promise<{ root: string; remove: () => Promise<void> }> {
+  const root = await mkdtemp(join(tmpdir(), 'function-root-'));
+  await mkdir(join(root, RDS_CA_BUNDLE_FILE, '..'), { recursive: true });
+  await copyFile(stack().postgres.caFile, join(root, RDS_CA_BUNDLE_FILE));
+  return { root, remove: () => rm(root, { recursive: true, force: true }) };
+}
+
+/**
+ * The production connector, recording the user of every login attempt and every statement
+ * sent on any session, in order.
+ */
+export function recordingConnector(options: PostgresConnectorOptions): PostgresConnector & {
+  readonly logins: string[];
+  readonly statements: { username: string; sql: string }[];
+} {
+  const real = createPostgresConnector(options);
+  const logins: string[] = [];
+  const statements: { username: string; sql: string }[] = [];
+  return {
+    logins,
+    statements,
+    verification: (target) => real.verification?.(target) ?? 'full',
+    async connect(target, password) {
+      logins.push(target.username);
+      const session = await real.connect(target, password);
+      return {
+        query(statement) {
+          statements.push({ username: target.username, sql: statement });
+          return session.query(statement);
+        },
+        close: () => session.close(),
+      };
     },
   };
 }

@@ -2,10 +2,16 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
 import { GetRandomPasswordCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { ConfigurationError, loadPasswordPolicy } from '../../shared/config/index.js';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  ConfigurationError,
+  loadDatabaseRotationConfig,
+  loadPasswordPolicy,
+} from '../../shared/config/index.js';
 import {
   effectivePasswordPolicy,
   InvalidPasswordPolicyError,
@@ -16,8 +22,10 @@ import {
   SecretsManagerPasswordSource,
 } from '../../shared/password/index.js';
 import {
+  createPostgresConnector,
   isRdsHost,
   otherLogin,
+  type PostgresTarget,
   postgresSecretSchema,
   RDS_CA_BUNDLE_FILE,
   RdsCaBundleError,
@@ -27,6 +35,7 @@ import {
   rdsTrustedCertificates,
   rolePairOf,
   rotationModeOf,
+  type SslMode,
   splitPem,
 } from '../../shared/postgres/index.js';
 
@@ -236,16 +245,91 @@ describe('the RDS certificate bundle', () => {
     }
   });
 
-  it("is what RDS servers are verified against, with Node's roots for RDS Proxy, and fails closed when missing", () => {
-    const trust = rdsTrustedCertificates();
-    expect(trust.slice(0, certificates.length)).toEqual(splitPem(pem));
-    expect(trust.length).toBeGreaterThan(certificates.length);
-    expect(() => rdsTrustedCertificates(mkdtempSync(join(tmpdir(), 'no-bundle-')))).toThrow(RdsCaBundleError);
+  it("is all an RDS server is verified against when no host name is checked, with Node's public roots only under verify-full, and fails closed when missing", () => {
+    const bundle = splitPem(pem);
+    expect(rdsTrustedCertificates('require')).toEqual(bundle);
+    expect(rdsTrustedCertificates('verify-ca')).toEqual(bundle);
+    const full = rdsTrustedCertificates('verify-full');
+    expect(full.slice(0, bundle.length)).toEqual(bundle);
+    expect(full.length).toBeGreaterThan(bundle.length);
+    expect(() => rdsTrustedCertificates('require', mkdtempSync(join(tmpdir(), 'no-bundle-')))).toThrow(
+      RdsCaBundleError,
+    );
   });
 
   it('recognises RDS endpoint names', () => {
     expect(isRdsHost('db.abcdefghijkl.us-east-1.rds.amazonaws.com')).toBe(true);
     expect(isRdsHost('db.abcdefghijkl.cn-north-1.rds.amazonaws.com.cn')).toBe(true);
     expect(isRdsHost('rds.amazonaws.com.evil.example')).toBe(false);
+  });
+});
+
+describe('createPostgresConnector', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** The options the production connector hands node-postgres for one target (no connection is made). */
+  async function clientConfigFor(target: PostgresTarget, ca?: string): Promise<pg.ClientConfig> {
+    let seen: pg.ClientConfig | undefined;
+    vi.spyOn(pg, 'Client').mockImplementation(function (this: unknown, config?: string | pg.ClientConfig) {
+      seen = config as pg.ClientConfig;
+      throw new Error('recorded: no connection made');
+    } as unknown as typeof pg.Client);
+    const options = loadDatabaseRotationConfig({}).database;
+    await createPostgresConnector({ ...options, ...(ca ? { ca } : {}) })
+      .connect(target, 'unused')
+      .catch(() => undefined);
+    if (!seen) throw new Error('the connector built no client');
+    return seen;
+  }
+
+  const rdsTarget = (sslmode: SslMode): PostgresTarget => ({
+    host: 'prod.abcdefghijkl.us-east-1.rds.amazonaws.com',
+    port: 5432,
+    database: 'postgres',
+    username: 'app',
+    sslmode,
+    rds: { kind: 'instance', identifier: 'prod' },
+  });
+
+  const organisation = (certificate: string) =>
+    new X509Certificate(certificate).subject
+      .split('\n')
+      .filter((line) => line.startsWith('O='))
+      .join(', ');
+
+  it.each(['require', 'verify-ca'] as const)(
+    'trusts no CA but the RDS bundle for an RDS server with sslmode %s, since no host name is checked',
+    async (sslmode) => {
+      // Act
+      const { ssl } = await clientConfigFor(rdsTarget(sslmode));
+
+      // Assess: any name is accepted, so every trusted CA is an RDS one.
+      const tls = ssl as ConnectionOptions;
+      expect(tls.checkServerIdentity?.('attacker.example', {} as never)).toBeUndefined();
+      const trusted = ([] as unknown[]).concat(tls.ca ?? []).map(String);
+      expect(trusted.length).toBeGreaterThan(100);
+      expect(trusted.map(organisation).filter((o) => !o.startsWith('O=Amazon Web Services'))).toEqual([]);
+    },
+  );
+
+  it("trusts the RDS bundle alone, with the host name checked, for an RDS-managed master's login, even with DB_TLS_CA_FILE set", async () => {
+    // Act
+    const { ssl } = await clientConfigFor(
+      { ...rdsTarget('verify-full'), sslmodeFrom: 'rds-managed-master', rdsBundleOnly: true },
+      '-----BEGIN CERTIFICATE-----\nCORPORATE\n-----END CERTIFICATE-----',
+    );
+
+    // Assess
+    const tls = ssl as ConnectionOptions;
+    expect(tls.rejectUnauthorized).toBe(true);
+    expect(tls.checkServerIdentity).toBeUndefined();
+    expect(tls.ca).toEqual(splitPem(readFileSync(RDS_CA_BUNDLE_FILE, 'utf8')));
+  });
+
+  it('opens every session with the system catalog alone on its search path', async () => {
+    const config = await clientConfigFor({ ...rdsTarget('disable'), host: 'db.example.com' });
+    expect(config.options).toBe('-c search_path=pg_catalog,pg_temp');
   });
 });

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ProviderAuthError } from '../../shared/api-keys/errors.js';
 import { ConfigurationError } from '../../shared/config/env.js';
+import { createLogger } from '../../shared/logging/index.js';
 import { tlsOptions } from '../../shared/postgres/connection.js';
 import { DatabaseAuthenticationError } from '../../shared/postgres/errors.js';
 import type { PostgresSecret } from '../../shared/postgres/secret.js';
@@ -27,6 +28,7 @@ import {
   resolveSecretId,
   SECRET_KINDS,
   SecretNotFoundError,
+  type Secrets,
   SecretsError,
   SecretsManagerUnavailableError,
   secretName,
@@ -34,7 +36,7 @@ import {
 } from '../../shared/secrets/index.js';
 import { secretResourceArn } from '../../shared/secrets/names.js';
 import { toSecretsError } from '../../shared/secrets/sdk-errors.js';
-import { auditLines } from '../support/audit-lines.js';
+import { auditLines, logLines } from '../support/audit-lines.js';
 import { LeakWatch } from '../support/leak-watch.js';
 
 const CLERK_PUBLISHABLE = `pk_test_${Buffer.from('clerk.example.com$').toString('base64')}`;
@@ -127,6 +129,9 @@ describe('loadSecretsConfig', () => {
       envFallback: [],
       databaseCaFile: undefined,
       databaseCa: undefined,
+      connectTimeoutMs: 1000,
+      requestTimeoutMs: 3000,
+      maxAttempts: 2,
     });
   });
 
@@ -136,12 +141,18 @@ describe('loadSecretsConfig', () => {
       ENVIRONMENT: 'production',
       SECRETS_CACHE_TTL: '60',
       SECRETS_ENV_FALLBACK: 'database, resend',
+      SECRETS_CONNECT_TIMEOUT_MS: '500',
+      SECRETS_REQUEST_TIMEOUT_MS: '1500',
+      SECRETS_MAX_ATTEMPTS: '1',
     });
     expect(config).toMatchObject({
       useSecretsManager: false,
       environment: 'production',
       cacheTtlSeconds: 60,
       envFallback: ['database', 'resend'],
+      connectTimeoutMs: 500,
+      requestTimeoutMs: 1500,
+      maxAttempts: 1,
     });
     expect(loadSecretsConfig({ USE_SECRETS_MANAGER: 'True', SECRETS_ENV_FALLBACK: 'all' })).toMatchObject({
       useSecretsManager: true,
@@ -159,6 +170,9 @@ describe('loadSecretsConfig', () => {
     ],
     ['ENVIRONMENT', 'prod/eu', /ENVIRONMENT must be one name segment/],
     ['DB_TLS_CA_FILE', '/nonexistent/ca.pem', /DB_TLS_CA_FILE names a file that cannot be read/],
+    ['SECRETS_CONNECT_TIMEOUT_MS', '0', /SECRETS_CONNECT_TIMEOUT_MS must be an integer from 1 to 60000/],
+    ['SECRETS_REQUEST_TIMEOUT_MS', '2s', /SECRETS_REQUEST_TIMEOUT_MS must be an integer from 1 to 300000/],
+    ['SECRETS_MAX_ATTEMPTS', '0', /SECRETS_MAX_ATTEMPTS must be an integer from 1 to 10/],
   ])('throws a ConfigurationError naming %s when it is %j', (name, value, message) => {
     expect(() => loadSecretsConfig({ [name]: value })).toThrow(message);
     expect(() => loadSecretsConfig({ [name]: value })).toThrow(ConfigurationError);
@@ -261,6 +275,54 @@ describe('Secrets with USE_SECRETS_MANAGER=False (development)', () => {
     expect(error.message).not.toContain('not-a-resend-key');
   });
 
+  it.each([
+    [
+      'a percent-encoded socket directory as host',
+      'postgresql://muejam_user:p%40ss%3Aw%C3%B6rd@%2Fvar%2Frun%2Fpostgresql/muejam?sslmode=disable',
+    ],
+    [
+      'host, user and password as query parameters, over the parts before the ?',
+      'postgresql://other@stale.example.com/muejam?host=/var/run/postgresql&user=muejam_user&password=p%40ss%3Aw%C3%B6rd&sslmode=disable',
+    ],
+  ])('reads DATABASE_URL as libpq does: %s', async (_title, url) => {
+    // Prepare
+    const env = { ...developmentEnv(), DATABASE_URL: url };
+    const secrets = createSecrets({ env, logger: logger(), client: unreachable() });
+
+    // Act
+    const database = await secrets.database();
+
+    // Assess
+    expect(database).toMatchObject({
+      host: '/var/run/postgresql',
+      database: 'muejam',
+      username: 'muejam_user',
+      password: 'p@ss:wörd',
+      pg: { host: '/var/run/postgresql', user: 'muejam_user', password: 'p@ss:wörd', ssl: false },
+    });
+  });
+
+  it('reads port and dbname parameters over the URL parts, and a + as a + (not a space)', async () => {
+    // Prepare
+    const env = {
+      ...developmentEnv(),
+      DATABASE_URL: 'postgresql://muejam_user@db.example.com:5432/other?port=6543&dbname=muejam&password=a+b',
+    };
+    watch.values.push('a+b');
+    const secrets = createSecrets({ env, logger: logger(), client: unreachable() });
+
+    // Act
+    const database = await secrets.database();
+
+    // Assess
+    expect(database).toMatchObject({
+      host: 'db.example.com',
+      port: 6543,
+      database: 'muejam',
+      password: 'a+b',
+    });
+  });
+
   it('names DATABASE_URL and the part of it that is wrong', async () => {
     const env = { ...developmentEnv(), DATABASE_URL: 'postgresql://muejam_user@localhost/muejam' };
     const secrets = createSecrets({ env, logger: logger(), client: unreachable() });
@@ -301,6 +363,85 @@ describe('Secrets with USE_SECRETS_MANAGER=False (development)', () => {
       /^Secret not found: development\/database\/replica: USE_SECRETS_MANAGER=False reads only/,
     );
     expect(generic).toBeInstanceOf(SecretNotFoundError);
+  });
+});
+
+describe('the audit log', () => {
+  it.each([
+    ['ENVIRONMENT is unset', {}, (secrets: Secrets) => secrets.resend(), 'api-keys/resend'],
+    [
+      'the name is not one segment',
+      { ENVIRONMENT: 'production' },
+      (secrets: Secrets) => secrets.database({ name: 'primary replica' }),
+      'production/database/primary replica',
+    ],
+  ] as const)(
+    'records an attempt that fails before Secrets Manager is asked: %s',
+    async (_title, env, read, label) => {
+      // Prepare
+      const secrets = createSecrets({ client: unreachable(), env, logger: logger() });
+
+      // Act
+      const error = await watch.rejectionOf(read(secrets));
+
+      // Assess
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(auditLines(watch.text())).toEqual([
+        expect.objectContaining({
+          level: 'WARN',
+          secretName: label,
+          source: 'secrets-manager',
+          outcome: 'misconfigured',
+          errorName: 'ConfigurationError',
+        }),
+      ]);
+    },
+  );
+
+  it('records every read, successes included, when the application logs at WARN (POWERTOOLS_LOG_LEVEL)', async () => {
+    // Prepare: the production default logger, at WARN, with a key appended after the client was made.
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'WARN');
+    for (const [name, value] of Object.entries(developmentEnv())) vi.stubEnv(name, value);
+    const application = createLogger();
+    const secrets = createSecrets({ client: unreachable(), logger: application });
+    application.appendKeys({ requestId: 'req-1' });
+
+    // Act
+    await secrets.resend();
+    await secrets.resend();
+    application.info('an application INFO line');
+
+    // Assess: the audit lines, at INFO, with the application's keys; its own INFO line still filtered.
+    expect(application.getLevelName()).toBe('WARN');
+    expect(logLines(watch.text())).toEqual([
+      expect.objectContaining({
+        level: 'INFO',
+        audit: 'secret-access',
+        outcome: 'success',
+        requestId: 'req-1',
+      }),
+      expect.objectContaining({
+        level: 'INFO',
+        audit: 'secret-access',
+        outcome: 'success',
+        requestId: 'req-1',
+      }),
+    ]);
+  });
+
+  it('stays silent with a SILENT logger', async () => {
+    // Prepare
+    const secrets = createSecrets({
+      client: unreachable(),
+      env: developmentEnv(),
+      logger: new Logger({ serviceName: 'secrets-unit', logLevel: 'SILENT' }),
+    });
+
+    // Act
+    await secrets.resend();
+
+    // Assess
+    expect(logLines(watch.text())).toEqual([]);
   });
 });
 
@@ -428,6 +569,20 @@ describe('authentication errors', () => {
     expect(authenticationFailure(new Error('other'))).toBeUndefined();
   });
 
+  it("does not count a getter's own failure as the operation's, whatever AWS code its cause carries", () => {
+    const refusal = new STSServiceException({
+      name: 'UnrecognizedClientException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const denied = toSecretsError(refusal, { secretId: 'production/api-keys/aws', region: 'us-east-1' });
+
+    expect(isAwsAuthError(refusal)).toBe(true);
+    expect(denied).toBeInstanceOf(AccessDeniedError);
+    expect(authenticationFailure(denied)).toBeUndefined();
+    expect(isAuthenticationError(new Error('wrapped', { cause: denied }))).toBe(false);
+  });
+
   it('does not count an authorization refusal (AccessDenied) as an authentication error', () => {
     const error = new STSServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: {} });
     expect(isAuthenticationError(error)).toBe(false);
@@ -477,6 +632,29 @@ describe('withFreshCredentials', () => {
 
     expect(error.message).toBe('refused 2');
     expect(calls).toBe(2);
+  });
+
+  it("does not retry a getter's own failure, even where the caller's own test would", async () => {
+    let calls = 0;
+    const denied = new AccessDeniedError(
+      'Access denied',
+      { action: 'secretsmanager:GetSecretValue', resource: '*', code: 'UnrecognizedClientException' },
+      { cause: Object.assign(new Error('refused'), { name: 'UnrecognizedClientException', status: 401 }) },
+    );
+
+    const error = await watch.rejectionOf(
+      withFreshCredentials(
+        logger(),
+        async () => {
+          calls++;
+          throw denied;
+        },
+        { isAuthenticationError: () => true },
+      ),
+    );
+
+    expect(error).toBe(denied);
+    expect(calls).toBe(1);
   });
 
   it('takes its own definition of an authentication error', async () => {
@@ -533,15 +711,58 @@ describe('databaseCredentials', () => {
     expect(decodeURIComponent(url.password)).toBe(`p'a"s\\s;--%@:/?#ü`);
   });
 
-  it('adds sslrootcert for the verifying modes when a CA file is configured', () => {
-    const verify = databaseCredentials(secret(), { ca: 'PEM', caFile: '/etc/rds-ca.pem' });
-    const require = databaseCredentials(secret({ sslmode: 'require' }), {
-      ca: 'PEM',
-      caFile: '/etc/rds-ca.pem',
-    });
+  it('adds sslrootcert for every TLS mode when a CA file is configured, so libpq verifies as pg does', () => {
+    const trust = { ca: 'PEM', caFile: '/etc/rds-ca.pem' };
+    const rootcert = (sslmode: PostgresSecret['sslmode']) =>
+      new URL(databaseCredentials(secret({ sslmode }), trust).connectionString).searchParams.get(
+        'sslrootcert',
+      );
 
-    expect(new URL(verify.connectionString).searchParams.get('sslrootcert')).toBe('/etc/rds-ca.pem');
-    expect(new URL(require.connectionString).searchParams.get('sslrootcert')).toBeNull();
+    expect(rootcert('verify-full')).toBe('/etc/rds-ca.pem');
+    expect(rootcert('verify-ca')).toBe('/etc/rds-ca.pem');
+    expect(rootcert('require')).toBe('/etc/rds-ca.pem');
+    expect(rootcert('disable')).toBeNull();
+  });
+
+  it("keeps the secret's other URL parameters byte for byte (%20 stays %20) and drops its stale target", () => {
+    const ready = databaseCredentials(
+      secret({
+        connectionString:
+          'postgresql://old:old@old.example.com:1/old?application_name=muejam%20web&host=old.example.com&hostaddr=10.9.9.9&options=-c%20statement_timeout%3D5000&dbname=old&user=old&port=1&sslrootcert=/old.pem',
+      }),
+    );
+
+    expect(ready.connectionString).toMatch(
+      /^postgresql:\/\/muejam_user:[^@]+@db\.example\.com:5432\/muejam\?application_name=muejam%20web&options=-c%20statement_timeout%3D5000&sslmode=verify-full$/,
+    );
+  });
+
+  it.each([
+    ['a Unix-socket directory', '/var/run/postgresql', (url: URL) => decodeURIComponent(url.hostname)],
+    ['an IPv6 address with a zone', 'fe80::1%eth0', (url: URL) => url.searchParams.get('host')],
+    ['an IPv6 address', '2001:db8::1', (url: URL) => url.hostname.replace(/^\[(.*)\]$/, '$1')],
+    ['a host name with a space (a typo)', 'db .example.com', (url: URL) => decodeURIComponent(url.hostname)],
+  ])(
+    "names the secret's host as libpq reads it, never a stale connection_string's: %s",
+    (_title, host, target) => {
+      const ready = databaseCredentials(
+        secret({ host, connectionString: 'postgresql://muejam_user:old@old-db.example.com:5432/muejam' }),
+      );
+      const url = new URL(ready.connectionString);
+
+      expect(target(url)).toBe(host);
+      expect(ready.connectionString).not.toContain('old-db');
+      expect(decodeURIComponent(url.username)).toBe('muejam_user');
+    },
+  );
+
+  it('refuses a field no connection string can carry (a lone surrogate), naming the field, never the value', () => {
+    const build = () => databaseCredentials(secret({ password: 'pass\uD800word' }));
+
+    expect(build).toThrow(InvalidSecretValueError);
+    expect(build).toThrow(
+      /^the database secret's password cannot be written in a postgresql:\/\/ connection string as libpq reads it$/,
+    );
   });
 
   it.each(['disable', 'require', 'verify-ca', 'verify-full'] as const)(

@@ -114,6 +114,23 @@ async function judgeOther(
   }
   if (tags.isCreatedBy(id, arn, context.token)) {
     if (young && retryAfter) return { kind: 'in-flight', retryAfter };
+    // The tag alone is not proof (whoever may tag the user can write it): IAM's own record
+    // must agree that the key is a fresh, never-used key of this rotation.
+    const lastUsed = await lastUsedOf(iam, id);
+    if (lastUsed === 'gone') return { kind: 'gone' };
+    if (lastUsed) {
+      return {
+        kind: 'foreign',
+        why: `tagged ${tag} as this rotation's key, but used (${lastUsed.toISOString()}): an orphan of this rotation is never used`,
+      };
+    }
+    const start = await rotationStart();
+    if (!created || !start || created.getTime() < Math.floor(start.getTime() / 1000) * 1000) {
+      return {
+        kind: 'foreign',
+        why: `tagged ${tag} as this rotation's key, but ${created && start ? 'created before this rotation began' : 'its creation cannot be placed after this rotation began'}`,
+      };
+    }
     return { kind: 'orphan' };
   }
   if (tags.isSecrets(id, arn)) {
@@ -129,14 +146,8 @@ async function judgeOther(
   }
   if (young && retryAfter) {
     // Untagged and young: maybe another attempt's key, between CreateAccessKey and TagUser.
-    let lastUsed: Date | undefined;
-    try {
-      const out = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: id }));
-      lastUsed = out.AccessKeyLastUsed?.LastUsedDate;
-    } catch (error) {
-      if (codeOf(error) === 'NoSuchEntity') return { kind: 'gone' };
-      throw toProviderError(`find out whether access key ${keyHint(id)} was ever used`, error);
-    }
+    const lastUsed = await lastUsedOf(iam, id);
+    if (lastUsed === 'gone') return { kind: 'gone' };
     if (!lastUsed) return { kind: 'in-flight', retryAfter };
     return { kind: 'foreign', why: `no rotation tag, and used (${lastUsed.toISOString()})` };
   }
@@ -151,6 +162,17 @@ async function judgeOther(
       "(it stopped between CreateAccessKey and TagUser: a log line 'aws: access key created' with this hint and no " +
       "'aws: access key tagged' after it says so)",
   };
+}
+
+/** When IAM last saw access key `id` used; undefined when never; `gone` when IAM has no such key. */
+async function lastUsedOf(iam: IAMClient, id: string): Promise<Date | undefined | 'gone'> {
+  try {
+    const out = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: id }));
+    return out.AccessKeyLastUsed?.LastUsedDate;
+  } catch (error) {
+    if (codeOf(error) === 'NoSuchEntity') return 'gone';
+    throw toProviderError(`find out whether access key ${keyHint(id)} was ever used`, error);
+  }
 }
 
 /** `…abcd (Active, what it is)`: how a key appears in messages. Never the whole id. */
