@@ -45,13 +45,21 @@ module.exports = async ({ resolveVariable }) => {
   return {
     Resources: {
       // GetSecretValue and BatchGetSecretValue: rotateDatabase, rotateApiKey (and the provider
-      // credentials it reads), rotateNow (a rollback reads AWSPREVIOUS), complianceReport (rotated_at).
+      // credentials it reads), rotateNow (a rollback reads AWSPREVIOUS), complianceReport (rotated_at),
+      // the enforcer and its worker (the fleet's values, for rotated_at and the revoke inputs).
       SecretsKeyDecryptPolicy: keyPolicy(
         'secrets-key-decrypt',
         'DecryptSecretsThroughSecretsManager',
         'kms:Decrypt',
         keyArn,
-        ['RotateDatabaseRole', 'RotateApiKeyRole', 'RotateNowRole', 'ComplianceReportRole'],
+        [
+          'RotateDatabaseRole',
+          'RotateApiKeyRole',
+          'RotateNowRole',
+          'ComplianceReportRole',
+          'EnforceRotationPolicyRole',
+          'EnforceRotationPolicyWorkerRole',
+        ],
       ),
       // PutSecretValue: the two rotation functions.
       SecretsKeyEncryptPolicy: keyPolicy(

@@ -90,6 +90,18 @@ const BUNDLED_NOT_SENT: Readonly<Record<string, Readonly<Record<string, string>>
       'the aws provider tags the keys it creates; a rollback only reads those tags (ListUserTags)',
     'iam:UntagUser': 'the aws provider untags the keys it deletes; a rollback deletes none',
   },
+  enforceRotationPolicy: {
+    'secretsmanager:PutSecretValue':
+      'SecretStore.putPending, the engine’s createSecret: the enforcer runs steps by invoking the rotation functions',
+    'sqs:CreateQueue':
+      'resolveQueueUrl creates the queue only when AWS_ENDPOINT_URL names a local emulator; on AWS it is the stack’s (GetQueueUrl)',
+    'sns:CreateTopic': 'alertPublisher creates the topic only when AWS_ENDPOINT_URL names a local emulator',
+  },
+  enforceRotationPolicyWorker: {
+    'secretsmanager:PutSecretValue':
+      'SecretStore.putPending, the engine’s createSecret: the worker runs steps by invoking the rotation functions',
+    'sns:CreateTopic': 'alertPublisher creates the topic only when AWS_ENDPOINT_URL names a local emulator',
+  },
   complianceReport: {
     's3:CreateBucket': 'ensureLocalDestinations, run only when AWS_ENDPOINT_URL names a local emulator',
     'sns:CreateTopic': 'ensureLocalDestinations, run only when AWS_ENDPOINT_URL names a local emulator',
@@ -825,12 +837,23 @@ describe('the production stack (serverless package --stage production with its p
       }
     });
 
-    it('runs the policy jobs one at a time', () => {
+    it('runs the policy jobs one at a time, and the enforcer’s worker at the concurrency its quota share assumes', () => {
       const policyJobs = functions.filter(
-        (fn) => fn.key === 'complianceReport' || fn.key.startsWith('enforce'),
+        (fn) => fn.key === 'complianceReport' || fn.key === 'enforceRotationPolicy',
       );
-      expect(policyJobs.length).toBeGreaterThan(0);
+      expect(policyJobs.length).toBe(2);
       for (const fn of policyJobs) expect(fn.properties.ReservedConcurrentExecutions, fn.key).toBe(1);
+      // The worker keeps to 1/ENFORCE_WORKER_CONCURRENCY of the quotas: its queue may run no more at once.
+      const worker = functions.find((fn) => fn.key === 'enforceRotationPolicyWorker');
+      expect(worker).toBeDefined();
+      const mappings = stack
+        .resources('AWS::Lambda::EventSourceMapping')
+        .map(([id]) => stack.properties(id))
+        .filter((m) => m.FunctionName === `<${worker?.id}>` || m.FunctionName === `<${worker?.id}.Arn>`);
+      expect(mappings).toHaveLength(1);
+      expect((mappings[0]?.ScalingConfig as Json | undefined)?.MaximumConcurrency).toBe(
+        Number(variablesOf('enforceRotationPolicyWorker').ENFORCE_WORKER_CONCURRENCY),
+      );
     });
 
     it('gives every step longer than the waits inside it, and rotateNow longer than the steps it runs', () => {
