@@ -112,6 +112,10 @@ const ACTION_OF: Readonly<Record<string, string | null>> = {
   's3:CreateSession': 's3express:CreateSession',
   's3:ListObjectsV2': 's3:ListBucket',
   's3:HeadObject': 's3:GetObject',
+  // SQS's batch calls are authorized as the single calls (SQS has no *Batch IAM actions).
+  'sqs:SendMessageBatch': 'sqs:SendMessage',
+  'sqs:DeleteMessageBatch': 'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibilityBatch': 'sqs:ChangeMessageVisibility',
   // STS answers GetCallerIdentity to any signed request: no policy can deny it.
   'sts:GetCallerIdentity': null,
 };
