@@ -38,12 +38,6 @@ export const GOOGLE_ENDPOINTS = {
   recaptchaVerifyUrl: 'https://www.google.com/recaptcha/api/siteverify',
 } as const;
 
-/** How long a step waits for one of the API Keys API's long-running operations, by default. */
-export const GOOGLE_OPERATION_TIMEOUT_MS = 60_000;
-
-/** How a step waits for a new Safe Browsing key to propagate, by default: 6 lookups, 5 s apart. */
-export const GOOGLE_KEY_PROPAGATION = { attempts: 6, delayMs: 5000 } as const;
-
 /** What a new key may call when the old key's restrictions are unknown. */
 const DEFAULT_RESTRICTIONS = { apiTargets: [{ service: 'safebrowsing.googleapis.com' }] };
 
@@ -91,12 +85,12 @@ class GoogleProvider implements ApiKeyProvider<GoogleSecret> {
       apiKeysUrl: options.apiKeysUrl.replace(/\/+$/, ''),
       retry,
       pollMs: options.operationPollMs ?? 1000,
-      timeoutMs: options.operationTimeoutMs ?? GOOGLE_OPERATION_TIMEOUT_MS,
+      timeoutMs: options.operationTimeoutMs ?? 60_000,
     });
     this.#safeBrowsing = {
       safeBrowsingUrl: options.safeBrowsingUrl.replace(/\/+$/, ''),
       retry,
-      propagation: options.keyPropagation ?? GOOGLE_KEY_PROPAGATION,
+      propagation: options.keyPropagation ?? { attempts: 6, delayMs: 5000 },
     };
     this.#recaptcha = { recaptchaVerifyUrl: options.recaptchaVerifyUrl, retry };
   }
