@@ -1,19 +1,11 @@
-import { RDSClient } from '@aws-sdk/client-rds';
+import type { RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type DatabaseRotationConfig, loadDatabaseRotationConfig } from '../../shared/config/index.js';
 import type { Logger } from '../../shared/logging/index.js';
-import { SecretsManagerPasswordSource } from '../../shared/password/index.js';
-import {
-  createPostgresConnector,
-  databaseStrategyResolver,
-  MasterSecrets,
-  type PostgresConnector,
-  PostgresRotationStrategy,
-  RdsDatabases,
-} from '../../shared/postgres/index.js';
+import { databaseStrategyResolver, type PostgresConnector } from '../../shared/postgres/index.js';
 import { RotationEngine, SecretStore } from '../../shared/rotation/index.js';
-import { createWorkerSecretReader } from '../../shared/secrets/index.js';
 import { lazyHandler } from '../lib/lazy-handler.js';
+import { createPostgresRotationStrategy } from '../lib/postgres-strategy.js';
 import { createRotationHandler } from '../lib/rotation-handler.js';
 
 /** What the database rotation handler is built from; tests pass their own. */
@@ -34,24 +26,9 @@ export interface DatabaseRotationDependencies {
  * `dbClusterIdentifier`), chosen from each secret's fields. Secrets RDS manages are refused.
  */
 export function buildRotateDatabaseHandler(deps: DatabaseRotationDependencies) {
-  const store = new SecretStore(deps.secretsManager);
-  const rds = new RdsDatabases(deps.rds ?? new RDSClient({}));
-  const strategy = new PostgresRotationStrategy({
-    connector: deps.connector ?? createPostgresConnector(deps.config.database),
-    passwords: new SecretsManagerPasswordSource(deps.secretsManager, deps.config.password),
-    policy: deps.config.password,
-    rds,
-    masters: new MasterSecrets({
-      read: createWorkerSecretReader({ client: deps.secretsManager, logger: deps.logger }),
-      describe: (secretId) => store.describe(secretId),
-      rds,
-    }),
-    masterPasswordWait: deps.config.masterPasswordWait,
-    ...(deps.sleep ? { sleep: deps.sleep } : {}),
-  });
   const engine = new RotationEngine({
-    store,
-    strategy: databaseStrategyResolver(strategy),
+    store: new SecretStore(deps.secretsManager),
+    strategy: databaseStrategyResolver(createPostgresRotationStrategy(deps)),
     logger: deps.logger,
   });
   return createRotationHandler(engine, deps.logger);

@@ -6,14 +6,8 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { METRICS_NAMESPACE } from '../../shared/alerts/index.js';
 import { createProviders } from '../../shared/api-keys/providers/index.js';
-import {
-  loadApiKeyRotationConfig,
-  loadConnectorOptions,
-  loadPasswordPolicy,
-} from '../../shared/config/index.js';
+import { loadApiKeyRotationConfig, loadDatabaseRotationConfig } from '../../shared/config/index.js';
 import { createLogger, type Logger, SERVICE_NAME } from '../../shared/logging/index.js';
-import { SecretsManagerPasswordSource } from '../../shared/password/index.js';
-import { createPostgresConnector } from '../../shared/postgres/index.js';
 import { LambdaRotationInvoker, type RotationInvoker } from '../../shared/repair/index.js';
 import { createRollbackChecks, createRollbackRevocations } from '../../shared/rollback/index.js';
 import {
@@ -26,6 +20,7 @@ import {
 } from '../../shared/rotate-now/index.js';
 import { SecretStore } from '../../shared/rotation/index.js';
 import { inProcessStepInvoker } from '../lib/in-process-steps.js';
+import { createPostgresRotationStrategy } from '../lib/postgres-strategy.js';
 import { createLambdaHandler } from '../lib/rotation-handler.js';
 
 /** What the rotateNow handler is built from; tests pass their own. */
@@ -85,8 +80,12 @@ function fromEnvironment(): RotateNowHandlerDependencies {
         : new LambdaRotationInvoker(new LambdaClient({})),
     rollbackCheckFor: createRollbackChecks({
       store: new SecretStore(secretsManager),
-      connector: createPostgresConnector(loadConnectorOptions()),
-      passwords: new SecretsManagerPasswordSource(secretsManager, loadPasswordPolicy()),
+      // rotateDatabase's strategy tests a database secret's previous login.
+      database: createPostgresRotationStrategy({
+        config: loadDatabaseRotationConfig(),
+        secretsManager,
+        logger,
+      }),
       providers: createProviders(apiKeys),
       iam: new IAMClient({}),
     }),

@@ -11,6 +11,7 @@ import type {
 } from '../rotation/strategy.js';
 import { PostgresAlternatingUsersStrategy } from './alternating.js';
 import { describeTarget, type PostgresConnector } from './connection.js';
+import { PasswordReplacedError } from './errors.js';
 import type { MasterSecrets } from './master.js';
 import {
   describeRef,
@@ -139,6 +140,34 @@ export class PostgresRotationStrategy implements RotationStrategy<PostgresSecret
     const mode = rotationModeOf(context.pending.value);
     await this.#assertEndpoint(context.pending.value);
     this.#logTls(context.logger, context.pending.value);
+    return this.#strategies[mode].testPending(context);
+  }
+
+  /**
+   * Tests a superseded version's credential (a rollback's AWSPREVIOUS, given as `pending`) as
+   * testSecret tests a pending one: the endpoint check before any login, then the test of the
+   * version's own mode (alternating users: the login, its sessions running as the original,
+   * the clone owning nothing). The master user of an RDS database the version names is
+   * refused before any login: its rotation replaced the password through the RDS API
+   * (ModifyDBInstance, ModifyDBCluster), which keeps no previous one, and waiting for it to
+   * log in (as testSecret waits for a new one) could only time out.
+   * @throws {PasswordReplacedError} for the master user of an RDS database, before any login.
+   * @throws {EndpointMismatchError} when the host is not an endpoint of the database the version names.
+   * @throws {PendingTestFailedError} when the credential fails its mode's test.
+   */
+  async testPrevious(context: TestContext<PostgresSecret>): Promise<void> {
+    this.#described = new Map();
+    const { value } = context.pending;
+    const mode = rotationModeOf(value);
+    await this.#assertEndpoint(value);
+    const database = mode === RotationMode.RDS_MASTER ? await this.#database(value) : undefined;
+    if (database?.masterUsername !== undefined && database.masterUsername === value.username) {
+      const call = database.ref.kind === 'instance' ? 'ModifyDBInstance' : 'ModifyDBCluster';
+      throw new PasswordReplacedError(
+        `${JSON.stringify(value.username)} is the master user of ${describeRef(database.ref)}, whose password rotation replaces through the RDS API (${call}); RDS keeps no previous master password, so the AWSPREVIOUS one cannot log in. No login was tried`,
+      );
+    }
+    this.#logTls(context.logger, value);
     return this.#strategies[mode].testPending(context);
   }
 

@@ -66,3 +66,15 @@ export class ConnectionMismatchError extends DatabaseError {
     this.fields = fields;
   }
 }
+
+/**
+ * Thrown, before any login, when a superseded version's password cannot log in any more by
+ * the way it was rotated: an RDS master password replaced through the RDS API, which keeps no
+ * previous one.
+ */
+export class PasswordReplacedError extends DatabaseError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PasswordReplacedError';
+  }
+}

@@ -22,6 +22,7 @@ export {
   DatabaseError,
   DatabaseUnavailableError,
   NoWorkingCredentialError,
+  PasswordReplacedError,
   TlsNotTrustedError,
   TlsRefusedError,
 } from './errors.js';

@@ -15,16 +15,21 @@ export interface CheckOutcome {
   readonly proof: string;
   /** Hints of keys reactivated to make the previous credential work (never the keys). */
   readonly reactivated: readonly string[];
+  /**
+   * What becomes of the demoted version's credential, where the kind revokes nothing itself
+   * (database logins; API keys have their revocation instead), for the result and the log.
+   */
+  readonly demoted?: string;
   /** Undoes what the check changed (deactivates a reactivated key again), if the rollback cannot go on. */
   undo?(): Promise<void>;
 }
 
 /**
  * Proves, with the credential kind's own test, that the AWSPREVIOUS credential works now.
- * One per kind of credential: PostgreSQL single user (the old password no longer logs in
- * after a rotation, so this refuses), API keys (a key in its grace period, or this secret's
- * own IAM key deactivated on revocation, which it reactivates first). Alternating database
- * users (a later strategy) add a check here that logs in as the previous user.
+ * One per kind of credential: PostgreSQL (the rotation function's strategy tests the previous
+ * login: alternating users' normally still works, a single user's old password no longer
+ * does, an RDS master password is refused before any login), API keys (a key in its grace
+ * period, or this secret's own IAM key deactivated on revocation, which it reactivates first).
  */
 export interface PreviousCredentialCheck {
   readonly kind: string;

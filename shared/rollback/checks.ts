@@ -1,7 +1,6 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { ApiKeyProvider } from '../api-keys/index.js';
-import type { PasswordSource } from '../password/index.js';
-import { type PostgresConnector, PostgresSingleUserStrategy } from '../postgres/index.js';
+import { databaseStrategyResolver, type PostgresRotationStrategy } from '../postgres/index.js';
 import type { RotationTarget } from '../repair/index.js';
 import { Stage } from '../rotation/constants.js';
 import { MalformedSecretError } from '../rotation/errors.js';
@@ -11,31 +10,27 @@ import type { SecretFields } from '../rotation/strategy.js';
 import { apiKeyCheck } from './api-key.js';
 import type { PreviousCredentialCheck } from './check.js';
 import { IamKeyReactivator } from './iam-reactivation.js';
-import { postgresSingleUserCheck } from './postgres.js';
+import { postgresCheck } from './postgres.js';
 
 /** What {@link createRollbackChecks} builds the checks from: the same parts the rotation functions use. */
 export interface RollbackCheckParts {
   readonly store: SecretStore;
-  readonly connector: PostgresConnector;
-  /** Unused by the check (it generates nothing); the strategy needs one. */
-  readonly passwords: PasswordSource;
+  /** `rotateDatabase`'s strategy, built the same way (its RDS client describes the databases secrets name). */
+  readonly database: PostgresRotationStrategy;
   readonly providers: ReadonlyMap<string, ApiKeyProvider>;
   readonly iam: IAMClient;
   readonly now?: () => Date;
 }
 
 /**
- * The rollback check of a managed secret, by its category (`database`, `api-keys`).
- * Database secrets are single-user today; alternating-users secrets (a later strategy) get
- * their own check here, chosen from the secret (e.g. its shape or a tag), which logs in as
- * the previous user.
+ * The rollback check of a managed secret, by its category: `database` secrets are tested by
+ * `rotateDatabase`'s strategy, resolved as it resolves it ({@link databaseStrategyResolver}),
+ * `api-keys` by their provider.
  */
 export function createRollbackChecks(
   parts: RollbackCheckParts,
 ): (secret: RotationTarget, category: string) => PreviousCredentialCheck {
-  const database = postgresSingleUserCheck(
-    new PostgresSingleUserStrategy({ connector: parts.connector, passwords: parts.passwords }),
-  );
+  const database = postgresCheck(databaseStrategyResolver(parts.database));
   const apiKeys = apiKeyCheck({
     providers: parts.providers,
     reactivator: new IamKeyReactivator(parts.iam),

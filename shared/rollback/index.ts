@@ -3,7 +3,7 @@ export type { CheckContext, CheckOutcome, PreviousCredentialCheck } from './chec
 export { createRollbackChecks, type RollbackCheckParts } from './checks.js';
 export { RollbackError, RollbackRefusedError } from './errors.js';
 export { IamKeyReactivator, type ReactivatedKey } from './iam-reactivation.js';
-export { postgresSingleUserCheck } from './postgres.js';
+export { postgresCheck } from './postgres.js';
 export {
   type AfterRollback,
   type AfterRollbackContext,

@@ -134,7 +134,9 @@ export interface RollbackRevocationParts {
 /**
  * The after-rollback work by category: API-key secrets get {@link revokeDemotedKeys}, with
  * schedules that invoke the secret's own rotation function (the function, alias or version
- * Secrets Manager invokes, as finishSecret's schedules do); database secrets have none.
+ * Secrets Manager invokes, as finishSecret's schedules do); database secrets have none: an
+ * alternating rotation keeps the other login's password until the next rotation replaces it,
+ * and a rollback does the same (the check's `demoted` says so in the result).
  */
 export function createRollbackRevocations(
   parts: RollbackRevocationParts,

@@ -36,6 +36,8 @@ export interface RollbackResult {
   readonly reactivated: readonly string[];
   /** API keys: the demoted version's supersession record and revocation schedule. */
   readonly revocation?: DemotedVersionRevocation;
+  /** Database secrets: what becomes of the demoted version's login (nothing is revoked). */
+  readonly demoted?: string;
 }
 
 /**
@@ -51,6 +53,7 @@ export interface RollbackResult {
  * Once AWSCURRENT is back, the credential kind's {@link AfterRollback} runs (API keys: the
  * demoted version's supersession is recorded and its revocation scheduled, as finishSecret
  * does); its outcome is part of the result, and its failure does not undo the rollback.
+ * Database logins are not revoked: the result's `demoted` says what becomes of the demoted one.
  */
 export async function rollBack(deps: RollbackDependencies, secret: RotationTarget): Promise<RollbackResult> {
   const { store, logger } = deps;
@@ -107,6 +110,7 @@ export async function rollBack(deps: RollbackDependencies, secret: RotationTarge
     proof: outcome.proof,
     reactivated: outcome.reactivated,
     ...(revocation ? { revocation } : {}),
+    ...(outcome.demoted ? { demoted: outcome.demoted } : {}),
   });
   return {
     action: 'rollback',
@@ -117,6 +121,7 @@ export async function rollBack(deps: RollbackDependencies, secret: RotationTarge
     proof: outcome.proof,
     reactivated: outcome.reactivated,
     ...(revocation ? { revocation } : {}),
+    ...(outcome.demoted ? { demoted: outcome.demoted } : {}),
   };
 }
 

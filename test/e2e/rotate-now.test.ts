@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
@@ -9,6 +10,7 @@ import {
   UntagUserCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
+import { CreateDBInstanceCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
   CreateSecretCommand,
@@ -19,6 +21,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inProcessStepInvoker } from '../../functions/lib/in-process-steps.js';
+import { createPostgresRotationStrategy } from '../../functions/lib/postgres-strategy.js';
 import { buildRotateApiKeyHandler } from '../../functions/rotate-api-key/handler.js';
 import { buildRotateNowHandler } from '../../functions/rotate-now/handler.js';
 import { METRICS_NAMESPACE } from '../../shared/alerts/index.js';
@@ -29,13 +32,8 @@ import {
   scheduleName,
 } from '../../shared/api-keys/index.js';
 import { createProviders } from '../../shared/api-keys/providers/index.js';
-import {
-  loadApiKeyRotationConfig,
-  loadConnectorOptions,
-  loadPasswordPolicy,
-} from '../../shared/config/index.js';
-import { SecretsManagerPasswordSource } from '../../shared/password/index.js';
-import { createPostgresConnector } from '../../shared/postgres/index.js';
+import { loadApiKeyRotationConfig, loadDatabaseRotationConfig } from '../../shared/config/index.js';
+import type { PostgresConnector } from '../../shared/postgres/index.js';
 import { createRollbackChecks, createRollbackRevocations } from '../../shared/rollback/index.js';
 import type { RotateNowConfig, RotationReport } from '../../shared/rotate-now/index.js';
 import { SecretStore } from '../../shared/rotation/index.js';
@@ -50,6 +48,7 @@ import {
   injectFault,
   lambdaContext,
   runSteps,
+  STEPS,
   secretsManager,
   seedDatabaseSecret,
   stack,
@@ -58,7 +57,17 @@ import {
   uniqueName,
   valueAt,
 } from '../support/bed.js';
+import {
+  createMasterRole,
+  openSession,
+  rdsClient,
+  recordingConnector,
+  roleName,
+  routedConnector,
+  sql,
+} from '../support/databases.js';
 import { type FakeResend, startFakeResend } from '../support/fakes/resend-server.js';
+import { startPasswordCatcher } from '../support/pg-catcher.js';
 import { rejectionOf } from '../support/rejection.js';
 
 /**
@@ -101,6 +110,9 @@ function rotateNow(
     /** Clients to inject faults into (rotateNow's own; the steps run on theirs). */
     secretsManager?: SecretsManagerClient;
     schedulerClient?: SchedulerClient;
+    /** The database rollback check's connector and RDS client (production's by default). */
+    connector?: PostgresConnector;
+    rds?: RDSClient;
   } = {},
 ) {
   const client = recorded(options.secretsManager ?? secretsManager());
@@ -118,8 +130,13 @@ function rotateNow(
     invoker: inProcessStepInvoker('production'),
     rollbackCheckFor: createRollbackChecks({
       store: new SecretStore(client),
-      connector: createPostgresConnector(loadConnectorOptions({})),
-      passwords: new SecretsManagerPasswordSource(client, loadPasswordPolicy({})),
+      database: createPostgresRotationStrategy({
+        config: loadDatabaseRotationConfig({}),
+        secretsManager: client,
+        logger,
+        rds: options.rds ?? rdsClient(),
+        ...(options.connector ? { connector: options.connector } : {}),
+      }),
       providers: options.providers ?? createProviders(apiKeys, { iam }),
       iam,
     }),
@@ -161,6 +178,44 @@ async function databaseSecret(options: { rotate?: boolean } = {}) {
   if (options.rotate !== false) await unlabel(arn, token);
   return { username, password, name, arn, short: name.replace(/^production\//, '') };
 }
+
+/**
+ * A master login (CREATEROLE, as RDS's) with its secret, an application role, and the role's
+ * alternating-users secret (`masterarn`) under production/database/, rotation configured.
+ */
+async function alternatingSecret() {
+  const master = await createMasterRole();
+  seen.push(master.password);
+  const { arn: masterArn } = await createRotatingSecret(
+    sm,
+    uniqueName('production/database/master'),
+    seedDatabaseSecret(master),
+    { rotate: false },
+  );
+  const username = roleName('now_app');
+  const password = hostilePassword();
+  seen.push(password);
+  await createRole(username, password);
+  const name = uniqueName('production/database/alternating');
+  const { arn, token } = await createRotatingSecret(
+    sm,
+    name,
+    seedDatabaseSecret({ username, password, extra: { masterarn: masterArn } }),
+  );
+  await unlabel(arn, token);
+  return { username, clone: `${username}_clone`, password, name, arn, masterArn };
+}
+
+/** The version carrying `stage`. */
+async function versionAt(arn: string, stage: string): Promise<string> {
+  return Object.entries(await stagesOf(sm, arn)).find(([, stages]) => stages.includes(stage))?.[0] ?? '';
+}
+
+/** Secrets Manager commands rotateNow sent that change a secret. */
+const writes = () =>
+  sent
+    .map((call) => call.command)
+    .filter((command) => !/^(Describe|Get|List|BatchGet)/.test(command.replace(/Command$/, '')));
 
 async function unlabel(arn: string, token: string): Promise<void> {
   await sm.send(
@@ -448,36 +503,6 @@ describe('rotateNow: rollback', () => {
     expect(await canLogin(username, password)).toBe(false);
   });
 
-  it('refuses to roll back an alternating-users database secret, logging in nowhere and changing nothing', async () => {
-    // Prepare: AWSPREVIOUS names a master secret (alternating users), AWSCURRENT is a newer value.
-    const { arn, short, username, password } = await databaseSecret();
-    const alternating = {
-      ...seedDatabaseSecret({ username: `${username}_clone`, password }),
-      masterarn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:production/database/master-AbCdEf',
-    };
-    await sm.send(
-      new PutSecretValueCommand({
-        SecretId: arn,
-        SecretString: JSON.stringify({ ...alternating, rotated_at: '2026-01-01T00:00:00Z' }),
-      }),
-    );
-    await sm.send(
-      new PutSecretValueCommand({
-        SecretId: arn,
-        SecretString: JSON.stringify({ ...alternating, username, rotated_at: '2026-02-01T00:00:00Z' }),
-      }),
-    );
-    const before = await stagesOf(sm, arn);
-
-    // Act
-    const error = await rejectionOf(invoke(rotateNow(), { secret: short, rollback: true }));
-
-    // Assess
-    expect(error.name).toBe('RollbackRefusedError');
-    expect(error.message).toContain('it names masterarn');
-    expect(await stagesOf(sm, arn)).toEqual(before);
-  });
-
   it('rolls a Resend key back inside its grace period, once: a second rollback is refused', async () => {
     const { name, arn, id, token } = await resendSecret();
     const rotated = (await invoke(rotateNow(), { secret: name, wait: true })) as RotationReport;
@@ -749,5 +774,257 @@ describe('rotateNow: rollback', () => {
       expect(error.message).not.toContain(oldKey);
       expect(await stagesOf(sm, arn)).toEqual(before);
     });
+  });
+});
+
+describe("rotateNow: rollback of a database secret, tested by the rotation function's own strategy", () => {
+  /** Everything a caller or a log could see of a result or an error, its causes included. */
+  const visible = (value: unknown) => inspect(value, { depth: 20 });
+
+  it("rolls an alternating-users secret back: AWSPREVIOUS's login still logs in, and is current again", async () => {
+    // Prepare: one rotation made the clone current; the original keeps its password.
+    const s = await alternatingSecret();
+    const rotated = (await invoke(rotateNow(), { secret: s.name, wait: true })) as RotationReport;
+    const flipped = await valueAt(sm, s.arn, 'AWSCURRENT');
+    seen.push(flipped?.password ?? '');
+    expect(flipped?.username).toBe(s.clone);
+    const previousId = await versionAt(s.arn, 'AWSPREVIOUS');
+
+    // Act
+    const result = await invoke(rotateNow(), { secret: s.name, rollback: true });
+
+    // Assess: the original's version is current again, its login works, and so does the clone's.
+    expect(result).toEqual({
+      action: 'rollback',
+      secret: s.name,
+      versionId: previousId,
+      previousVersionId: rotated.versionId,
+      rotated_at: '2024-01-01T00:00:00Z',
+      proof: expect.stringMatching(
+        new RegExp(
+          `^the AWSPREVIOUS login "${s.username}" logs in to .* and passes the alternating-users test$`,
+        ),
+      ),
+      reactivated: [],
+      demoted: expect.stringContaining(
+        `the other login "${s.clone}" keeps its password, as after any alternating rotation, until the next rotation sets a new one on it`,
+      ),
+    });
+    expect(await stagesOf(sm, s.arn)).toMatchObject({
+      [previousId]: ['AWSCURRENT'],
+      [rotated.versionId]: ['AWSPREVIOUS'],
+    });
+    const current = await valueAt(sm, s.arn, 'AWSCURRENT');
+    expect(current).toMatchObject({ username: s.username, password: s.password });
+    expect(await canLogin(s.username, s.password)).toBe(true);
+    expect(await canLogin(s.clone, flipped?.password ?? '')).toBe(true);
+    expect(findLeaks(visible(result), seen)).toEqual([]);
+  });
+
+  it("keeps AWSCURRENT's login working through a rollback and the whole next rotation, which sets a new password on the other login only", async () => {
+    // Prepare: rotated once (the clone current), then rolled back (the original current again).
+    const s = await alternatingSecret();
+    await invoke(rotateNow(), { secret: s.name, wait: true });
+    const demoted = await valueAt(sm, s.arn, 'AWSCURRENT');
+    seen.push(demoted?.password ?? '');
+    await invoke(rotateNow(), { secret: s.name, rollback: true });
+    const app = await openSession(s.username, s.password);
+    const { handler: rotateDatabase } = await import('../../functions/rotate-database/handler.js');
+    const appStillWorks = async (when: string) => {
+      const current = await valueAt(sm, s.arn, 'AWSCURRENT');
+      expect(await canLogin(current?.username ?? '', current?.password ?? ''), `AWSCURRENT ${when}`).toBe(
+        true,
+      );
+      expect(await canLogin(s.username, s.password), `the rolled-back credential ${when}`).toBe(true);
+      expect((await app.query('SELECT 1 AS one')).rows[0]?.one, `the open session ${when}`).toBe(1);
+    };
+    await appStillWorks('after the rollback');
+
+    // Act: rotateNow starts the next rotation; its four steps run through the real rotateDatabase handler.
+    const started = (await invoke(rotateNow(), { secret: s.name })) as RotationReport;
+    for (const step of STEPS) {
+      await runSteps(rotateDatabase, s.arn, started.versionId, [step]);
+      await appStillWorks(`after ${step}`);
+    }
+
+    // Assess: the rotation set a new password on the clone (the demoted login), never on the original.
+    const next = await valueAt(sm, s.arn, 'AWSCURRENT');
+    seen.push(next?.password ?? '');
+    expect((await stagesOf(sm, s.arn))[started.versionId]).toEqual(['AWSCURRENT']);
+    expect(next?.username).toBe(s.clone);
+    expect(next?.password).not.toBe(demoted?.password);
+    expect(await valueAt(sm, s.arn, 'AWSPREVIOUS')).toMatchObject({
+      username: s.username,
+      password: s.password,
+    });
+    expect(await canLogin(s.clone, demoted?.password ?? '')).toBe(false);
+    await app.end();
+  });
+
+  it("refuses an alternating-users rollback when AWSPREVIOUS's login was changed out of band, changing nothing", async () => {
+    // Prepare: rotated once; then someone changed the original's password by hand.
+    const s = await alternatingSecret();
+    await invoke(rotateNow(), { secret: s.name, wait: true });
+    seen.push((await valueAt(sm, s.arn, 'AWSCURRENT'))?.password ?? '');
+    const byHand = hostilePassword();
+    seen.push(byHand);
+    await sql(`ALTER ROLE ${s.username} PASSWORD '${byHand.replaceAll("'", "''")}'`);
+    const before = await stagesOf(sm, s.arn);
+    sent = [];
+
+    // Act
+    const error = await rejectionOf(invoke(rotateNow(), { secret: s.name, rollback: true }));
+
+    // Assess
+    expect(error.name).toBe('RollbackRefusedError');
+    expect(error.message).toMatch(
+      new RegExp(
+        `the AWSPREVIOUS login "${s.username}" no longer logs in to .*its password was changed since that version was current.*Nothing was changed\\. Rotate again instead`,
+      ),
+    );
+    expect(await stagesOf(sm, s.arn)).toEqual(before);
+    expect(writes()).toEqual([]);
+    expect(await canLogin(s.username, byHand)).toBe(true);
+    expect(findLeaks(visible(error), seen)).toEqual([]);
+  });
+
+  it('refuses an RDS master secret before any login, with the reason, calling nothing that changes state', async () => {
+    // Prepare: an RDS instance (moto) whose master user is a real role; its secret was rotated
+    // through ModifyDBInstance (a new AWSCURRENT), so AWSPREVIOUS holds the replaced password.
+    const master = await createMasterRole();
+    const replaced = hostilePassword();
+    seen.push(master.password, replaced);
+    const rds = rdsClient();
+    const rdsCalls: string[] = [];
+    rds.middlewareStack.add(
+      (next, context) => async (args) => {
+        rdsCalls.push(context.commandName ?? '');
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordRds' },
+    );
+    const id = uniqueName('production-db');
+    const created = await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: id,
+        Engine: 'postgres',
+        DBInstanceClass: 'db.t3.micro',
+        MasterUsername: master.username,
+        MasterUserPassword: 'unused-by-moto',
+        AllocatedStorage: 20,
+        Port: stack().postgres.port,
+      }),
+    );
+    const endpoint = created.DBInstance?.Endpoint?.Address ?? '';
+    const value = (password: string, rotatedAt: string) => ({
+      engine: 'postgres',
+      host: endpoint,
+      port: String(stack().postgres.port),
+      database: 'postgres',
+      username: master.username,
+      password,
+      dbInstanceIdentifier: id,
+      rotated_at: rotatedAt,
+    });
+    const name = uniqueName('production/database/master');
+    const { arn, token } = await createRotatingSecret(sm, name, value(replaced, '2024-01-01T00:00:00Z'));
+    await unlabel(arn, token);
+    await sm.send(
+      new PutSecretValueCommand({
+        SecretId: arn,
+        SecretString: JSON.stringify(value(master.password, '2026-01-01T00:00:00Z')),
+      }),
+    );
+    const connector = recordingConnector(loadDatabaseRotationConfig({}).database);
+    rdsCalls.length = 0;
+    const before = await stagesOf(sm, arn);
+    sent = [];
+
+    // Act
+    const error = await rejectionOf(invoke(rotateNow({ rds, connector }), { secret: name, rollback: true }));
+
+    // Assess: refused with the reason; only reads were sent, and no login was tried.
+    expect(error.name).toBe('RollbackRefusedError');
+    expect(error.message).toBe(
+      `cannot roll back secret ${name}: "${master.username}" is the master user of RDS instance ${id}, whose password rotation replaces through the RDS API (ModifyDBInstance); RDS keeps no previous master password, so the AWSPREVIOUS one cannot log in. No login was tried. Nothing was changed. Rotate again instead (rotateNow without rollback)`,
+    );
+    expect(rdsCalls).toEqual(['DescribeDBInstancesCommand']);
+    expect(connector.logins).toEqual([]);
+    expect(writes()).toEqual([]);
+    expect(await stagesOf(sm, arn)).toEqual(before);
+    expect(findLeaks(visible(error), seen)).toEqual([]);
+  });
+
+  it('refuses before sending any password when the host is not an endpoint of the RDS database AWSPREVIOUS names', async () => {
+    // Prepare: AWSPREVIOUS (alternating users) names an RDS instance but points at another
+    // host, where a listener would catch any password sent; AWSCURRENT is a later value.
+    const catcher = await startPasswordCatcher({ accept: true });
+    const username = roleName('now_app');
+    const password = hostilePassword();
+    seen.push(password);
+    const rds = rdsClient();
+    const id = uniqueName('production-db');
+    const created = await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: id,
+        Engine: 'postgres',
+        DBInstanceClass: 'db.t3.micro',
+        MasterUsername: 'rds_admin',
+        MasterUserPassword: 'unused-by-moto',
+        AllocatedStorage: 20,
+        Port: catcher.port,
+      }),
+    );
+    const extra = {
+      masterarn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:production/database/master-AbCdEf',
+      dbInstanceIdentifier: id,
+    };
+    const name = uniqueName('production/database/alternating');
+    const { arn, token } = await createRotatingSecret(
+      sm,
+      name,
+      seedDatabaseSecret({ username, password, port: catcher.port, extra }),
+    );
+    await unlabel(arn, token);
+    const later = hostilePassword();
+    seen.push(later);
+    await sm.send(
+      new PutSecretValueCommand({
+        SecretId: arn,
+        SecretString: JSON.stringify({
+          ...seedDatabaseSecret({
+            username: `${username}_clone`,
+            password: later,
+            port: catcher.port,
+            extra,
+          }),
+          rotated_at: '2026-01-01T00:00:00Z',
+        }),
+      }),
+    );
+    const connector = routedConnector({}, loadDatabaseRotationConfig({}).database);
+    const before = await stagesOf(sm, arn);
+    sent = [];
+
+    try {
+      // Act
+      const error = await rejectionOf(
+        invoke(rotateNow({ rds, connector }), { secret: name, rollback: true }),
+      );
+
+      // Assess
+      expect(error.name).toBe('RollbackRefusedError');
+      expect(error.message).toContain(
+        `cannot roll back secret ${name}: its AWSPREVIOUS version is refused before any login: the secret's host ${stack().postgres.host}:${catcher.port} is not an endpoint of RDS instance ${id} (its dbInstanceIdentifier), whose endpoints are ${created.DBInstance?.Endpoint?.Address}`,
+      );
+      expect(error.message).toContain('no password was sent anywhere');
+      expect(connector.connected).toEqual([]);
+      expect(catcher.passwords).toEqual([]);
+      expect(writes()).toEqual([]);
+      expect(await stagesOf(sm, arn)).toEqual(before);
+      expect(findLeaks(visible(error), seen)).toEqual([]);
+    } finally {
+      await catcher.close();
+    }
   });
 });

@@ -16,6 +16,7 @@ import {
   uniqueName,
   valueAt,
 } from '../support/bed.js';
+import { createMasterRole, roleName } from '../support/databases.js';
 
 /** `npm run rotate` as a person runs it: a child process against the test's moto and PostgreSQL. */
 
@@ -104,6 +105,49 @@ describe('npm run rotate', () => {
       /^RollbackRefusedError: .*AWSPREVIOUS password no longer logs in/,
     );
     expect(await stagesOf(sm, arn)).toEqual(before);
+  });
+
+  it("with --rollback makes an alternating-users secret's previous login current again through the deployed wiring, printing no value", async () => {
+    // Prepare: a master login and its secret; an application role's alternating-users secret, rotated once.
+    const master = await createMasterRole();
+    const { arn: masterArn } = await createRotatingSecret(
+      sm,
+      uniqueName('production/database/master'),
+      seedDatabaseSecret(master),
+      { rotate: false },
+    );
+    const username = roleName('script_app');
+    const password = hostilePassword();
+    await createRole(username, password);
+    const name = uniqueName('production/database/alternating');
+    const { arn, token } = await createRotatingSecret(
+      sm,
+      name,
+      seedDatabaseSecret({ username, password, extra: { masterarn: masterArn } }),
+    );
+    await sm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: arn,
+        VersionStage: 'AWSPENDING',
+        RemoveFromVersionId: token,
+      }),
+    );
+    const short = name.replace(/^production\//, '');
+    await rotate(short);
+    const clone = await valueAt(sm, arn, 'AWSCURRENT');
+    expect(clone?.username).toBe(`${username}_clone`);
+
+    // Act
+    const run = await rotate(short, '--rollback');
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`is AWSCURRENT again (the AWSPREVIOUS login "${username}" logs in to`);
+    expect(await valueAt(sm, arn, 'AWSCURRENT')).toMatchObject({ username, password });
+    expect(await canLogin(username, password)).toBe(true);
+    expect(findLeaks(run.stdout + run.stderr, [password, master.password, clone?.password ?? ''])).toEqual(
+      [],
+    );
   });
 
   it('prints its usage and exits 2 on a bad option', async () => {

@@ -237,6 +237,25 @@ describe('serverless.yml, rotateDatabase', () => {
     ).toBeUndefined();
   });
 
+  it('lets rotateNow describe the RDS databases rotateDatabase may, for a rollback, and modify none', () => {
+    for (const [template, instance, cluster] of [
+      [defaults, 'production-orders', 'production-analytics'],
+      [named, 'orders-db', 'analytics'],
+    ] as const) {
+      expect(grant(template, 'RotateNowRole', 'rds:DescribeDBInstances', rds('db', instance))).toBeDefined();
+      expect(grant(template, 'RotateNowRole', 'rds:DescribeDBClusters', rds('cluster', cluster))).toBeDefined();
+      expect(grant(template, 'RotateNowRole', 'rds:DescribeDBInstances', rds('db', 'other'))).toBeUndefined();
+      for (const [action, arn] of [
+        ['rds:ModifyDBInstance', rds('db', instance)],
+        ['rds:ModifyDBCluster', rds('cluster', cluster)],
+      ] as const) {
+        expect(grant(template, 'RotateNowRole', action, arn), action).toBeUndefined();
+      }
+    }
+    const functions = defaults.functions as Record<string, { package?: Json }>;
+    expect(functions.rotateNow?.package).toEqual({ patterns: ['shared/postgres/tls/global-bundle.pem'] });
+  });
+
   it('packages the RDS certificate bundle with rotateDatabase and sets its wait', () => {
     const functions = defaults.functions as Record<
       string,
