@@ -888,6 +888,30 @@ describe("rotateNow: rollback of a database secret, tested by the rotation funct
     expect(findLeaks(visible(error), seen)).toEqual([]);
   });
 
+  it("refuses an alternating-users rollback while the clone owns an object (the strategy's test), saying what to run", async () => {
+    // Prepare: rotated once; then a table was given to the clone, whose sessions run as the original.
+    const s = await alternatingSecret();
+    await invoke(rotateNow(), { secret: s.name, wait: true });
+    seen.push((await valueAt(sm, s.arn, 'AWSCURRENT'))?.password ?? '');
+    const table = roleName('owned');
+    await sql(`CREATE TABLE public.${table} (id int)`, `ALTER TABLE public.${table} OWNER TO ${s.clone}`);
+    const before = await stagesOf(sm, s.arn);
+    sent = [];
+
+    // Act
+    const error = await rejectionOf(invoke(rotateNow(), { secret: s.name, rollback: true }));
+
+    // Assess
+    expect(error.name).toBe('RollbackRefusedError');
+    expect(error.message).toContain(
+      `the AWSPREVIOUS login "${s.username}" fails the rotation's test (role "${s.clone}" owns`,
+    );
+    expect(error.message).toContain(`REASSIGN OWNED BY "${s.clone}" TO "${s.username}"`);
+    expect(await stagesOf(sm, s.arn)).toEqual(before);
+    expect(writes()).toEqual([]);
+    await sql(`DROP TABLE public.${table}`);
+  });
+
   it('refuses an RDS master secret before any login, with the reason, calling nothing that changes state', async () => {
     // Prepare: an RDS instance (moto) whose master user is a real role; its secret was rotated
     // through ModifyDBInstance (a new AWSCURRENT), so AWSPREVIOUS holds the replaced password.

@@ -243,7 +243,9 @@ describe('serverless.yml, rotateDatabase', () => {
       [named, 'orders-db', 'analytics'],
     ] as const) {
       expect(grant(template, 'RotateNowRole', 'rds:DescribeDBInstances', rds('db', instance))).toBeDefined();
-      expect(grant(template, 'RotateNowRole', 'rds:DescribeDBClusters', rds('cluster', cluster))).toBeDefined();
+      expect(
+        grant(template, 'RotateNowRole', 'rds:DescribeDBClusters', rds('cluster', cluster)),
+      ).toBeDefined();
       expect(grant(template, 'RotateNowRole', 'rds:DescribeDBInstances', rds('db', 'other'))).toBeUndefined();
       for (const [action, arn] of [
         ['rds:ModifyDBInstance', rds('db', instance)],
