@@ -164,7 +164,7 @@ export class PostgresRotationStrategy implements RotationStrategy<PostgresSecret
     if (database?.masterUsername !== undefined && database.masterUsername === value.username) {
       const call = database.ref.kind === 'instance' ? 'ModifyDBInstance' : 'ModifyDBCluster';
       throw new PasswordReplacedError(
-        `${JSON.stringify(value.username)} is the master user of ${describeRef(database.ref)}, whose password rotation replaces through the RDS API (${call}); RDS keeps no previous master password, so the AWSPREVIOUS one cannot log in. No login was tried`,
+        `${JSON.stringify(value.username)} is the master user of ${describeRef(database.ref)}: rotation replaces its password through the RDS API (${call}), and RDS keeps no previous master password, so the AWSPREVIOUS one cannot log in. No login was tried`,
       );
     }
     this.#logTls(context.logger, value);

@@ -970,7 +970,7 @@ describe("rotateNow: rollback of a database secret, tested by the rotation funct
     // Assess: refused with the reason; only reads were sent, and no login was tried.
     expect(error.name).toBe('RollbackRefusedError');
     expect(error.message).toBe(
-      `cannot roll back secret ${name}: "${master.username}" is the master user of RDS instance ${id}, whose password rotation replaces through the RDS API (ModifyDBInstance); RDS keeps no previous master password, so the AWSPREVIOUS one cannot log in. No login was tried. Nothing was changed. Rotate again instead (rotateNow without rollback)`,
+      `cannot roll back secret ${name}: "${master.username}" is the master user of RDS instance ${id}: rotation replaces its password through the RDS API (ModifyDBInstance), and RDS keeps no previous master password, so the AWSPREVIOUS one cannot log in. No login was tried. Nothing was changed. Rotate again instead (rotateNow without rollback)`,
     );
     expect(rdsCalls).toEqual(['DescribeDBInstancesCommand']);
     expect(connector.logins).toEqual([]);
