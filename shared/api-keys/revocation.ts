@@ -79,6 +79,8 @@ export interface EventBridgeSchedulerOptions {
   /** Name of the role EventBridge Scheduler assumes to invoke it, in the function's account. */
   readonly roleName: string;
   readonly groupName: string;
+  /** The SQS queue, in the function's account and region, that receives a schedule's failed invocation. */
+  readonly deadLetterQueueName?: string;
   /**
    * Used when the invocation names no function ARN (`serverless invoke local`): there is
    * nothing a schedule could invoke, so the revocation is left to the next rotation.
@@ -92,6 +94,14 @@ export function roleArnBeside(functionArn: string, roleName: string): string {
   if (!partition || !account)
     throw new RotationError(`cannot read the account of function ARN ${functionArn}`);
   return `arn:${partition}:iam::${account}:role/${roleName}`;
+}
+
+/** The ARN of SQS queue `queueName` in the partition, region and account of `functionArn`. */
+export function queueArnBeside(functionArn: string, queueName: string): string {
+  const [, partition, , region, account] = functionArn.split(':');
+  if (!partition || !region || !account)
+    throw new RotationError(`cannot read the region and account of function ARN ${functionArn}`);
+  return `arn:${partition}:sqs:${region}:${account}:${queueName}`;
 }
 
 /** EventBridge Scheduler's one-time expression for `at`, rounded UP to its whole second. */
@@ -128,7 +138,7 @@ export class EventBridgeRevocationScheduler implements RevocationScheduler {
     const targetArn = this.#options.targetArn();
     if (!targetArn) return this.#options.withoutTarget.schedule(request, at);
     const name = scheduleName(request);
-    const { groupName } = this.#options;
+    const { groupName, deadLetterQueueName } = this.#options;
     const definition = (expression: string) => ({
       Name: name,
       GroupName: groupName,
@@ -144,6 +154,9 @@ export class EventBridgeRevocationScheduler implements RevocationScheduler {
         // Only the three fields: a schedule never forces a revocation.
         Input: JSON.stringify({ action: 'revoke', SecretId: request.SecretId, VersionId: request.VersionId }),
         RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 86_400 },
+        ...(deadLetterQueueName
+          ? { DeadLetterConfig: { Arn: queueArnBeside(targetArn, deadLetterQueueName) } }
+          : {}),
       },
     });
     const wanted = definition(atExpression(at));

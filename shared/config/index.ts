@@ -137,8 +137,15 @@ export interface ApiKeyRotationConfig {
    * this that no version holds may still be on its way to Secrets Manager from another attempt.
    */
   readonly stepTimeoutMs: number;
-  /** The role and group of scheduled revocations; undefined when not configured (local runs). */
-  readonly revocation?: { readonly roleName: string; readonly groupName: string };
+  /**
+   * The role and group of scheduled revocations, and the queue a schedule's failed invocation
+   * goes to; undefined when not configured (local runs).
+   */
+  readonly revocation?: {
+    readonly roleName: string;
+    readonly groupName: string;
+    readonly deadLetterQueueName?: string;
+  };
   readonly endpoints: ProviderEndpoints;
   /** How long the aws provider waits for a new IAM key to work (IAM's propagation delay). */
   readonly iamPropagation: { readonly attempts: number; readonly delayMs: number };
@@ -147,7 +154,7 @@ export interface ApiKeyRotationConfig {
 /**
  * Reads `ROTATION_GRACE_PERIOD_SECONDS` (default 900: three times the applications' 300 s
  * secret cache), `ROTATION_STEP_TIMEOUT_SECONDS` (default 900, Lambda's longest timeout),
- * `REVOKE_SCHEDULER_ROLE_NAME`, `REVOKE_SCHEDULE_GROUP`,
+ * `REVOKE_SCHEDULER_ROLE_NAME`, `REVOKE_SCHEDULE_GROUP`, `REVOKE_DEAD_LETTER_QUEUE_NAME`,
  * the provider endpoints (`RESEND_API_URL`, `GOOGLE_API_KEYS_URL`, `GOOGLE_SAFE_BROWSING_URL`,
  * `RECAPTCHA_VERIFY_URL`, `CLERK_API_URL`: https, or http on a loopback host) and `IAM_PROPAGATION_ATTEMPTS`, `IAM_PROPAGATION_DELAY_MS`.
  */
@@ -155,6 +162,12 @@ export function loadApiKeyRotationConfig(env: Env = process.env): ApiKeyRotation
   const roleName = getOptionalStringFromEnv('REVOKE_SCHEDULER_ROLE_NAME', env);
   if (roleName !== undefined && !/^[\w+=,.@-]{1,64}$/.test(roleName)) {
     throw new ConfigurationError('environment variable REVOKE_SCHEDULER_ROLE_NAME must be an IAM role name');
+  }
+  const deadLetterQueueName = getOptionalStringFromEnv('REVOKE_DEAD_LETTER_QUEUE_NAME', env);
+  if (deadLetterQueueName !== undefined && !/^[\w-]{1,80}$/.test(deadLetterQueueName)) {
+    throw new ConfigurationError(
+      'environment variable REVOKE_DEAD_LETTER_QUEUE_NAME must be an SQS queue name',
+    );
   }
   return {
     gracePeriodMs: loadGracePeriodMs(env),
@@ -165,6 +178,7 @@ export function loadApiKeyRotationConfig(env: Env = process.env): ApiKeyRotation
           revocation: {
             roleName,
             groupName: getStringFromEnv('REVOKE_SCHEDULE_GROUP', { defaultValue: 'default', env }),
+            ...(deadLetterQueueName ? { deadLetterQueueName } : {}),
           },
         }
       : {}),

@@ -116,29 +116,36 @@ describe('serverless.yml', () => {
   });
 
   it.each([
-    ['default', () => defaults],
+    ['secrets-rotation-production-revocations', () => defaults],
     ['rotation-revocations', () => customGroup],
   ])(
-    'uses the schedule group %s for the functions that schedule revocations (rotateApiKey, rotateNow on rollback) and their roles',
+    'creates the schedule group %s and scopes the functions that schedule revocations (rotateApiKey, rotateNow on rollback) and their roles to it',
     (group, template) => {
       const functions = template().functions as Record<string, { environment: Record<string, string> }>;
+      const resources = (template().resources as Json).Resources as Json;
+      expect(((resources.RevokeScheduleGroup as Json).Properties as Json).Name).toBe(group);
       for (const [fn, role] of [
         ['rotateApiKey', 'RotateApiKeyRole'],
         ['rotateNow', 'RotateNowRole'],
       ] as const) {
         expect(functions[fn]?.environment.REVOKE_SCHEDULE_GROUP, fn).toBe(group);
         expect(functions[fn]?.environment.REVOKE_SCHEDULER_ROLE_NAME, fn).toBe(
-          'secrets-rotation-production-revoke-scheduler',
+          'secrets-rotation-production-us-east-1-revoke-scheduler',
         );
         for (const action of [
           'scheduler:CreateSchedule',
           'scheduler:GetSchedule',
           'scheduler:UpdateSchedule',
         ]) {
-          expect(grant(template(), role, action, schedule(group)), `${role} ${action}`).toBeDefined();
+          expect(
+            grant(template(), role, action, schedule('<RevokeScheduleGroup>')),
+            `${role} ${action}`,
+          ).toBeDefined();
         }
-        const other = group === 'default' ? 'rotation-revocations' : 'default';
-        expect(grant(template(), role, 'scheduler:CreateSchedule', schedule(other)), role).toBeUndefined();
+        expect(
+          grant(template(), role, 'scheduler:CreateSchedule', schedule('default')),
+          role,
+        ).toBeUndefined();
         expect(
           grant(template(), role, 'iam:PassRole', '<["RevokeSchedulerRole","Arn"]>')?.Condition,
           role,
@@ -317,7 +324,7 @@ describe('serverless.yml: the policy enforcer', () => {
   const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
   const fn = (name: string) =>
     `arn:aws:lambda:us-east-1:123456789012:function:secrets-rotation-production-${name}`;
-  const queue = 'arn:aws:sqs:us-east-1:123456789012:secrets-rotation-production-enforce';
+  const queue = '<["EnforceQueue","Arn"]>';
 
   beforeAll(async () => {
     template = await print();
@@ -366,6 +373,7 @@ describe('serverless.yml: the policy enforcer', () => {
   );
 
   it('lets the enforcer send to its queue and the worker receive from it, and neither anything else', () => {
+    // The queue is the stack's (GetAtt); SendMessageBatch is authorized as sqs:SendMessage.
     expect(grant(template, 'EnforceRotationPolicyRole', 'sqs:SendMessage', queue)).toBeDefined();
     expect(grant(template, 'EnforceRotationPolicyRole', 'sqs:ReceiveMessage', queue)).toBeUndefined();
     expect(grant(template, 'EnforceRotationPolicyWorkerRole', 'sqs:ReceiveMessage', queue)).toBeDefined();

@@ -38,6 +38,12 @@ export const GOOGLE_ENDPOINTS = {
   recaptchaVerifyUrl: 'https://www.google.com/recaptcha/api/siteverify',
 } as const;
 
+/** How long a step waits for one of the API Keys API's long-running operations, by default. */
+export const GOOGLE_OPERATION_TIMEOUT_MS = 60_000;
+
+/** How a step waits for a new Safe Browsing key to propagate, by default: 6 lookups, 5 s apart. */
+export const GOOGLE_KEY_PROPAGATION = { attempts: 6, delayMs: 5000 } as const;
+
 /** What a new key may call when the old key's restrictions are unknown. */
 const DEFAULT_RESTRICTIONS = { apiTargets: [{ service: 'safebrowsing.googleapis.com' }] };
 
@@ -85,12 +91,12 @@ class GoogleProvider implements ApiKeyProvider<GoogleSecret> {
       apiKeysUrl: options.apiKeysUrl.replace(/\/+$/, ''),
       retry,
       pollMs: options.operationPollMs ?? 1000,
-      timeoutMs: options.operationTimeoutMs ?? 60_000,
+      timeoutMs: options.operationTimeoutMs ?? GOOGLE_OPERATION_TIMEOUT_MS,
     });
     this.#safeBrowsing = {
       safeBrowsingUrl: options.safeBrowsingUrl.replace(/\/+$/, ''),
       retry,
-      propagation: options.keyPropagation ?? { attempts: 6, delayMs: 5000 },
+      propagation: options.keyPropagation ?? GOOGLE_KEY_PROPAGATION,
     };
     this.#recaptcha = { recaptchaVerifyUrl: options.recaptchaVerifyUrl, retry };
   }
