@@ -995,8 +995,11 @@ describe('the production stack (serverless package --stage production with its p
           DestinationConfig: { OnFailure: { Destination: '<DeadLetterQueue.Arn>' } },
         });
       const queue = stack.properties('DeadLetterQueue');
-      const variables = variablesOf('rotateApiKey');
-      expect(variables.REVOKE_DEAD_LETTER_QUEUE_NAME).toBe(queue.QueueName);
+      // Every function that creates revocation schedules gives them the queue (rotateNow's rollbacks too).
+      const scheduling = functions.filter((fn) => actionsOf(fn).has('scheduler:CreateSchedule'));
+      expect(scheduling.length).toBeGreaterThan(0);
+      for (const fn of scheduling)
+        expect(variablesOf(fn.key).REVOKE_DEAD_LETTER_QUEUE_NAME, fn.key).toBe(queue.QueueName);
       expect(queue.SqsManagedSseEnabled).toBe(true);
       const rules = stack.resources('AWS::Events::Rule').map(([id]) => id);
       expect(rules.length).toBeGreaterThanOrEqual(4);
