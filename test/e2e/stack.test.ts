@@ -843,6 +843,20 @@ describe('the production stack (serverless package --stage production with its p
         Condition: { Bool: { 'aws:SecureTransport': 'false' } },
       });
     });
+
+    it('is, like every bucket of the stack (the deployment bucket too), encrypted and closed to the public', () => {
+      const buckets = stack.resources('AWS::S3::Bucket').map(([id]) => [id, stack.properties(id)] as const);
+      expect(buckets.length).toBeGreaterThanOrEqual(2);
+      for (const [id, bucket] of buckets) {
+        expect(bucket.BucketEncryption, id).toBeDefined();
+        expect(bucket.PublicAccessBlockConfiguration, id).toEqual({
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        });
+      }
+    });
   });
 
   describe('alerts', () => {
