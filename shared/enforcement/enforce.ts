@@ -21,8 +21,11 @@ import type { WorkItem } from './work-item.js';
 
 /** Work items the enforcer carries out at once, besides the fleet read. */
 const INLINE_CONCURRENCY = 8;
-/** No inline item is started with less time than this left: a repair may run three steps of 60 s. */
-export const HAND_OVER_RESERVE_MS = 180_000;
+/**
+ * No inline item is started with less time than this left: an item may run a repair (three
+ * steps) and a revocation, each a synchronous invoke of a rotation function at its 90 s timeout.
+ */
+export const HAND_OVER_RESERVE_MS = 420_000;
 /** How many actions and notices the result lists (all are logged). */
 export const RESULT_LIMIT = 100;
 

@@ -350,7 +350,7 @@ describe('serverless.yml: the policy enforcer', () => {
     const resources = (template.resources as Json).Resources as Json;
     expect((resources.EnforceQueue as Json).Properties).toMatchObject({
       RedrivePolicy: { maxReceiveCount: 3 },
-      VisibilityTimeout: 1800,
+      VisibilityTimeout: 2520,
     });
   });
 

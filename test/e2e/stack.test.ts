@@ -13,7 +13,8 @@ import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RotationMetric } from '../../shared/alerts/index.js';
-import { DEFAULT_RETRY } from '../../shared/api-keys/index.js';
+import { DEFAULT_RETRY, SUPERSEDED_TAG_PREFIX } from '../../shared/api-keys/index.js';
+import { KEY_TAG_PREFIX } from '../../shared/api-keys/providers/aws/index.js';
 import {
   GOOGLE_KEY_PROPAGATION,
   GOOGLE_OPERATION_TIMEOUT_MS,
@@ -23,7 +24,8 @@ import {
   loadConnectorOptions,
   loadMasterPasswordWait,
 } from '../../shared/config/index.js';
-import { DEFAULT_POLICY, parseWindowTag } from '../../shared/policy/index.js';
+import { HAND_OVER_RESERVE_MS } from '../../shared/enforcement/index.js';
+import { DEFAULT_POLICY, PolicyTag, parseWindowTag } from '../../shared/policy/index.js';
 import { loadRotateNowConfig } from '../../shared/rotate-now/index.js';
 import { asList, iamMatches, type Json, ResolvedTemplate, type Template } from '../support/cloudformation.js';
 import { startMoto } from '../support/local-stack.js';
@@ -153,6 +155,8 @@ interface Need {
   allows(pattern: string): boolean;
   /** Conditions every statement granting it must carry. */
   readonly condition?: Json;
+  /** Tags it may write: every statement granting it must hold aws:TagKeys to these. */
+  readonly tagKeys?: readonly string[];
 }
 
 interface StackFunction {
@@ -268,21 +272,23 @@ describe('the production stack (serverless package --stage production with its p
     if (tree) await rm(tree, { recursive: true, force: true });
   });
 
-  /** Every Allow grant of role `roleId`: its inline policies and the policies attached to it. */
-  function grantsOf(roleId: string): Grant[] {
+  /** Every grant (or denial) of role `roleId`: its inline policies and the policies attached to it. */
+  function grantsOf(roleId: string, effect: 'Allow' | 'Deny' = 'Allow'): Grant[] {
     const role = stack.properties(roleId);
     const documents: [string, Json][] = asList(role.Policies as Json[]).map((policy) => [
       `${roleId}/${policy.PolicyName}`,
       policy.PolicyDocument as Json,
     ]);
-    for (const [id] of stack.resources('AWS::IAM::Policy')) {
+    for (const [id, resource] of stack.resources()) {
+      if (!['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::RolePolicy'].includes(resource.Type))
+        continue;
       const policy = stack.properties(id);
-      if (asList(policy.Roles as string[]).includes(`<${roleId}>`))
-        documents.push([id, policy.PolicyDocument as Json]);
+      const roles = [...asList(policy.Roles as string[]), ...asList(policy.RoleName as string | undefined)];
+      if (roles.includes(`<${roleId}>`)) documents.push([id, policy.PolicyDocument as Json]);
     }
     return documents.flatMap(([from, document]) =>
       asList(document.Statement as Statement[])
-        .filter((statement) => statement.Effect === 'Allow')
+        .filter((statement) => statement.Effect === effect)
         .flatMap((statement) =>
           asList(statement.Action).flatMap((action) =>
             asList(statement.Resource).map((resource) => ({ action, resource, statement, from })),
@@ -330,7 +336,16 @@ describe('the production stack (serverless package --stage production with its p
       allows: (pattern: string) => boolean,
       reaches: string[] = [],
       condition?: Json,
-    ) => needs.push({ action, why, allows, reaches, ...(condition ? { condition } : {}) });
+      tagKeys?: readonly string[],
+    ) =>
+      needs.push({
+        action,
+        why,
+        allows,
+        reaches,
+        ...(condition ? { condition } : {}),
+        ...(tagKeys ? { tagKeys } : {}),
+      });
     const categories = categoriesOf(fn);
     const usesProviders = fn.bundle?.sources.includes('shared/api-keys/providers/index.ts') ?? false;
     const scheduleGroup = `<RevokeScheduleGroup>`;
@@ -363,18 +378,25 @@ describe('the production stack (serverless package --stage production with its p
         // Provider credentials (admin keys, service accounts) live under {environment}/rotation/.
         const scope = reads && usesProviders ? [...touched, 'rotation'] : touched;
         const prefixes = scope.map((category) => secretArn(`${STAGE}/${category}/`));
-        // RDS-managed master secrets are named by RDS, not by stage.
-        if (touched.includes('database')) prefixes.push(secretArn('rds!'));
+        // RDS-managed master secrets are named by RDS, not by stage; RDS rotates them: read only.
+        if (reads && touched.includes('database')) prefixes.push(secretArn('rds!'));
         need(
           action,
           why,
           (pattern) => prefixes.some((prefix) => pattern.startsWith(prefix)),
           touched.map((category) => secretArn(`${STAGE}/${category}/name-AbCdEf`)),
+          undefined,
+          // Only the product's own records: the policy's tags (rotation-window, rotation-mode…) stay people's.
+          tags ? [`${SUPERSEDED_TAG_PREFIX}*`, PolicyTag.PREVIOUS_REVOKED] : undefined,
         );
       } else if (service === 'iam' && action !== 'iam:PassRole') {
         // The aws provider's IAM calls all act on the users whose keys rotate.
         const users = `arn:aws:iam::${ACCOUNT}:user${iamUserPath}`;
-        need(action, why, (pattern) => pattern.startsWith(users), [`${users}muejam-s3`]);
+        // A user's tags may grant it access (ABAC): the function writes only its rotation-key:* records.
+        const tagKeys = ['iam:TagUser', 'iam:UntagUser'].includes(action)
+          ? [`${KEY_TAG_PREFIX}*`]
+          : undefined;
+        need(action, why, (pattern) => pattern.startsWith(users), [`${users}muejam-s3`], undefined, tagKeys);
       } else if (service === 'scheduler') {
         const schedules = arn('scheduler', `schedule/${scheduleGroup}/revoke-`);
         need(action, why, (pattern) => pattern.startsWith(schedules), [`${schedules}0123abcd`]);
@@ -479,6 +501,20 @@ describe('the production stack (serverless package --stage production with its p
     return needs;
   }
 
+  /** True when `condition` holds the request's tag keys (aws:TagKeys, every one) to `allowed`, and says nothing else. */
+  function restrictsTagKeys(condition: Json | undefined, allowed: readonly string[]): boolean {
+    const [operator, ...others] = Object.entries(condition ?? {});
+    if (!operator || others.length > 0) return false;
+    const [name, keys] = operator;
+    if (!['ForAllValues:StringLike', 'ForAllValues:StringEquals'].includes(name)) return false;
+    const tested = Object.entries(keys as Json);
+    return (
+      tested.length === 1 &&
+      tested[0]?.[0] === 'aws:TagKeys' &&
+      asList(tested[0][1] as string | string[]).every((key) => allowed.includes(key))
+    );
+  }
+
   /** Roles whose trust policy names service principal `service`. */
   function roleIdsTrusting(service: string): string[] {
     return stack
@@ -515,6 +551,10 @@ describe('the production stack (serverless package --stage production with its p
       )
         problems.push(
           `${who}: ${grant.from} grants ${grant.action} without ${JSON.stringify(allowing.condition)}`,
+        );
+      if (allowing.tagKeys && !restrictsTagKeys(grant.statement.Condition, allowing.tagKeys))
+        problems.push(
+          `${who}: ${grant.from} grants ${grant.action} on tags other than ${allowing.tagKeys.join(', ')}`,
         );
     }
     for (const need of needs) {
@@ -553,6 +593,19 @@ describe('the production stack (serverless package --stage production with its p
     it('leaves cfn-lint nothing to report', () => {
       expect(lint.output.trim()).toBe('');
       expect(lint.code).toBe(0);
+    });
+
+    it('has every param listed in the README’s Deploying › Parameters table', async () => {
+      // Prepare: the table's first column, each row naming one or more params in backticks.
+      const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+      const section = readme.split('\n### Parameters\n')[1]?.split('\n#')[0] ?? '';
+      const listed = section
+        .split('\n')
+        .filter((line) => line.startsWith('| `'))
+        .flatMap((line) => [...(line.split('|')[1] ?? '').matchAll(/`(\w+)`/g)].map((m) => m[1]));
+
+      // Assess
+      expect(Object.keys(serviceParams).filter((name) => !listed.includes(name))).toEqual([]);
     });
 
     it('takes the e-mail, subnets and security groups as CloudFormation parameters that CloudFormation checks', () => {
@@ -677,6 +730,14 @@ describe('the production stack (serverless package --stage production with its p
         expect(permission.SourceArn).toBeUndefined();
         expect(permission.Action).toBe('lambda:InvokeFunction');
       }
+      // No other principal may invoke a rotation function, and every other grant names its source.
+      for (const [id] of stack.resources('AWS::Lambda::Permission')) {
+        const permission = stack.properties(id);
+        if (rotators.includes(String(permission.FunctionName)))
+          expect(permission.Principal, id).toBe('secretsmanager.amazonaws.com');
+        expect(String(permission.Principal), id).toMatch(/^[a-z]+\.amazonaws\.com$/);
+        expect(permission.SourceArn ?? permission.SourceAccount, id).toBeDefined();
+      }
     });
   });
 
@@ -724,6 +785,26 @@ describe('the production stack (serverless package --stage production with its p
         'rotateNow',
       ]);
     });
+
+    it('lets Lambda, and not the functions’ own code, manage their network interfaces', () => {
+      // Lambda attaches a function with its role; a request the function's code signs carries
+      // lambda:SourceFunctionArn, so a Deny on that key leaves the code none of the ec2 grants.
+      for (const fn of functions.filter((f) => f.properties.VpcConfig)) {
+        const granted = grantsOf(fn.roleId).filter((grant) => grant.action.startsWith('ec2:'));
+        expect(granted.length, fn.key).toBeGreaterThan(0);
+        const denied = grantsOf(fn.roleId, 'Deny').filter(
+          (denial) =>
+            denial.resource === '*' &&
+            JSON.stringify(denial.statement.Condition) ===
+              JSON.stringify({ Null: { 'lambda:SourceFunctionArn': 'false' } }),
+        );
+        for (const grant of granted)
+          expect(
+            denied.some((denial) => denial.action === grant.action),
+            `${fn.key} ${grant.action}`,
+          ).toBe(true);
+      }
+    });
   });
 
   describe('reports bucket', () => {
@@ -761,6 +842,20 @@ describe('the production stack (serverless package --stage production with its p
         Resource: ['<ReportsBucket.Arn>', '<ReportsBucket.Arn>/*'],
         Condition: { Bool: { 'aws:SecureTransport': 'false' } },
       });
+    });
+
+    it('is, like every bucket of the stack (the deployment bucket too), encrypted and closed to the public', () => {
+      const buckets = stack.resources('AWS::S3::Bucket').map(([id]) => [id, stack.properties(id)] as const);
+      expect(buckets.length).toBeGreaterThanOrEqual(2);
+      for (const [id, bucket] of buckets) {
+        expect(bucket.BucketEncryption, id).toBeDefined();
+        expect(bucket.PublicAccessBlockConfiguration, id).toEqual({
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        });
+      }
     });
   });
 
@@ -891,6 +986,17 @@ describe('the production stack (serverless package --stage production with its p
       expect(7 * longestStep + rotateNow.settleMs / 1000).toBeLessThan(timeout('rotateNow'));
       // A rotation younger than four steps may still be running: repair leaves it alone.
       expect(rotateNow.repairMinAgeMs / 1000).toBeGreaterThan(4 * longestStep);
+      // A work item of the enforcer runs a repair (three steps) and a revocation (rotateApiKey's
+      // revoke input), each a synchronous invoke of a rotation function: the worker outlasts
+      // them, its queue hides a message six times its timeout (Lambda's advice), and the
+      // enforcer starts no item of its own with less than that left.
+      const workItem = 4 * longestStep + margin;
+      expect(workItem).toBeLessThan(timeout('enforceRotationPolicyWorker'));
+      expect(stack.properties('EnforceQueue').VisibilityTimeout).toBe(
+        6 * timeout('enforceRotationPolicyWorker'),
+      );
+      expect(HAND_OVER_RESERVE_MS / 1000).toBeGreaterThan(workItem);
+      expect(HAND_OVER_RESERVE_MS / 1000).toBeLessThan(timeout('enforceRotationPolicy') / 2);
     });
 
     it('sends every failed asynchronous invocation, revocation and undelivered event to a dead-letter queue with an alarm', () => {
@@ -903,13 +1009,39 @@ describe('the production stack (serverless package --stage production with its p
           DestinationConfig: { OnFailure: { Destination: '<DeadLetterQueue.Arn>' } },
         });
       const queue = stack.properties('DeadLetterQueue');
-      const variables = variablesOf('rotateApiKey');
-      expect(variables.REVOKE_DEAD_LETTER_QUEUE_NAME).toBe(queue.QueueName);
+      // Every function that creates revocation schedules gives them the queue (rotateNow's rollbacks too).
+      const scheduling = functions.filter((fn) => actionsOf(fn).has('scheduler:CreateSchedule'));
+      expect(scheduling.length).toBeGreaterThan(0);
+      for (const fn of scheduling)
+        expect(variablesOf(fn.key).REVOKE_DEAD_LETTER_QUEUE_NAME, fn.key).toBe(queue.QueueName);
       expect(queue.SqsManagedSseEnabled).toBe(true);
-      for (const [id] of stack.resources('AWS::Events::Rule'))
+      const rules = stack.resources('AWS::Events::Rule').map(([id]) => id);
+      expect(rules.length).toBeGreaterThanOrEqual(4);
+      for (const id of rules)
         for (const target of stack.properties(id).Targets as Json[])
-          if (!String(id).startsWith('ComplianceReportEventsRuleSchedule'))
-            expect(target.DeadLetterConfig, id).toEqual({ Arn: '<DeadLetterQueue.Arn>' });
+          expect(target.DeadLetterConfig, id).toEqual({ Arn: '<DeadLetterQueue.Arn>' });
+      // EventBridge sends with its own principal: the queue lets it, for exactly these rules. Lambda
+      // and the scheduler send with the function's and the schedule's roles (the IAM walks above).
+      const policies = stack
+        .resources('AWS::SQS::QueuePolicy')
+        .map(([id]) => stack.properties(id))
+        .filter((policy) => asList(policy.Queues as string[]).includes('<DeadLetterQueue>'));
+      expect(policies).toHaveLength(1);
+      const statements = asList(((policies[0]?.PolicyDocument ?? {}) as Json).Statement as Statement[]);
+      const allows = statements.filter((statement) => statement.Effect === 'Allow');
+      expect(allows).toEqual([
+        {
+          Sid: 'ThisStacksRulesDeadLetter',
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Resource: '<DeadLetterQueue.Arn>',
+          Condition: { ArnEquals: { 'aws:SourceArn': expect.any(Array) } },
+        },
+      ]);
+      const sources = ((allows[0]?.Condition ?? {}) as { ArnEquals?: { 'aws:SourceArn'?: string[] } })
+        .ArnEquals?.['aws:SourceArn'];
+      expect([...asList(sources)].sort()).toEqual(rules.map((id) => `<${id}.Arn>`).sort());
       expect(
         stack
           .resources('AWS::CloudWatch::Alarm')
