@@ -91,6 +91,10 @@ const BUNDLED_NOT_SENT: Readonly<Record<string, Readonly<Record<string, string>>
     'iam:TagUser':
       'the aws provider tags the keys it creates; a rollback only reads those tags (ListUserTags)',
     'iam:UntagUser': 'the aws provider untags the keys it deletes; a rollback deletes none',
+    'rds:ModifyDBInstance':
+      'the PostgreSQL strategy’s RDS master rotation (setSecret); a rollback refuses an RDS master user before any call but DescribeDB* (PasswordReplacedError)',
+    'rds:ModifyDBCluster':
+      'the PostgreSQL strategy’s RDS master rotation (setSecret); a rollback refuses an RDS master user before any call but DescribeDB* (PasswordReplacedError)',
   },
   enforceRotationPolicy: {
     'secretsmanager:PutSecretValue':
@@ -769,8 +773,9 @@ describe('the production stack (serverless package --stage production with its p
   describe('network', () => {
     it('runs exactly the functions that log in to the database in its VPC, on the subnets and security groups given', () => {
       for (const fn of functions) {
-        // Handlers only wire: one that builds a PostgreSQL connector logs in to a database.
-        const connects = /createPostgresConnector\(/.test(fn.handlerSource);
+        // Handlers only wire: one that builds a PostgreSQL connector, or the PostgreSQL
+        // strategy (functions/lib/postgres-strategy.ts, which builds one), logs in to a database.
+        const connects = /create(PostgresConnector|PostgresRotationStrategy)\(/.test(fn.handlerSource);
         expect(fn.properties.VpcConfig, fn.key).toEqual(
           connects
             ? {
