@@ -49,7 +49,7 @@ export interface RotateNowHandlerDependencies {
 export function buildRotateNowHandler(deps: RotateNowHandlerDependencies) {
   const store = new SecretStore(deps.secretsManager);
   const { metrics } = deps;
-  const handler = createLambdaHandler(deps.logger, (event) =>
+  const handler = createLambdaHandler(deps.logger, (event, context) =>
     rotateNow(
       {
         secretsManager: deps.secretsManager,
@@ -61,6 +61,7 @@ export function buildRotateNowHandler(deps: RotateNowHandlerDependencies) {
         ...(metrics ? { metrics } : {}),
         ...(deps.now ? { now: deps.now } : {}),
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
+        remainingMs: () => context.getRemainingTimeInMillis(),
       },
       deps.config,
       event,

@@ -41,6 +41,8 @@ export interface RotateNowConfig {
   readonly pollMs: number;
   /** With `repair`, stuck rotations younger than this are left alone. */
   readonly repairMinAgeMs: number;
+  /** With `wait`, the longest one rotation step may run (the rotation functions' timeout). */
+  readonly stepTimeoutMs: number;
 }
 
 /** Dependencies of {@link rotateNow}. */
@@ -60,6 +62,8 @@ export interface RotateNowDependencies {
   readonly metrics?: MetricsSink;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Time left before the invocation's own timeout; `wait` runs steps only within it. */
+  readonly remainingMs?: () => number;
 }
 
 /** A repair as rotateNow reports it. */
@@ -84,6 +88,8 @@ export interface RotationReport {
   readonly rotated_at?: string;
   /** The step that failed, its error type and message, when it failed. */
   readonly failure?: RotationOutcome['failure'];
+  /** Why the outcome is not known yet, and what to do, when `in-progress`. */
+  readonly reason?: string;
   /** What `repair` did first. */
   readonly repair?: RepairSummary;
 }
@@ -207,16 +213,18 @@ async function rotate(
       logger: deps.logger,
       now: () => clock().getTime(),
       sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      ...(deps.remainingMs ? { remainingMs: deps.remainingMs } : {}),
     },
     secret,
     token,
-    { settleMs: config.settleMs, pollMs: config.pollMs },
+    { settleMs: config.settleMs, pollMs: config.pollMs, stepTimeoutMs: config.stepTimeoutMs },
   );
   deps.logger.info('rotation ended', {
     versionId: token,
     status: outcome.status,
     ranBy: outcome.ranBy,
     failure: outcome.failure,
+    reason: outcome.reason,
   });
   return {
     ...base,
@@ -224,6 +232,7 @@ async function rotate(
     ranBy: outcome.ranBy,
     ...(outcome.rotated_at ? { rotated_at: outcome.rotated_at } : {}),
     ...(outcome.failure ? { failure: outcome.failure } : {}),
+    ...(outcome.reason ? { reason: outcome.reason } : {}),
   };
 }
 

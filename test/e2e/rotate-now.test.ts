@@ -17,6 +17,7 @@ import {
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inProcessStepInvoker } from '../../functions/lib/in-process-steps.js';
 import { buildRotateApiKeyHandler } from '../../functions/rotate-api-key/handler.js';
@@ -76,7 +77,13 @@ let seen: string[];
 let sent: { command: string; input: Record<string, unknown> }[];
 const savedEnv = { ...process.env };
 
-const CONFIG: RotateNowConfig = { environment: 'production', settleMs: 0, pollMs: 10, repairMinAgeMs: 0 };
+const CONFIG: RotateNowConfig = {
+  environment: 'production',
+  settleMs: 0,
+  pollMs: 10,
+  repairMinAgeMs: 0,
+  stepTimeoutMs: 60_000,
+};
 const GRACE_MS = 900_000;
 let scheduler: SchedulerClient;
 
@@ -136,7 +143,11 @@ function rotateNow(
   });
 }
 
-const invoke = (handler: ReturnType<typeof rotateNow>, event: unknown) => handler(event, lambdaContext);
+/** The context of the deployed function: its 600 s timeout ahead. */
+const DEPLOYED_CONTEXT: Context = { ...lambdaContext, getRemainingTimeInMillis: () => 600_000 };
+
+const invoke = (handler: ReturnType<typeof rotateNow>, event: unknown, context = DEPLOYED_CONTEXT) =>
+  handler(event, context);
 
 /** The secret's tags. */
 async function tagsOf(arn: string): Promise<Record<string, string>> {
@@ -311,6 +322,52 @@ describe('rotateNow: starting a rotation', () => {
     seen.push((await valueAt(sm, arn, 'AWSCURRENT'))?.password ?? '');
     expect(polls).toBe(1);
     expect(result).toMatchObject({ status: 'succeeded', ranBy: 'secrets-manager' });
+  });
+
+  it('with wait, runs no step it has no time left to finish, and reports the rotation as in progress', async () => {
+    // Prepare: 200 s left of the invocation, less than four steps of 60 s may take.
+    const { arn, short } = await databaseSecret();
+    const before = await valueAt(sm, arn, 'AWSCURRENT');
+    const context: Context = { ...lambdaContext, getRemainingTimeInMillis: () => 200_000 };
+
+    // Act
+    const result = (await invoke(rotateNow(), { secret: short, wait: true }, context)) as RotationReport;
+
+    // Assess: the rotation was started and left to Secrets Manager, and the result says so.
+    expect(result).toMatchObject({
+      status: 'in-progress',
+      ranBy: 'secrets-manager',
+      reason: expect.stringMatching(/200 s left.*less than the 250 s.*\{"repair": true/),
+    });
+    expect(result.reason).toContain(`version ${result.versionId}`);
+    expect((await stagesOf(sm, arn))[result.versionId]).toEqual(['AWSPENDING']);
+    expect(await valueAt(sm, arn, 'AWSPENDING')).toBeUndefined();
+    expect(await valueAt(sm, arn, 'AWSCURRENT')).toEqual(before);
+  });
+
+  it("with wait, cuts the settle time short to keep the four steps inside the function's timeout", async () => {
+    // Prepare: a settle time as long as the timeout; the invocation's clock advances as rotateNow sleeps.
+    const { username, arn, short } = await databaseSecret();
+    let elapsed = 0;
+    const sleep = async (ms: number) => {
+      elapsed += ms;
+    };
+    const context: Context = { ...lambdaContext, getRemainingTimeInMillis: () => 600_000 - elapsed };
+    const now = () => new Date(Date.UTC(2026, 10, 30) + elapsed);
+
+    // Act
+    const result = (await invoke(
+      rotateNow({ config: { settleMs: 600_000, pollMs: 2000 }, sleep, now }),
+      { secret: short, wait: true },
+      context,
+    )) as RotationReport;
+
+    // Assess: it waited only until 250 s were left, then ran the steps itself.
+    const current = await valueAt(sm, arn, 'AWSCURRENT');
+    seen.push(current?.password ?? '');
+    expect(elapsed).toBe(350_000);
+    expect(result).toMatchObject({ status: 'succeeded', ranBy: 'rotate-now' });
+    expect(await canLogin(username, current?.password ?? '')).toBe(true);
   });
 
   it('with wait, reports the step that failed and why, and leaves AWSCURRENT as it was', async () => {
