@@ -17,6 +17,7 @@ import {
   type RollbackResult,
   rollBack,
 } from '../rollback/index.js';
+import { DEFAULT_POLICY } from '../policy/settings.js';
 import { Stage } from '../rotation/constants.js';
 import type { SecretStore } from '../rotation/secret-store.js';
 import type { RotationLogger } from '../rotation/strategy.js';
@@ -153,7 +154,7 @@ async function rotate(
   let secret = described;
   if (!secret.rotationEnabled || !secret.rotationLambdaArn) {
     throw new RotationNotConfiguredError(
-      `rotation is ${secret.rotationLambdaArn ? 'turned off' : 'not configured'} for secret ${secret.name}: turn it on first (\`aws secretsmanager rotate-secret --secret-id ${secret.name} --rotation-lambda-arn <rotation function ARN> --rotation-rules AutomaticallyAfterDays=90\`, or let enforceRotationPolicy do it)`,
+      `rotation is ${secret.rotationLambdaArn ? 'turned off' : 'not configured'} for secret ${secret.name}: turn it on first (\`aws secretsmanager rotate-secret --secret-id ${secret.name} --rotation-lambda-arn <rotation function ARN> --rotation-rules AutomaticallyAfterDays=${DEFAULT_POLICY.scheduleDays}\`, or let enforceRotationPolicy do it)`,
     );
   }
   let repair: RepairSummary | undefined;

@@ -439,6 +439,8 @@ describe('rotateNow: bad input changes nothing', () => {
 
     expect(error.name).toBe('RotationNotConfiguredError');
     expect(error.message).toContain('aws secretsmanager rotate-secret');
+    // The policy's schedule: a 90-day one would be reported as schedule-too-long.
+    expect(error.message).toContain('--rotation-rules AutomaticallyAfterDays=75');
     expect(Object.values(await stagesOf(sm, arn)).flat()).toEqual(['AWSCURRENT']);
   });
 
