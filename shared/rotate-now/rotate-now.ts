@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { RotateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { countMetric, type MetricsSink, RotationMetric } from '../alerts/metrics.js';
 import { awsErrorName, awsErrorText } from '../logging/aws-error.js';
+import { DEFAULT_POLICY } from '../policy/settings.js';
 import {
   describeRotationTarget,
   pendingVersion,
@@ -17,7 +18,6 @@ import {
   type RollbackResult,
   rollBack,
 } from '../rollback/index.js';
-import { DEFAULT_POLICY } from '../policy/settings.js';
 import { Stage } from '../rotation/constants.js';
 import type { SecretStore } from '../rotation/secret-store.js';
 import type { RotationLogger } from '../rotation/strategy.js';
