@@ -5,6 +5,7 @@ import { awsErrorName, awsErrorText } from '../logging/aws-error.js';
 import { DEFAULT_POLICY } from '../policy/settings.js';
 import {
   describeRotationTarget,
+  type PendingVersion,
   pendingVersion,
   type RepairResult,
   RepairStatus,
@@ -192,11 +193,7 @@ async function rotate(
     }
   }
   const pending = pendingVersion(secret.versions);
-  if (pending) {
-    throw new RotationInProgressError(
-      `secret ${secret.name} has a rotation in progress or stuck (AWSPENDING is on version ${pending.versionId}${pending.alsoCurrent ? ', which is also AWSCURRENT: an interrupted finishSecret' : ''}): run again with {"repair": true} to clear it first`,
-    );
-  }
+  if (pending) throw inProgress(secret, pending);
   const token = await startRotation(deps, secret);
   deps.logger.info('rotation started', { versionId: token });
   const base = {
@@ -243,8 +240,21 @@ async function rotate(
  * AWSPENDING, did start the rotation (moto, which cannot invoke a Lambda, stages the version
  * and then answers ResourceNotFoundException). The secret's own rotation function ARN is
  * restated: AWS keeps the stored schedule either way, but moto, given no ARN, clears it and
- * promotes the empty placeholder to AWSCURRENT.
+ * promotes the empty placeholder to AWSCURRENT. A refusal because another rotation started
+ * since the secret was read is a {@link RotationInProgressError}.
  */
+/** The error for a secret whose rotation is in progress or stuck: AWSPENDING is on `pending`. */
+function inProgress(
+  secret: RotationTarget,
+  pending: PendingVersion,
+  options?: ErrorOptions,
+): RotationInProgressError {
+  return new RotationInProgressError(
+    `secret ${secret.name} has a rotation in progress or stuck (AWSPENDING is on version ${pending.versionId}${pending.alsoCurrent ? ', which is also AWSCURRENT: an interrupted finishSecret' : ''}): run again with {"repair": true} to clear it first`,
+    options,
+  );
+}
+
 async function startRotation(deps: RotateNowDependencies, secret: RotationTarget): Promise<string> {
   const token = randomUUID();
   try {
@@ -266,6 +276,9 @@ async function startRotation(deps: RotateNowDependencies, secret: RotationTarget
       });
       return token;
     }
+    // Another rotation started since the secret was read (Secrets Manager refuses a new one then).
+    const pending = pendingVersion(after.versions);
+    if (pending) throw inProgress(after, pending, { cause: error });
     throw new RotationStartError(
       `RotateSecret did not start a rotation of secret ${secret.name}: ${awsErrorText(error)}`,
       {

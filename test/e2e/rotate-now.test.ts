@@ -456,6 +456,36 @@ describe('rotateNow: bad input changes nothing', () => {
     expect(error.message).toContain('{"repair": true}');
     expect(await stagesOf(sm, arn)).toEqual(before);
   });
+
+  it('says a rotation started meanwhile is in progress, pointing at repair, when Secrets Manager refuses the start', async () => {
+    // Prepare: another rotation starts between rotateNow's check and its RotateSecret (the
+    // schedule, or a second person), and Secrets Manager refuses this one, as AWS does while
+    // AWSPENDING is on another version (moto would move the label instead).
+    const { arn, short } = await databaseSecret();
+    const client = secretsManager();
+    let other = '';
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'RotateSecretCommand') return next(args);
+        other = await startRotation(sm, arn);
+        throw Object.assign(
+          new Error("A previous rotation isn't complete. That rotation will be reattempted."),
+          { name: 'InvalidRequestException', $fault: 'client', $metadata: { httpStatusCode: 400 } },
+        );
+      },
+      { step: 'initialize', name: 'concurrentRotation' },
+    );
+
+    // Act
+    const error = await rejectionOf(invoke(rotateNow({ secretsManager: client }), { secret: short }));
+
+    // Assess
+    expect(other, 'the concurrent rotation started').not.toBe('');
+    expect(error.name).toBe('RotationInProgressError');
+    expect(error.message).toContain(`AWSPENDING is on version ${other}`);
+    expect(error.message).toContain('{"repair": true}');
+    expect((await stagesOf(sm, arn))[other]).toEqual(['AWSPENDING']);
+  });
 });
 
 describe('rotateNow: repair', () => {
