@@ -1,3 +1,4 @@
+import { parseRotatedAt } from '../policy/secret.js';
 import {
   type RotationInvoker,
   type RotationTarget,
@@ -5,8 +6,7 @@ import {
   StepInvocationError,
   type StepReport,
 } from '../repair/index.js';
-import { ROTATED_AT_FIELD, Stage, Steps } from '../rotation/constants.js';
-import { parseJsonObject } from '../rotation/parse.js';
+import { Stage, Steps } from '../rotation/constants.js';
 import type { SecretStore } from '../rotation/secret-store.js';
 import type { RotationLogger } from '../rotation/strategy.js';
 
@@ -18,7 +18,7 @@ export interface RotationOutcome {
   readonly status: 'succeeded' | 'failed' | 'in-progress';
   /** Who ran the steps to the end: Secrets Manager, or rotateNow after the settle time. */
   readonly ranBy: 'secrets-manager' | 'rotate-now';
-  /** The new AWSCURRENT's `rotated_at` (that field only), when it succeeded. */
+  /** The new AWSCURRENT's `rotated_at` (that field only, when it is an ISO 8601 date), when it succeeded. */
   readonly rotated_at?: string;
   readonly failure?: { readonly step: string; readonly errorType: string; readonly message: string };
   /** Why the outcome is not known yet, and what to do, when `in-progress`. */
@@ -144,17 +144,12 @@ async function succeeded(
   ranBy: RotationOutcome['ranBy'],
   steps: StepReport[],
 ): Promise<RotationOutcome> {
-  const raw = await deps.store.getVersion(secret.arn, token);
-  const value =
-    raw === undefined
-      ? undefined
-      : parseJsonObject(raw, `the new AWSCURRENT version ${token} of secret ${secret.name}`)[
-          ROTATED_AT_FIELD
-        ];
+  // Only an ISO 8601 rotated_at leaves: nothing else of the value, whatever the function stored.
+  const rotatedAt = parseRotatedAt(await deps.store.getVersion(secret.arn, token));
   return {
     status: 'succeeded',
     ranBy,
     steps,
-    ...(typeof value === 'string' ? { rotated_at: value } : {}),
+    ...(rotatedAt.state === 'found' ? { rotated_at: rotatedAt.date.toISOString() } : {}),
   };
 }

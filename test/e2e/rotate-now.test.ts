@@ -288,7 +288,8 @@ describe('rotateNow: starting a rotation', () => {
     expect(result).toMatchObject({
       status: 'succeeded',
       ranBy: 'rotate-now',
-      rotated_at: current?.rotated_at,
+      // The stamp as an ISO 8601 date (normalized: nothing but a date leaves the value).
+      rotated_at: new Date(current?.rotated_at ?? '').toISOString(),
     });
     expect((await stagesOf(sm, arn))[result.versionId]).toEqual(['AWSCURRENT']);
     expect(await canLogin(username, current?.password ?? '')).toBe(true);
@@ -323,6 +324,54 @@ describe('rotateNow: starting a rotation', () => {
     expect(polls).toBe(1);
     expect(result).toMatchObject({ status: 'succeeded', ranBy: 'secrets-manager' });
   });
+
+  it.each([
+    ['not JSON', (planted: string) => `${planted} {"rotated_at": "2026-01-01T00:00:00Z"`],
+    ['a rotated_at that is not a date', (planted: string) => JSON.stringify({ rotated_at: planted })],
+  ])(
+    'with wait, reports a value that is %s as succeeded, with no rotated_at and nothing of the value',
+    async (_what, valueOf) => {
+      // Prepare: Secrets Manager runs the secret's own rotation function (not this product's),
+      // which stores a value of its own shape and promotes it, while rotateNow waits.
+      const { arn, short } = await databaseSecret();
+      const planted = `PLANTED\u0000\r\n${uniqueName('value')}`;
+      seen.push(planted);
+      const sleep = async () => {
+        const stages = await stagesOf(sm, arn);
+        const token = Object.entries(stages).find(([, s]) => s.includes('AWSPENDING'))?.[0];
+        const current = Object.entries(stages).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
+        if (!token || token === current) return;
+        await sm.send(
+          new PutSecretValueCommand({
+            SecretId: arn,
+            ClientRequestToken: token,
+            SecretString: valueOf(planted),
+            VersionStages: ['AWSPENDING'],
+          }),
+        );
+        await sm.send(
+          new UpdateSecretVersionStageCommand({
+            SecretId: arn,
+            VersionStage: 'AWSCURRENT',
+            MoveToVersionId: token,
+            RemoveFromVersionId: current,
+          }),
+        );
+        await unlabel(arn, token);
+      };
+
+      // Act
+      const result = await invoke(rotateNow({ config: { settleMs: 60_000 }, sleep }), {
+        secret: short,
+        wait: true,
+      });
+
+      // Assess
+      expect(result).toMatchObject({ status: 'succeeded', ranBy: 'secrets-manager' });
+      expect(result).not.toHaveProperty('rotated_at');
+      expect(findLeaks(JSON.stringify(result), [planted])).toEqual([]);
+    },
+  );
 
   it('with wait, runs no step it has no time left to finish, and reports the rotation as in progress', async () => {
     // Prepare: 200 s left of the invocation, less than four steps of 60 s may take.
