@@ -330,7 +330,7 @@ describe('rotateNow: starting a rotation', () => {
     ['a rotated_at that is not a date', (planted: string) => JSON.stringify({ rotated_at: planted })],
   ])(
     'with wait, reports a value that is %s as succeeded, with no rotated_at and nothing of the value',
-    async (_what, valueOf) => {
+    async (_what, storedValue) => {
       // Prepare: Secrets Manager runs the secret's own rotation function (not this product's),
       // which stores a value of its own shape and promotes it, while rotateNow waits.
       const { arn, short } = await databaseSecret();
@@ -345,7 +345,7 @@ describe('rotateNow: starting a rotation', () => {
           new PutSecretValueCommand({
             SecretId: arn,
             ClientRequestToken: token,
-            SecretString: valueOf(planted),
+            SecretString: storedValue(planted),
             VersionStages: ['AWSPENDING'],
           }),
         );
