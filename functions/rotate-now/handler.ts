@@ -11,7 +11,7 @@ import {
   loadConnectorOptions,
   loadPasswordPolicy,
 } from '../../shared/config/index.js';
-import { createLogger, type Logger, SERVICE_NAME } from '../../shared/logging/index.js';
+import { type Logger, SERVICE_NAME } from '../../shared/logging/index.js';
 import { SecretsManagerPasswordSource } from '../../shared/password/index.js';
 import { createPostgresConnector } from '../../shared/postgres/index.js';
 import { LambdaRotationInvoker, type RotationInvoker } from '../../shared/repair/index.js';
@@ -26,6 +26,7 @@ import {
 } from '../../shared/rotate-now/index.js';
 import { SecretStore } from '../../shared/rotation/index.js';
 import { inProcessStepInvoker } from '../lib/in-process-steps.js';
+import { lazyHandler } from '../lib/lazy-handler.js';
 import { createLambdaHandler } from '../lib/rotation-handler.js';
 
 /** What the rotateNow handler is built from; tests pass their own. */
@@ -70,12 +71,11 @@ export function buildRotateNowHandler(deps: RotateNowHandlerDependencies) {
   return metrics ? handler.use(logMetrics(metrics)) : handler;
 }
 
-/** The deployed handler's parts, created once at cold start from the environment. */
-function fromEnvironment(): RotateNowHandlerDependencies {
+/** The deployed handler's parts, created once, at the first invocation, from the environment. */
+function fromEnvironment(logger: Logger): RotateNowHandlerDependencies {
   const config = loadRotateNowConfig();
   const secretsManager = new SecretsManagerClient({});
   const apiKeys = loadApiKeyRotationConfig();
-  const logger = createLogger();
   return {
     config,
     secretsManager,
@@ -104,5 +104,5 @@ function fromEnvironment(): RotateNowHandlerDependencies {
   };
 }
 
-/** The deployed handler. */
-export const handler = buildRotateNowHandler(fromEnvironment());
+/** The deployed handler; a configuration error ends the first invocation (see lazyHandler). */
+export const handler = lazyHandler((logger) => buildRotateNowHandler(fromEnvironment(logger)));
