@@ -61,9 +61,9 @@ async function main(): Promise<void> {
       `rotated ${result.secret}: version ${result.versionId} is AWSCURRENT, rotated_at ${result.rotated_at ?? '(none)'}`,
     );
   } else {
-    const { failure } = result;
+    const { failure, reason } = result;
     say(
-      `rotation of ${result.secret} ${result.status}${failure ? `: ${failure.step}: ${failure.errorType}: ${failure.message}` : ''}`,
+      `rotation of ${result.secret} ${result.status}${failure ? `: ${failure.step}: ${failure.errorType}: ${failure.message}` : reason ? `: ${reason}` : ''}`,
     );
     process.exitCode = 1;
   }

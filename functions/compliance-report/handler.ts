@@ -4,7 +4,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { loadReportConfig, type ReportConfig } from '../../shared/config/policy.js';
 import { createFleetClient } from '../../shared/fleet/index.js';
-import { createLogger, type Logger } from '../../shared/logging/index.js';
+import type { Logger } from '../../shared/logging/index.js';
 import { createMetrics, type Metrics } from '../../shared/metrics/index.js';
 import {
   ensureLocalDestinations,
@@ -12,6 +12,7 @@ import {
   runComplianceReport,
   topicArnFor,
 } from '../../shared/report/index.js';
+import { lazyHandler } from '../lib/lazy-handler.js';
 import { createLambdaHandler } from '../lib/rotation-handler.js';
 
 /** What the compliance report handler is built from; tests pass their own. */
@@ -56,14 +57,15 @@ export function buildComplianceReportHandler(deps: ComplianceReportDependencies)
   return deps.metrics ? handler.use(logMetrics(deps.metrics)) : handler;
 }
 
-const config = loadReportConfig();
-
-/** The deployed handler; configuration and clients are created once, at cold start. */
-export const handler = buildComplianceReportHandler({
-  config,
-  secretsManager: createFleetClient(),
-  s3: new S3Client({ forcePathStyle: config.localEndpoint }),
-  sns: new SNSClient({}),
-  logger: createLogger(),
-  metrics: createMetrics(config.policy.environment),
+/** The deployed handler; configuration and clients are created once, at the first invocation. */
+export const handler = lazyHandler((logger) => {
+  const config = loadReportConfig();
+  return buildComplianceReportHandler({
+    config,
+    secretsManager: createFleetClient(),
+    s3: new S3Client({ forcePathStyle: config.localEndpoint }),
+    sns: new SNSClient({}),
+    logger,
+    metrics: createMetrics(config.policy.environment),
+  });
 });

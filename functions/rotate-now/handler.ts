@@ -7,7 +7,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { METRICS_NAMESPACE } from '../../shared/alerts/index.js';
 import { createProviders } from '../../shared/api-keys/providers/index.js';
 import { loadApiKeyRotationConfig, loadDatabaseRotationConfig } from '../../shared/config/index.js';
-import { createLogger, type Logger, SERVICE_NAME } from '../../shared/logging/index.js';
+import { type Logger, SERVICE_NAME } from '../../shared/logging/index.js';
 import { LambdaRotationInvoker, type RotationInvoker } from '../../shared/repair/index.js';
 import { createRollbackChecks, createRollbackRevocations } from '../../shared/rollback/index.js';
 import {
@@ -20,6 +20,7 @@ import {
 } from '../../shared/rotate-now/index.js';
 import { SecretStore } from '../../shared/rotation/index.js';
 import { inProcessStepInvoker } from '../lib/in-process-steps.js';
+import { lazyHandler } from '../lib/lazy-handler.js';
 import { createPostgresRotationStrategy } from '../lib/postgres-strategy.js';
 import { createLambdaHandler } from '../lib/rotation-handler.js';
 
@@ -44,7 +45,7 @@ export interface RotateNowHandlerDependencies {
 export function buildRotateNowHandler(deps: RotateNowHandlerDependencies) {
   const store = new SecretStore(deps.secretsManager);
   const { metrics } = deps;
-  const handler = createLambdaHandler(deps.logger, (event) =>
+  const handler = createLambdaHandler(deps.logger, (event, context) =>
     rotateNow(
       {
         secretsManager: deps.secretsManager,
@@ -56,6 +57,7 @@ export function buildRotateNowHandler(deps: RotateNowHandlerDependencies) {
         ...(metrics ? { metrics } : {}),
         ...(deps.now ? { now: deps.now } : {}),
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
+        remainingMs: () => context.getRemainingTimeInMillis(),
       },
       deps.config,
       event,
@@ -64,12 +66,11 @@ export function buildRotateNowHandler(deps: RotateNowHandlerDependencies) {
   return metrics ? handler.use(logMetrics(metrics)) : handler;
 }
 
-/** The deployed handler's parts, created once at cold start from the environment. */
-function fromEnvironment(): RotateNowHandlerDependencies {
+/** The deployed handler's parts, created once, at the first invocation, from the environment. */
+function fromEnvironment(logger: Logger): RotateNowHandlerDependencies {
   const config = loadRotateNowConfig();
   const secretsManager = new SecretsManagerClient({});
   const apiKeys = loadApiKeyRotationConfig();
-  const logger = createLogger();
   return {
     config,
     secretsManager,
@@ -102,5 +103,5 @@ function fromEnvironment(): RotateNowHandlerDependencies {
   };
 }
 
-/** The deployed handler. */
-export const handler = buildRotateNowHandler(fromEnvironment());
+/** The deployed handler; a configuration error ends the first invocation (see lazyHandler). */
+export const handler = lazyHandler((logger) => buildRotateNowHandler(fromEnvironment(logger)));

@@ -10,7 +10,9 @@ import {
   METRICS_NAMESPACE,
   SnsAlertPublisher,
 } from '../../shared/alerts/index.js';
-import { createLogger, type Logger, SERVICE_NAME } from '../../shared/logging/index.js';
+import type { Logger } from '../../shared/logging/index.js';
+import { SERVICE_NAME } from '../../shared/logging/index.js';
+import { lazyHandler } from '../lib/lazy-handler.js';
 import { createLambdaHandler } from '../lib/rotation-handler.js';
 
 /** What the rotationEvents handler is built from; tests pass their own. */
@@ -51,13 +53,15 @@ export function buildRotationEventsHandler(deps: RotationEventsDependencies) {
   return metrics ? handler.use(logMetrics(metrics)) : handler;
 }
 
-/** The deployed handler; configuration and clients are created once, at cold start. */
-export const handler = buildRotationEventsHandler({
-  config: loadAlertConfig(),
-  sns: new SNSClient({}),
-  logger: createLogger(),
-  metrics: new Metrics({
-    namespace: METRICS_NAMESPACE,
-    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
+/** The deployed handler; configuration and clients are created once, at the first invocation. */
+export const handler = lazyHandler((logger) =>
+  buildRotationEventsHandler({
+    config: loadAlertConfig(),
+    sns: new SNSClient({}),
+    logger,
+    metrics: new Metrics({
+      namespace: METRICS_NAMESPACE,
+      serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
+    }),
   }),
-});
+);

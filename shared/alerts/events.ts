@@ -136,7 +136,8 @@ export type SecretsManagerEvent = RotationOutcomeEvent | AccessDeniedEvent | Ign
  * ARN in `detail.additionalEventData.SecretId`) and Secrets Manager calls refused with
  * AccessDenied (`AWS API Call via CloudTrail`). Anything else, or a recognised event missing
  * a field, is `ignored` with the reason. Only named fields are copied, never
- * `requestParameters` as a whole (a PutSecretValue carries the secret value there).
+ * `requestParameters` as a whole (a PutSecretValue carries the secret value there): of it,
+ * only the secret ids (`secretId`, `secretIdList`, a CreateSecret's `name`).
  */
 export function classifyEvent(input: unknown): SecretsManagerEvent {
   const envelope = envelopeSchema.safeParse(input);
@@ -200,7 +201,7 @@ export function classifyEvent(input: unknown): SecretsManagerEvent {
       eventName: d.eventName,
       errorCode: d.errorCode,
       ...optional('errorMessage', clip(d.errorMessage)),
-      secrets: secretIdsOf(d.requestParameters),
+      secrets: secretIdsOf(d.eventName, d.requestParameters),
       caller,
       ...where,
       ...optional('region', d.awsRegion ?? region),
@@ -211,13 +212,17 @@ export function classifyEvent(input: unknown): SecretsManagerEvent {
   return { kind: 'ignored', reason: `detail-type ${detailType} is not handled`, ...seen };
 }
 
-/** The secret ids a request named: `secretId` and `secretIdList` only, strings only. */
-function secretIdsOf(parameters: Record<string, unknown> | null | undefined): string[] {
+/**
+ * The secret ids a request named: `secretId` and `secretIdList`, and a CreateSecret's `name`
+ * (the secret it would create); strings only.
+ */
+function secretIdsOf(eventName: string, parameters: Record<string, unknown> | null | undefined): string[] {
   if (!parameters) return [];
   const ids: string[] = [];
   for (const [key, value] of Object.entries(parameters)) {
     const name = key.toLowerCase();
-    if (name === 'secretid' && typeof value === 'string') ids.push(clip(value) ?? '');
+    const namesSecret = name === 'secretid' || (eventName === 'CreateSecret' && name === 'name');
+    if (namesSecret && typeof value === 'string') ids.push(clip(value) ?? '');
     if (name === 'secretidlist' && Array.isArray(value)) {
       ids.push(
         ...value.filter((item): item is string => typeof item === 'string').map((item) => clip(item) ?? ''),

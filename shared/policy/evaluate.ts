@@ -51,7 +51,7 @@ export interface SecretEvaluation {
   /** The managed prefix it falls under, if any. */
   readonly managedPrefix?: string;
   readonly status: Status;
-  /** Whole days since `age.since`; undefined when unknown. */
+  /** Whole days since `age.since` (0 for a `since` slightly ahead of the clock); undefined when unknown. */
   readonly ageDays?: number;
   readonly age: SecretAge;
   readonly policy: EffectivePolicy;
@@ -113,7 +113,10 @@ export function evaluateSecret(entry: FleetEntry, settings: PolicySettings, now:
   const failingControls = CONTROLS.map((control) => control.id).filter(
     (id) => controls[id].result === 'fail',
   );
-  const ageDays = age.since ? Math.floor((now.getTime() - age.since.getTime()) / DAY_MS) : undefined;
+  // A rotated_at a little ahead of this clock (within the tolerance) is a credential of age 0.
+  const ageDays = age.since
+    ? Math.max(0, Math.floor((now.getTime() - age.since.getTime()) / DAY_MS))
+    : undefined;
   const dueDate = age.since && new Date(age.since.getTime() + policy.maxAgeDays * DAY_MS);
 
   const manual = policy.mode === 'manual';

@@ -16,7 +16,9 @@ const POLL_MS = 2000;
  * Reads rotateNow's configuration: `ENVIRONMENT` (default `production`, the setup guide's),
  * `ROTATE_NOW_SETTLE_SECONDS` (default 60: how long Secrets Manager gets to finish a rotation
  * before `wait` runs the steps itself; 0 runs them at once), `REPAIR_MIN_AGE_SECONDS`
- * (default 3600: the longest one rotation may legitimately run).
+ * (default 3600: the longest one rotation may legitimately run), `ROTATION_STEP_TIMEOUT_SECONDS`
+ * (default 60, the rotation functions' timeout in serverless.yml: `wait` runs the four steps
+ * only with that much time left for each).
  */
 export function loadRotateNowConfig(env: Env = process.env): RotateNowConfig {
   const environment = getStringFromEnv('ENVIRONMENT', { defaultValue: 'production', env });
@@ -31,6 +33,8 @@ export function loadRotateNowConfig(env: Env = process.env): RotateNowConfig {
     repairMinAgeMs:
       getIntegerFromEnv('REPAIR_MIN_AGE_SECONDS', { defaultValue: 3600, min: 0, max: 30 * 86_400, env }) *
       1000,
+    stepTimeoutMs:
+      getIntegerFromEnv('ROTATION_STEP_TIMEOUT_SECONDS', { defaultValue: 60, min: 1, max: 900, env }) * 1000,
   };
 }
 

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { RotateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { countMetric, type MetricsSink, RotationMetric } from '../alerts/metrics.js';
 import { awsErrorName, awsErrorText } from '../logging/aws-error.js';
+import { DEFAULT_POLICY } from '../policy/settings.js';
 import {
   describeRotationTarget,
+  type PendingVersion,
   pendingVersion,
   type RepairResult,
   RepairStatus,
@@ -41,6 +43,8 @@ export interface RotateNowConfig {
   readonly pollMs: number;
   /** With `repair`, stuck rotations younger than this are left alone. */
   readonly repairMinAgeMs: number;
+  /** With `wait`, the longest one rotation step may run (the rotation functions' timeout). */
+  readonly stepTimeoutMs: number;
 }
 
 /** Dependencies of {@link rotateNow}. */
@@ -60,6 +64,8 @@ export interface RotateNowDependencies {
   readonly metrics?: MetricsSink;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Time left before the invocation's own timeout; `wait` runs steps only within it. */
+  readonly remainingMs?: () => number;
 }
 
 /** A repair as rotateNow reports it. */
@@ -84,6 +90,8 @@ export interface RotationReport {
   readonly rotated_at?: string;
   /** The step that failed, its error type and message, when it failed. */
   readonly failure?: RotationOutcome['failure'];
+  /** Why the outcome is not known yet, and what to do, when `in-progress`. */
+  readonly reason?: string;
   /** What `repair` did first. */
   readonly repair?: RepairSummary;
 }
@@ -147,7 +155,7 @@ async function rotate(
   let secret = described;
   if (!secret.rotationEnabled || !secret.rotationLambdaArn) {
     throw new RotationNotConfiguredError(
-      `rotation is ${secret.rotationLambdaArn ? 'turned off' : 'not configured'} for secret ${secret.name}: turn it on first (\`aws secretsmanager rotate-secret --secret-id ${secret.name} --rotation-lambda-arn <rotation function ARN> --rotation-rules AutomaticallyAfterDays=90\`, or let enforceRotationPolicy do it)`,
+      `rotation is ${secret.rotationLambdaArn ? 'turned off' : 'not configured'} for secret ${secret.name}: turn it on first (\`aws secretsmanager rotate-secret --secret-id ${secret.name} --rotation-lambda-arn <rotation function ARN> --rotation-rules AutomaticallyAfterDays=${DEFAULT_POLICY.scheduleDays}\`, or let enforceRotationPolicy do it)`,
     );
   }
   let repair: RepairSummary | undefined;
@@ -185,11 +193,7 @@ async function rotate(
     }
   }
   const pending = pendingVersion(secret.versions);
-  if (pending) {
-    throw new RotationInProgressError(
-      `secret ${secret.name} has a rotation in progress or stuck (AWSPENDING is on version ${pending.versionId}${pending.alsoCurrent ? ', which is also AWSCURRENT: an interrupted finishSecret' : ''}): run again with {"repair": true} to clear it first`,
-    );
-  }
+  if (pending) throw inProgress(secret, pending);
   const token = await startRotation(deps, secret);
   deps.logger.info('rotation started', { versionId: token });
   const base = {
@@ -207,16 +211,18 @@ async function rotate(
       logger: deps.logger,
       now: () => clock().getTime(),
       sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      ...(deps.remainingMs ? { remainingMs: deps.remainingMs } : {}),
     },
     secret,
     token,
-    { settleMs: config.settleMs, pollMs: config.pollMs },
+    { settleMs: config.settleMs, pollMs: config.pollMs, stepTimeoutMs: config.stepTimeoutMs },
   );
   deps.logger.info('rotation ended', {
     versionId: token,
     status: outcome.status,
     ranBy: outcome.ranBy,
     failure: outcome.failure,
+    reason: outcome.reason,
   });
   return {
     ...base,
@@ -224,6 +230,7 @@ async function rotate(
     ranBy: outcome.ranBy,
     ...(outcome.rotated_at ? { rotated_at: outcome.rotated_at } : {}),
     ...(outcome.failure ? { failure: outcome.failure } : {}),
+    ...(outcome.reason ? { reason: outcome.reason } : {}),
   };
 }
 
@@ -233,8 +240,21 @@ async function rotate(
  * AWSPENDING, did start the rotation (moto, which cannot invoke a Lambda, stages the version
  * and then answers ResourceNotFoundException). The secret's own rotation function ARN is
  * restated: AWS keeps the stored schedule either way, but moto, given no ARN, clears it and
- * promotes the empty placeholder to AWSCURRENT.
+ * promotes the empty placeholder to AWSCURRENT. A refusal because another rotation started
+ * since the secret was read is a {@link RotationInProgressError}.
  */
+/** The error for a secret whose rotation is in progress or stuck: AWSPENDING is on `pending`. */
+function inProgress(
+  secret: RotationTarget,
+  pending: PendingVersion,
+  options?: ErrorOptions,
+): RotationInProgressError {
+  return new RotationInProgressError(
+    `secret ${secret.name} has a rotation in progress or stuck (AWSPENDING is on version ${pending.versionId}${pending.alsoCurrent ? ', which is also AWSCURRENT: an interrupted finishSecret' : ''}): run again with {"repair": true} to clear it first`,
+    options,
+  );
+}
+
 async function startRotation(deps: RotateNowDependencies, secret: RotationTarget): Promise<string> {
   const token = randomUUID();
   try {
@@ -256,6 +276,9 @@ async function startRotation(deps: RotateNowDependencies, secret: RotationTarget
       });
       return token;
     }
+    // Another rotation started since the secret was read (Secrets Manager refuses a new one then).
+    const pending = pendingVersion(after.versions);
+    if (pending) throw inProgress(after, pending, { cause: error });
     throw new RotationStartError(
       `RotateSecret did not start a rotation of secret ${secret.name}: ${awsErrorText(error)}`,
       {

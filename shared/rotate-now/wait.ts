@@ -1,3 +1,4 @@
+import { parseRotatedAt } from '../policy/secret.js';
 import {
   type RotationInvoker,
   type RotationTarget,
@@ -5,19 +6,23 @@ import {
   StepInvocationError,
   type StepReport,
 } from '../repair/index.js';
-import { ROTATED_AT_FIELD, Stage, Steps } from '../rotation/constants.js';
-import { parseJsonObject } from '../rotation/parse.js';
+import { Stage, Steps } from '../rotation/constants.js';
 import type { SecretStore } from '../rotation/secret-store.js';
 import type { RotationLogger } from '../rotation/strategy.js';
 
-/** How a rotation that was waited for ended. */
+/**
+ * How a rotation that was waited for ended: `succeeded`, `failed`, or `in-progress` when too
+ * little of the invocation was left to run the steps (the rotation stays with Secrets Manager).
+ */
 export interface RotationOutcome {
-  readonly status: 'succeeded' | 'failed';
+  readonly status: 'succeeded' | 'failed' | 'in-progress';
   /** Who ran the steps to the end: Secrets Manager, or rotateNow after the settle time. */
   readonly ranBy: 'secrets-manager' | 'rotate-now';
-  /** The new AWSCURRENT's `rotated_at` (that field only), when it succeeded. */
+  /** The new AWSCURRENT's `rotated_at` (that field only, when it is an ISO 8601 date), when it succeeded. */
   readonly rotated_at?: string;
   readonly failure?: { readonly step: string; readonly errorType: string; readonly message: string };
+  /** Why the outcome is not known yet, and what to do, when `in-progress`. */
+  readonly reason?: string;
   readonly steps: readonly StepReport[];
 }
 
@@ -28,6 +33,8 @@ export interface WaitDependencies {
   readonly logger: RotationLogger;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  /** Time left before the invocation's own timeout (Lambda's `getRemainingTimeInMillis`); unbounded when absent. */
+  readonly remainingMs?: () => number;
 }
 
 /** Timing of {@link waitForRotation}. */
@@ -36,7 +43,12 @@ export interface WaitOptions {
   readonly settleMs: number;
   /** How often the secret's labels are read meanwhile. */
   readonly pollMs: number;
+  /** The longest one step may run (the rotation functions' timeout). */
+  readonly stepTimeoutMs: number;
 }
+
+/** Time kept beyond the steps' own timeouts, for the invokes themselves and the last read. */
+const STEPS_MARGIN_MS = 10_000;
 
 /**
  * Learns how the rotation of `token` ends. Secrets Manager runs the steps (RotateSecret
@@ -47,6 +59,11 @@ export interface WaitOptions {
  * once more through `invoker` with the same token. Every step is idempotent and safe against
  * a concurrent attempt, so this resumes a slow or failed rotation where it stopped, and a
  * step that fails again reports its error type and message: the reason.
+ *
+ * The steps run only when the invocation has time left for all four (each up to
+ * `stepTimeoutMs`): the settle time ends early to keep that time, and with less left no step
+ * is started (one stopped between setSecret and finishSecret would leave the target on a
+ * credential AWSCURRENT does not hold). The outcome is then `in-progress`, with the reason.
  */
 export async function waitForRotation(
   deps: WaitDependencies,
@@ -55,6 +72,8 @@ export async function waitForRotation(
   options: WaitOptions,
 ): Promise<RotationOutcome> {
   const deadline = deps.now() + options.settleMs;
+  const remaining = () => deps.remainingMs?.() ?? Number.POSITIVE_INFINITY;
+  const stepsMs = Steps.length * options.stepTimeoutMs + STEPS_MARGIN_MS;
   for (;;) {
     const stages = (await deps.store.describe(secret.arn)).versions[token] ?? [];
     if (stages.includes(Stage.CURRENT) && !stages.includes(Stage.PENDING)) {
@@ -72,9 +91,21 @@ export async function waitForRotation(
         },
       };
     }
-    const left = deadline - deps.now();
+    const left = Math.min(deadline - deps.now(), remaining() - stepsMs);
     if (left <= 0) break;
     await deps.sleep(Math.min(options.pollMs, left));
+  }
+  const timeLeft = remaining();
+  if (timeLeft < stepsMs) {
+    return {
+      status: 'in-progress',
+      ranBy: 'secrets-manager',
+      steps: [],
+      reason:
+        `rotateNow has ${Math.floor(timeLeft / 1000)} s left before its own timeout, less than the ${stepsMs / 1000} s the four steps may take, so it ran none of them: ` +
+        `the rotation of version ${token} stays with Secrets Manager, which retries it. Check later whether that version became AWSCURRENT; ` +
+        'if AWSPENDING stays on it, run rotateNow again with {"repair": true, "wait": true}',
+    };
   }
   deps.logger.info('rotation not finished by Secrets Manager yet; running its steps', {
     versionId: token,
@@ -113,17 +144,12 @@ async function succeeded(
   ranBy: RotationOutcome['ranBy'],
   steps: StepReport[],
 ): Promise<RotationOutcome> {
-  const raw = await deps.store.getVersion(secret.arn, token);
-  const value =
-    raw === undefined
-      ? undefined
-      : parseJsonObject(raw, `the new AWSCURRENT version ${token} of secret ${secret.name}`)[
-          ROTATED_AT_FIELD
-        ];
+  // Only an ISO 8601 rotated_at leaves: nothing else of the value, whatever the function stored.
+  const rotatedAt = parseRotatedAt(await deps.store.getVersion(secret.arn, token));
   return {
     status: 'succeeded',
     ranBy,
     steps,
-    ...(typeof value === 'string' ? { rotated_at: value } : {}),
+    ...(rotatedAt.state === 'found' ? { rotated_at: rotatedAt.date.toISOString() } : {}),
   };
 }

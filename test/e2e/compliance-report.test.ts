@@ -1,6 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { DeleteSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  RotateSecretCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
@@ -212,6 +216,62 @@ describe('complianceReport on moto', () => {
       output.text(),
     ].join('\n');
     expect(findLeaks(everything, seen)).toEqual([]);
+  });
+
+  it('leaks nothing of values that are not JSON, hold control characters, or carry a rotated_at that is not a date', async () => {
+    // Prepare: values whose parse errors would quote them, and a rotated_at that is itself a value.
+    const environment = uniqueEnvironment();
+    const planted = ['\u0000\u001b[31mPLANTED-a', 'PLANTED-b\r\n\u0007ü€', 'PLANTED-c"\\', 'PLANTED-d\t'].map(
+      (text) => `${text}-${uniqueName('v')}`,
+    );
+    seen.push(...planted);
+    const values = [
+      [`${environment}/database/not-json`, `${planted[0]} {"rotated_at": "2026-01-01T00:00:00Z"`],
+      [`${environment}/database/binary-ish`, `["${planted[1]}"]`],
+      [`${environment}/api-keys/not-a-date`, JSON.stringify({ api_key: planted[2], rotated_at: planted[3] })],
+    ];
+    for (const [Name, SecretString] of values)
+      await secretsManager().send(new CreateSecretCommand({ Name, SecretString }));
+    const bucket = uniqueName('reports');
+    const topicName = uniqueName('alerts');
+    const topicArn = (await sns().send(new CreateTopicCommand({ Name: topicName }))).TopicArn ?? '';
+    const received = await subscribeQueue(topicArn);
+    const handler = buildComplianceReportHandler({
+      config: loadReportConfig({
+        ENVIRONMENT: environment,
+        REPORT_BUCKET: bucket,
+        ALERT_TOPIC_NAME: topicName,
+        AWS_ENDPOINT_URL: stack().awsEndpoint,
+      }),
+      secretsManager: createFleetClient({ config: aws() }),
+      s3: s3(),
+      sns: sns(),
+      logger: new Logger({ serviceName: 'report-e2e', logLevel: 'DEBUG' }),
+    });
+
+    // Act
+    const result = (await handler({}, lambdaContext)) as ReportJobResult;
+
+    // Assess: each value was read, found wanting and reported by what was wrong, never by what it held.
+    expect(result.calls.batchGetSecretValue).toBeGreaterThan(0);
+    const json = JSON.parse(await readObject(bucket, result.reports.json));
+    const reasons = json.secrets.flatMap((s: { findings: { reason: string }[] }) =>
+      s.findings.map((f) => f.reason),
+    );
+    expect(result.summary.byStatus['never-rotated']).toBe(3);
+    expect(reasons).toContain(
+      "AWSCURRENT's rotated_at is not an ISO 8601 date, so it is ignored: stamp it as ISO 8601 UTC (2024-01-01T00:00:00Z)",
+    );
+    const everything = [
+      JSON.stringify(result),
+      await readObject(bucket, result.reports.json),
+      await readObject(bucket, result.reports.csv),
+      await readObject(bucket, result.reports.html),
+      JSON.stringify(await received()),
+      output.text(),
+    ].join('\n');
+    expect(findLeaks(everything, planted)).toEqual([]);
+    expect(everything).not.toContain('PLANTED');
   });
 
   it('on AWS, creates nothing and alerts the topic named in its settings, in its own account and region', async () => {

@@ -84,9 +84,28 @@ describe('serverless invoke local', () => {
       { ROTATION_GRACE_PERIOD_SECONDS: 'soon' },
       'environment variable ROTATION_GRACE_PERIOD_SECONDS must be an integer',
     ],
+    [
+      'rotateNow',
+      { ROTATE_NOW_SETTLE_SECONDS: 'soon' },
+      'environment variable ROTATE_NOW_SETTLE_SECONDS must be an integer',
+    ],
+    [
+      'complianceReport',
+      { POLICY_MAX_AGE_DAYS: 'ninety' },
+      'environment variable POLICY_MAX_AGE_DAYS must be an integer',
+    ],
+    [
+      'rotationEvents',
+      { ALERT_TOPIC_ARN: 'alerts' },
+      'environment variable ALERT_TOPIC_ARN must be an SNS topic ARN',
+    ],
   ])('ends %s promptly with the ConfigurationError when a setting is invalid', async (fn, env, message) => {
     // Act
-    const result = await invokeLocal(fn, event('createSecret'), env);
+    const result = await invokeLocal(
+      fn,
+      fn === 'rotateNow' ? { secret: 'database/primary' } : event('createSecret'),
+      env,
+    );
 
     // Assess: it exits (not killed at the timeout), with the error as the invocation's result.
     expect(result.status, `exit status (null: killed after ${INVOKE_TIMEOUT_MS} ms)`).toBe(1);

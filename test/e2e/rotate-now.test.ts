@@ -19,6 +19,7 @@ import {
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inProcessStepInvoker } from '../../functions/lib/in-process-steps.js';
 import { createPostgresRotationStrategy } from '../../functions/lib/postgres-strategy.js';
@@ -85,7 +86,13 @@ let seen: string[];
 let sent: { command: string; input: Record<string, unknown> }[];
 const savedEnv = { ...process.env };
 
-const CONFIG: RotateNowConfig = { environment: 'production', settleMs: 0, pollMs: 10, repairMinAgeMs: 0 };
+const CONFIG: RotateNowConfig = {
+  environment: 'production',
+  settleMs: 0,
+  pollMs: 10,
+  repairMinAgeMs: 0,
+  stepTimeoutMs: 60_000,
+};
 const GRACE_MS = 900_000;
 let scheduler: SchedulerClient;
 
@@ -153,7 +160,11 @@ function rotateNow(
   });
 }
 
-const invoke = (handler: ReturnType<typeof rotateNow>, event: unknown) => handler(event, lambdaContext);
+/** The context of an invocation with 600 s of its timeout ahead. */
+const DEPLOYED_CONTEXT: Context = { ...lambdaContext, getRemainingTimeInMillis: () => 600_000 };
+
+const invoke = (handler: ReturnType<typeof rotateNow>, event: unknown, context = DEPLOYED_CONTEXT) =>
+  handler(event, context);
 
 /** The secret's tags. */
 async function tagsOf(arn: string): Promise<Record<string, string>> {
@@ -332,7 +343,8 @@ describe('rotateNow: starting a rotation', () => {
     expect(result).toMatchObject({
       status: 'succeeded',
       ranBy: 'rotate-now',
-      rotated_at: current?.rotated_at,
+      // The stamp as an ISO 8601 date (normalized: nothing but a date leaves the value).
+      rotated_at: new Date(current?.rotated_at ?? '').toISOString(),
     });
     expect((await stagesOf(sm, arn))[result.versionId]).toEqual(['AWSCURRENT']);
     expect(await canLogin(username, current?.password ?? '')).toBe(true);
@@ -366,6 +378,100 @@ describe('rotateNow: starting a rotation', () => {
     seen.push((await valueAt(sm, arn, 'AWSCURRENT'))?.password ?? '');
     expect(polls).toBe(1);
     expect(result).toMatchObject({ status: 'succeeded', ranBy: 'secrets-manager' });
+  });
+
+  it.each([
+    ['not JSON', (planted: string) => `${planted} {"rotated_at": "2026-01-01T00:00:00Z"`],
+    ['a rotated_at that is not a date', (planted: string) => JSON.stringify({ rotated_at: planted })],
+  ])(
+    'with wait, reports a value that is %s as succeeded, with no rotated_at and nothing of the value',
+    async (_what, storedValue) => {
+      // Prepare: Secrets Manager runs the secret's own rotation function (not this product's),
+      // which stores a value of its own shape and promotes it, while rotateNow waits.
+      const { arn, short } = await databaseSecret();
+      const planted = `PLANTED\u0000\r\n${uniqueName('value')}`;
+      seen.push(planted);
+      const sleep = async () => {
+        const stages = await stagesOf(sm, arn);
+        const token = Object.entries(stages).find(([, s]) => s.includes('AWSPENDING'))?.[0];
+        const current = Object.entries(stages).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
+        if (!token || token === current) return;
+        await sm.send(
+          new PutSecretValueCommand({
+            SecretId: arn,
+            ClientRequestToken: token,
+            SecretString: storedValue(planted),
+            VersionStages: ['AWSPENDING'],
+          }),
+        );
+        await sm.send(
+          new UpdateSecretVersionStageCommand({
+            SecretId: arn,
+            VersionStage: 'AWSCURRENT',
+            MoveToVersionId: token,
+            RemoveFromVersionId: current,
+          }),
+        );
+        await unlabel(arn, token);
+      };
+
+      // Act
+      const result = await invoke(rotateNow({ config: { settleMs: 60_000 }, sleep }), {
+        secret: short,
+        wait: true,
+      });
+
+      // Assess
+      expect(result).toMatchObject({ status: 'succeeded', ranBy: 'secrets-manager' });
+      expect(result).not.toHaveProperty('rotated_at');
+      expect(findLeaks(JSON.stringify(result), [planted])).toEqual([]);
+    },
+  );
+
+  it('with wait, runs no step it has no time left to finish, and reports the rotation as in progress', async () => {
+    // Prepare: 200 s left of the invocation, less than four steps of 60 s may take.
+    const { arn, short } = await databaseSecret();
+    const before = await valueAt(sm, arn, 'AWSCURRENT');
+    const context: Context = { ...lambdaContext, getRemainingTimeInMillis: () => 200_000 };
+
+    // Act
+    const result = (await invoke(rotateNow(), { secret: short, wait: true }, context)) as RotationReport;
+
+    // Assess: the rotation was started and left to Secrets Manager, and the result says so.
+    expect(result).toMatchObject({
+      status: 'in-progress',
+      ranBy: 'secrets-manager',
+      reason: expect.stringMatching(/200 s left.*less than the 250 s.*\{"repair": true/),
+    });
+    expect(result.reason).toContain(`version ${result.versionId}`);
+    expect((await stagesOf(sm, arn))[result.versionId]).toEqual(['AWSPENDING']);
+    expect(await valueAt(sm, arn, 'AWSPENDING')).toBeUndefined();
+    expect(await valueAt(sm, arn, 'AWSCURRENT')).toEqual(before);
+  });
+
+  it("with wait, cuts the settle time short to keep the four steps inside the function's timeout", async () => {
+    // Prepare: a settle time as long as the timeout; the invocation's clock advances as rotateNow sleeps.
+    const { username, arn, short } = await databaseSecret();
+    let elapsed = 0;
+    const sleep = async (ms: number) => {
+      elapsed += ms;
+    };
+    const context: Context = { ...lambdaContext, getRemainingTimeInMillis: () => 600_000 - elapsed };
+    const now = () => new Date(Date.UTC(2026, 10, 30) + elapsed);
+
+    // Act
+    const result = (await invoke(
+      rotateNow({ config: { settleMs: 600_000, pollMs: 2000 }, sleep, now }),
+      { secret: short, wait: true },
+      context,
+    )) as RotationReport;
+
+    // Assess: it waited only until 250 s were left, then ran the steps itself.
+    const current = await valueAt(sm, arn, 'AWSCURRENT');
+    seen.push(current?.password ?? '');
+    expect(elapsed).toBe(350_000);
+    expect(result).toMatchObject({ status: 'succeeded', ranBy: 'rotate-now' });
+    expect(await canLogin(username, current?.password ?? '')).toBe(true);
   });
 
   it('with wait, reports the step that failed and why, and leaves AWSCURRENT as it was', async () => {
@@ -437,6 +543,8 @@ describe('rotateNow: bad input changes nothing', () => {
 
     expect(error.name).toBe('RotationNotConfiguredError');
     expect(error.message).toContain('aws secretsmanager rotate-secret');
+    // The policy's schedule: a 90-day one would be reported as schedule-too-long.
+    expect(error.message).toContain('--rotation-rules AutomaticallyAfterDays=75');
     expect(Object.values(await stagesOf(sm, arn)).flat()).toEqual(['AWSCURRENT']);
   });
 
@@ -451,6 +559,36 @@ describe('rotateNow: bad input changes nothing', () => {
     expect(error.message).toContain(`AWSPENDING is on version ${token}`);
     expect(error.message).toContain('{"repair": true}');
     expect(await stagesOf(sm, arn)).toEqual(before);
+  });
+
+  it('says a rotation started meanwhile is in progress, pointing at repair, when Secrets Manager refuses the start', async () => {
+    // Prepare: another rotation starts between rotateNow's check and its RotateSecret (the
+    // schedule, or a second person), and Secrets Manager refuses this one, as AWS does while
+    // AWSPENDING is on another version (moto would move the label instead).
+    const { arn, short } = await databaseSecret();
+    const client = secretsManager();
+    let other = '';
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'RotateSecretCommand') return next(args);
+        other = await startRotation(sm, arn);
+        throw Object.assign(
+          new Error("A previous rotation isn't complete. That rotation will be reattempted."),
+          { name: 'InvalidRequestException', $fault: 'client', $metadata: { httpStatusCode: 400 } },
+        );
+      },
+      { step: 'initialize', name: 'concurrentRotation' },
+    );
+
+    // Act
+    const error = await rejectionOf(invoke(rotateNow({ secretsManager: client }), { secret: short }));
+
+    // Assess
+    expect(other, 'the concurrent rotation started').not.toBe('');
+    expect(error.name).toBe('RotationInProgressError');
+    expect(error.message).toContain(`AWSPENDING is on version ${other}`);
+    expect(error.message).toContain('{"repair": true}');
+    expect((await stagesOf(sm, arn))[other]).toEqual(['AWSPENDING']);
   });
 });
 

@@ -89,6 +89,28 @@ describe('classifyEvent', () => {
     expect(JSON.stringify(alert)).not.toContain('PLANTED');
   });
 
+  it('names the secret of a refused CreateSecret by its requestParameters.name, never its value', () => {
+    // Prepare
+    const event = sampleEvent('access-denied-put-secret-value');
+    event.detail.eventName = 'CreateSecret';
+    event.detail.requestParameters = {
+      name: 'production/api-keys/stripe',
+      secretString: 'sk_live_PLANTED',
+      description: 'PLANTED too',
+    };
+
+    // Act
+    const classified = classifyEvent(event);
+    const alert = classified.kind === 'access-denied' ? accessDeniedAlert(classified) : undefined;
+
+    // Assess
+    expect(classified).toMatchObject({ eventName: 'CreateSecret', secrets: ['production/api-keys/stripe'] });
+    expect(alert?.subject).toBe(
+      'Unauthorized Secrets Manager call: CreateSecret on production/api-keys/stripe',
+    );
+    expect(JSON.stringify(alert)).not.toContain('PLANTED');
+  });
+
   it('collects every id of a BatchGetSecretValue secretIdList', () => {
     const event = sampleEvent('access-denied-get-secret-value');
     event.detail.eventName = 'BatchGetSecretValue';

@@ -249,6 +249,19 @@ describe('evaluateSecret: age and status', () => {
     );
   });
 
+  it('counts a rotated_at a few hours ahead of the clock (within the tolerance) as age 0, never negative', () => {
+    // Act: stamped with a clock three hours fast.
+    const evaluation = evaluateSecret(
+      entry(secret(), found(new Date(NOW.getTime() + 3 * HOUR_MS))),
+      settings,
+      NOW,
+    );
+
+    // Assess
+    expect(evaluation).toMatchObject({ status: Status.COMPLIANT, ageDays: 0, daysUntilDue: 90 });
+    expect(evaluation.age.source).toBe('rotated_at');
+  });
+
   it('reports an unreadable value as unknown, never as a value without rotated_at (fail closed)', () => {
     // Act
     const evaluation = evaluateSecret(

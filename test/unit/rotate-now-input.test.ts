@@ -105,13 +105,21 @@ describe('requireManaged', () => {
 });
 
 describe('loadRotateNowConfig', () => {
-  it('defaults to the production environment, a 60 s settle time and a one-hour repair age', () => {
+  it('defaults to the production environment, a 60 s settle time, a one-hour repair age and 60 s steps', () => {
     expect(loadRotateNowConfig({})).toEqual({
       environment: 'production',
       settleMs: 60_000,
       pollMs: 2000,
       repairMinAgeMs: 3_600_000,
+      stepTimeoutMs: 60_000,
     });
+  });
+
+  it("reads the rotation functions' timeout from ROTATION_STEP_TIMEOUT_SECONDS", () => {
+    expect(loadRotateNowConfig({ ROTATION_STEP_TIMEOUT_SECONDS: '90' }).stepTimeoutMs).toBe(90_000);
+    expect(() => loadRotateNowConfig({ ROTATION_STEP_TIMEOUT_SECONDS: '0' })).toThrow(
+      /ROTATION_STEP_TIMEOUT_SECONDS must be an integer from 1 to 900/,
+    );
   });
 
   it('fails with a ConfigurationError naming the variable', () => {
