@@ -223,6 +223,33 @@ describe('executeWorkItem: start', () => {
     ]);
   });
 
+  it.each([
+    [
+      'another function rotates it now',
+      { RotationLambdaARN: 'arn:aws:lambda:us-east-1:123456789012:function:someone-elses' },
+    ],
+    [
+      'its rotation-window tag cannot be read now',
+      { Tags: [{ Key: 'rotation-window', Value: 'first Saturday 2-5' }] },
+    ],
+  ])('neither starts nor reconfigures when %s (the fresh read decides, not the plan)', async (_, changed) => {
+    // Prepare
+    sm.on(DescribeSecretCommand).resolves(described(changed));
+
+    // Act
+    const outcomes = await executeWorkItem(deps(), item());
+
+    // Assess
+    expect(sm.commandCalls(RotateSecretCommand)).toEqual([]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        action: 'start',
+        status: 'skipped',
+        reason: expect.stringContaining("its rotation settings are not this product's to change"),
+      }),
+    ]);
+  });
+
   it('fails closed, starting nothing, when the versions cannot be listed', async () => {
     // Prepare
     sm.on(DescribeSecretCommand).resolves(described());
