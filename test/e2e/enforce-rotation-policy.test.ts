@@ -573,6 +573,36 @@ describe('enforceRotationPolicy', () => {
     });
   });
 
+  it.each([
+    ['the enforcer', { dryRun: 'yes' }, /dryRun must be a boolean/],
+    ['the enforcer', { source: 'aws.events', dryRun: true }, /takes no dryRun or ignoreWindows/],
+    ['the worker', { dryRun: true }, /expected an SQS event/],
+    ['the worker', { Records: [{ eventSource: 'aws:sns', body: '{}' }] }, /expected an SQS event/],
+  ])(
+    '%s refuses %j with a clear error, and reads, sends and changes nothing',
+    async (who, event, message) => {
+      // Prepare: a secret the enforcer would act on (rotation off).
+      const client = sm();
+      const made = await createSeedSecret(client, `${environment}/database/a`, 'database', {
+        rotatedDaysAgo: 10,
+      });
+      seen.push(...made.secrets);
+      const before = await stagesOf(client, made.arn);
+
+      // Act
+      const run = who === 'the enforcer' ? enforcer()(event) : worker()(event as unknown as SQSEvent);
+
+      // Assess
+      await expect(run).rejects.toThrow(message);
+      expect(sent).toEqual([]);
+      expect(await queueUrlOf(sqs, queueName())).toBeUndefined();
+      expect(await stagesOf(client, made.arn)).toEqual(before);
+      expect(
+        (await client.send(new DescribeSecretCommand({ SecretId: made.arn }))).RotationEnabled ?? false,
+      ).toBe(false);
+    },
+  );
+
   it("revokes a superseded key whose record says its grace period is over, through rotateApiKey's revoke input", async () => {
     // Prepare: a Resend key rotated by the real handler; its record then dated a day back.
     const client = sm();
