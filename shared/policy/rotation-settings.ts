@@ -5,7 +5,7 @@
  */
 import { DAY_MS, FindingKind, HOUR_MS, PolicyTag, Severity } from './constants.js';
 import type { Finding } from './finding.js';
-import { formatDays, functionName, iso } from './format.js';
+import { describeFunction, formatDays, functionName, iso, sameFunction } from './format.js';
 import type { EffectivePolicy } from './overrides.js';
 import { describeRotationRules, type RotationRules, scheduleIntervalDays } from './schedule.js';
 import type { SecretMetadata } from './secret.js';
@@ -66,8 +66,8 @@ export function checkRotationSettings(
   const interval = intervalOf(secret.rotationRules);
   const current = secret.rotationLambdaArn;
   const foreign =
-    !owner && current && expectedFunction && functionName(current) !== functionName(expectedFunction)
-      ? functionName(current)
+    !owner && current && expectedFunction && !sameFunction(current, expectedFunction, secret.arn)
+      ? describeFunction(current, expectedFunction)
       : undefined;
   // Only where the enforcer may change the settings does a reason say it does.
   const enforcerDoes = manual || foreign ? '' : ' (the enforcer does)';

@@ -412,14 +412,14 @@ describe('evaluateSecret: findings', () => {
     },
   );
 
-  it('accepts our function by name, with or without a qualifier', () => {
+  it('accepts our function, configured by name, beside the secret, with or without a qualifier', () => {
     // Act
     const evaluation = evaluateSecret(
       entry(
         secret({
           name: 'production/api-keys/resend',
           rotationLambdaArn:
-            'arn:aws:lambda:eu-west-1:123456789012:function:secrets-rotation-production-rotateApiKey:live',
+            'arn:aws:lambda:us-east-1:123456789012:function:secrets-rotation-production-rotateApiKey:live',
         }),
         found(daysAgo(10)),
       ),
@@ -431,6 +431,34 @@ describe('evaluateSecret: findings', () => {
     expect(kinds(evaluation)).toEqual([]);
     expect(evaluation.actions.configureRotation).toBeUndefined();
   });
+
+  it.each([
+    [
+      'another account',
+      'arn:aws:lambda:us-east-1:999999999999:function:secrets-rotation-production-rotateApiKey',
+    ],
+    [
+      'another region',
+      'arn:aws:lambda:eu-west-1:123456789012:function:secrets-rotation-production-rotateApiKey',
+    ],
+  ])(
+    "takes a function with our name in %s for another's: the name alone proves nothing",
+    (_, rotationLambdaArn) => {
+      // Act
+      const evaluation = evaluateSecret(
+        entry(secret({ name: 'production/api-keys/resend', rotationLambdaArn }), found(daysAgo(10))),
+        settings,
+        NOW,
+      );
+
+      // Assess
+      expect(kinds(evaluation)).toEqual([FindingKind.ROTATION_FUNCTION_NOT_OURS]);
+      expect(evaluation.actions).toMatchObject({
+        mayChangeRotationSettings: false,
+        canRotateUnattended: false,
+      });
+    },
+  );
 
   it('reports a failed last rotation when NextRotationDate is more than a day past', () => {
     // Act
@@ -500,7 +528,8 @@ describe('evaluateSecret: findings', () => {
     // Prepare
     const clerk = secret({
       name: 'production/api-keys/clerk',
-      rotationLambdaArn: 'arn:aws:lambda:us-east-1:1:function:secrets-rotation-production-rotateApiKey',
+      rotationLambdaArn:
+        'arn:aws:lambda:us-east-1:123456789012:function:secrets-rotation-production-rotateApiKey',
     });
 
     // Act
