@@ -16,7 +16,7 @@ const schema = z.strictObject({ dryRun: flag(), ignoreWindows: flag() });
 
 /**
  * Reads the enforcer's input: nothing, `{}`, an EventBridge scheduled event (`source:
- * aws.events`), or `{"dryRun"?: boolean, "ignoreWindows"?: boolean}`.
+ * aws.events`, without `dryRun` or `ignoreWindows`), or `{"dryRun"?: boolean, "ignoreWindows"?: boolean}`.
  * @throws {InvalidEnforcementInputError} naming what is wrong (the input's type, an unknown
  * field, a field's type), never echoing a value.
  */
@@ -27,7 +27,15 @@ export function parseEnforcementRequest(event: unknown): EnforcementRequest {
     throw new InvalidEnforcementInputError(
       `invalid enforceRotationPolicy input: it must be a JSON object such as {"dryRun": true}, not ${z.jsonTypeOf(event)} (check the quoting of --data)`,
     );
-  if ((event as { source?: unknown }).source === 'aws.events') return { trigger: 'schedule', ...defaults };
+  if ((event as { source?: unknown }).source === 'aws.events') {
+    // A flag on the scheduled event (a sample edited by hand) is ambiguous: refused, so that a
+    // real run never passes for a dry run.
+    if ('dryRun' in event || 'ignoreWindows' in event)
+      throw new InvalidEnforcementInputError(
+        'invalid enforceRotationPolicy input: a scheduled event (source aws.events) takes no dryRun or ignoreWindows: send {"dryRun": true} alone',
+      );
+    return { trigger: 'schedule', ...defaults };
+  }
   const parsed = schema.safeParse(event);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) =>

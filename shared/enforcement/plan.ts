@@ -6,7 +6,7 @@
  * the run ignores windows.
  */
 import { supersessions } from '../api-keys/superseded.js';
-import { functionName, iso } from '../policy/format.js';
+import { functionName, iso, sameFunction } from '../policy/format.js';
 import {
   apiKeysPrefix,
   describeRotationRules,
@@ -181,7 +181,7 @@ function planSecret(
   const rotatedByUs =
     ourFunction !== undefined &&
     secret.rotationLambdaArn !== undefined &&
-    functionName(secret.rotationLambdaArn) === functionName(ourFunction);
+    sameFunction(secret.rotationLambdaArn, ourFunction, secret.arn);
 
   // A stuck rotation: repaired once old enough, and only through this product's own function.
   const pending = pendingVersion(secret.versions);

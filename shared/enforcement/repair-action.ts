@@ -1,5 +1,5 @@
 /** Repairing a stuck rotation: shared/repair, through this product's own rotation function only. */
-import { functionName } from '../policy/format.js';
+import { describeFunction, functionName, sameFunction } from '../policy/format.js';
 import { evaluateSecret } from '../policy/index.js';
 import {
   RepairStatus,
@@ -33,13 +33,13 @@ export async function repair(deps: ExecutorDependencies, item: WorkItem): Promis
   if (secret.owningService || !expected)
     return [skipped(name, ActionKind.REPAIR, 'no longer a secret whose rotation this product manages')];
   // Another function's rotation, even its empty placeholder, is not ours to touch.
-  if (!secret.rotationLambdaArn || functionName(secret.rotationLambdaArn) !== functionName(expected))
+  if (!secret.rotationLambdaArn || !sameFunction(secret.rotationLambdaArn, expected, secret.arn))
     return [
       {
         secret: name,
         action: ActionKind.REPAIR,
         status: OutcomeStatus.REFUSED,
-        reason: `its rotation belongs to ${secret.rotationLambdaArn ? functionName(secret.rotationLambdaArn) : 'no function'}, not this product's ${functionName(expected)}: finish it with that function, or remove the label if its version holds no value`,
+        reason: `its rotation belongs to ${secret.rotationLambdaArn ? describeFunction(secret.rotationLambdaArn, expected) : 'no function'}, not this product's ${functionName(expected)}: finish it with that function, or remove the label if its version holds no value`,
         notice: NoticeKind.STUCK_BEYOND_REPAIR,
       },
     ];
@@ -47,7 +47,7 @@ export async function repair(deps: ExecutorDependencies, item: WorkItem): Promis
     {
       secretsManager: deps.secretsManager,
       store: deps.store,
-      invoker: ownFunctionOnly(deps.steps, expected),
+      invoker: ownFunctionOnly(deps.steps, expected, secret.arn),
       logger: deps.logger,
       now: deps.now,
     },
@@ -89,13 +89,13 @@ export async function repair(deps: ExecutorDependencies, item: WorkItem): Promis
 }
 
 /** A step runner that runs steps only through `expectedArn` (this product's function for the secret). */
-function ownFunctionOnly(invoker: RotationInvoker, expectedArn: string): RotationInvoker {
+function ownFunctionOnly(invoker: RotationInvoker, expectedArn: string, secretArn: string): RotationInvoker {
   return {
     description: invoker.description,
     invoke: async (target, event) => {
-      if (!target.functionArn || functionName(target.functionArn) !== functionName(expectedArn))
+      if (!target.functionArn || !sameFunction(target.functionArn, expectedArn, secretArn))
         throw new ForeignRotationFunctionError(
-          `secret ${target.secretName} is rotated by ${target.functionArn ? functionName(target.functionArn) : 'no function'}, not this product's ${functionName(expectedArn)}: its steps are not run`,
+          `secret ${target.secretName} is rotated by ${target.functionArn ? describeFunction(target.functionArn, expectedArn) : 'no function'}, not this product's ${functionName(expectedArn)}: its steps are not run`,
         );
       return invoker.invoke(target, event);
     },

@@ -27,7 +27,11 @@ export interface RotationConfiguration {
 
 /** What the enforcer may do for a secret, derived from the same evaluation the report shows. */
 export interface PolicyActions {
-  /** Not managed by another service and not `rotation-mode=manual`: its rotation settings are ours to set. */
+  /**
+   * Its rotation settings are ours to set: not managed by another service, not
+   * `rotation-mode=manual`, not rotated by another function, and no `rotation-window` or
+   * `rotation-mode` tag that could not be read (what it asks for is unknown).
+   */
   readonly mayChangeRotationSettings: boolean;
   /** Present when rotation is off, its function missing or not ours, its schedule too long, or its window differs from the tag, and the settings may change. */
   readonly configureRotation?: RotationConfiguration;
@@ -40,7 +44,7 @@ export interface PolicyActions {
   readonly insideRotationWindow: boolean;
   /** A stuck rotation old enough to repair (its age is known). */
   readonly repairStuck?: { readonly versionId: string; readonly since: Date };
-  /** What a person must do (the reasons of the manual-action findings). */
+  /** What a person must do: the manual-action findings, and what keeps the enforcer from changing the settings. */
   readonly needsPerson: readonly string[];
 }
 
@@ -65,6 +69,9 @@ export interface SecretEvaluation {
   readonly actions: PolicyActions;
 }
 
+/** Tags that say when, or whether, the enforcer may rotate a secret unattended. */
+const GUARD_TAGS: readonly string[] = [PolicyTag.WINDOW, PolicyTag.MODE];
+
 function insideWindow(rules: RotationRules | undefined, now: Date): boolean {
   try {
     return rules ? isInsideRotationWindow(rules, now) : true;
@@ -84,7 +91,7 @@ function insideWindow(rules: RotationRules | undefined, now: Date): boolean {
 export function evaluateSecret(entry: FleetEntry, settings: PolicySettings, now: Date): SecretEvaluation {
   const { secret } = entry;
   const owner = secret.owningService;
-  const { policy, findings } = effectivePolicy(secret, settings);
+  const { policy, findings, ignoredTags } = effectivePolicy(secret, settings);
   const { age, status, findings: ageFindings } = assessAge(entry, policy, settings, now);
   findings.push(...ageFindings);
   if (owner)
@@ -120,11 +127,20 @@ export function evaluateSecret(entry: FleetEntry, settings: PolicySettings, now:
   const dueDate = age.since && new Date(age.since.getTime() + policy.maxAgeDays * DAY_MS);
 
   const manual = policy.mode === 'manual';
-  const mayChangeRotationSettings = !owner && !manual;
+  const foreign = rotation.foreignFunction;
+  // A tag saying when, or whether, to rotate unattended that cannot be read: acting as if it
+  // were absent could rotate outside a maintenance window, or a secret only a person rotates.
+  const unreadableGuards = GUARD_TAGS.flatMap((tag) => {
+    const finding = ignoredTags[tag];
+    return finding ? [{ tag, finding }] : [];
+  });
+  const mayChangeRotationSettings = !owner && !manual && !foreign && unreadableGuards.length === 0;
   const rotationLambda = expectedFunction ?? secret.rotationLambdaArn;
   const blockers: string[] = [];
   if (owner) blockers.push(`managed by ${owner}`);
   if (manual) blockers.push(`${PolicyTag.MODE}=manual`);
+  if (foreign) blockers.push(`rotated by ${foreign}, not this product's function`);
+  if (!owner) for (const { tag } of unreadableGuards) blockers.push(`tag ${tag} is not valid`);
   if (status === Status.UNKNOWN) blockers.push('the age is unknown');
   if (people.stagedValueMissing) blockers.push('no STAGED value');
   if (pending)
@@ -161,7 +177,16 @@ export function evaluateSecret(entry: FleetEntry, settings: PolicySettings, now:
       ...(pending?.stuck && pending.since
         ? { repairStuck: { versionId: pending.versionId, since: pending.since } }
         : {}),
-      needsPerson: findings.filter((f) => f.kind === FindingKind.MANUAL_ACTION_REQUIRED).map((f) => f.reason),
+      needsPerson: [
+        ...findings.filter((f) => f.kind === FindingKind.MANUAL_ACTION_REQUIRED).map((f) => f.reason),
+        ...(foreign
+          ? findings.filter((f) => f.kind === FindingKind.ROTATION_FUNCTION_NOT_OURS).map((f) => f.reason)
+          : []),
+        ...(owner ? [] : unreadableGuards).map(
+          ({ finding }) =>
+            `${finding.reason}; until it is fixed the enforcer changes no rotation setting of this secret and starts no rotation`,
+        ),
+      ],
     },
   };
 }

@@ -32,19 +32,24 @@ const wholeDays = (text: string, min: number, max: number): number | undefined =
 
 /**
  * The policy for `secret`: settings, tightened by its `rotation-*` tags. A tag that is not
- * valid, or would loosen the policy, is ignored and reported as an `invalid-override` finding.
+ * valid, or would loosen the policy, is ignored and reported as an `invalid-override` finding;
+ * `ignoredTags` maps each such tag to its finding.
  */
 export function effectivePolicy(
   secret: SecretMetadata,
   settings: PolicySettings,
-): { policy: EffectivePolicy; findings: Finding[] } {
+): { policy: EffectivePolicy; findings: Finding[]; ignoredTags: Record<string, Finding> } {
   const findings: Finding[] = [];
-  const ignored = (tag: string, why: string) =>
-    findings.push({
+  const ignoredTags: Record<string, Finding> = {};
+  const ignored = (tag: string, why: string) => {
+    const finding: Finding = {
       kind: FindingKind.INVALID_OVERRIDE,
       severity: Severity.WARNING,
       reason: `tag ${tag}=${JSON.stringify(secret.tags[tag])} is ignored: ${why}`,
-    });
+    };
+    ignoredTags[tag] = finding;
+    findings.push(finding);
+  };
   const tag = (name: string) => secret.tags[name];
 
   let maxAgeDays = settings.maxAgeDays;
@@ -103,5 +108,6 @@ export function effectivePolicy(
       mode,
     },
     findings,
+    ignoredTags,
   };
 }

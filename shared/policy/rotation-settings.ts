@@ -5,7 +5,7 @@
  */
 import { DAY_MS, FindingKind, HOUR_MS, PolicyTag, Severity } from './constants.js';
 import type { Finding } from './finding.js';
-import { formatDays, functionName, iso } from './format.js';
+import { describeFunction, formatDays, functionName, iso, sameFunction } from './format.js';
 import type { EffectivePolicy } from './overrides.js';
 import { describeRotationRules, type RotationRules, scheduleIntervalDays } from './schedule.js';
 import type { SecretMetadata } from './secret.js';
@@ -18,6 +18,11 @@ export interface RotationSettingsCheck {
   readonly reconfigure: string[];
   /** The schedule's longest interval in days; undefined when it cannot be determined. */
   readonly intervalDays?: number;
+  /**
+   * The name of the rotation function the secret names when it is not this product's for its
+   * prefix: someone else rotates it, so the enforcer never replaces it (a person decides).
+   */
+  readonly foreignFunction?: string;
 }
 
 function intervalOf(rules: RotationRules | undefined): { days?: number; error?: string } {
@@ -59,6 +64,24 @@ export function checkRotationSettings(
   const desired = describeRotationRules(desiredRules);
   const longestSchedule = policy.maxAgeDays - policy.warningDays;
   const interval = intervalOf(secret.rotationRules);
+  const current = secret.rotationLambdaArn;
+  const foreign =
+    !owner && current && expectedFunction && !sameFunction(current, expectedFunction, secret.arn)
+      ? describeFunction(current, expectedFunction)
+      : undefined;
+  // Only where the enforcer may change the settings does a reason say it does.
+  const enforcerDoes = manual || foreign ? '' : ' (the enforcer does)';
+  const foreignReason = () =>
+    `rotation function ${foreign} is not this product's ${functionName(expectedFunction ?? '')} for ${managedPrefix}: ` +
+    'the enforcer never replaces another function, so a person decides. If this product should rotate it, run ' +
+    `aws secretsmanager rotate-secret --secret-id ${secret.name} --rotation-lambda-arn <${functionName(expectedFunction ?? '')} ARN> --rotation-rules ${rulesForCli(desiredRules)} --no-rotate-immediately; ` +
+    `if not, move it out of ${managedPrefix}`;
+  const result = () => ({
+    findings,
+    reconfigure,
+    ...(interval.days !== undefined ? { intervalDays: interval.days } : {}),
+    ...(foreign ? { foreignFunction: foreign } : {}),
+  });
 
   if (!secret.rotationEnabled) {
     reconfigure.push('rotation is off');
@@ -69,12 +92,15 @@ export function checkRotationSettings(
         ? `automatic rotation is off: turn it on in ${owner}`
         : manual
           ? `automatic rotation is off and a person rotates this secret (${PolicyTag.MODE}=manual): SecretsManager.1 fails until automatic rotation is on`
-          : expectedFunction
-            ? `automatic rotation is off: the enforcer turns it on with ${functionName(expectedFunction)} and ${desired}, ` +
-              `or run aws secretsmanager rotate-secret --secret-id ${secret.name} --rotation-lambda-arn <${functionName(expectedFunction)} ARN> --rotation-rules ${rulesForCli(desiredRules)}`
-            : `automatic rotation is off and no rotation function is configured for ${managedPrefix ?? 'its prefix'}: configure one, then turn rotation on with ${desired}`,
+          : foreign
+            ? 'automatic rotation is off'
+            : expectedFunction
+              ? `automatic rotation is off: the enforcer turns it on with ${functionName(expectedFunction)} and ${desired}, ` +
+                `or run aws secretsmanager rotate-secret --secret-id ${secret.name} --rotation-lambda-arn <${functionName(expectedFunction)} ARN> --rotation-rules ${rulesForCli(desiredRules)}`
+              : `automatic rotation is off and no rotation function is configured for ${managedPrefix ?? 'its prefix'}: configure one, then turn rotation on with ${desired}`,
     );
-    return { findings, reconfigure, ...(interval.days !== undefined ? { intervalDays: interval.days } : {}) };
+    if (foreign) add(FindingKind.ROTATION_FUNCTION_NOT_OURS, Severity.WARNING, foreignReason());
+    return result();
   }
 
   if (interval.days === undefined || interval.days > longestSchedule) {
@@ -85,7 +111,7 @@ export function checkRotationSettings(
       (interval.days === undefined
         ? `the rotation interval of ${describeRotationRules(secret.rotationRules) || 'its rules'} cannot be determined (${interval.error})`
         : `rotation runs every ${formatDays(interval.days)} days (${describeRotationRules(secret.rotationRules)}), longer than the ${longestSchedule} days the policy allows (max age ${policy.maxAgeDays} − warning ${policy.warningDays}), which leaves no room for retries`) +
-        (owner ? `: shorten it in ${owner}` : `: set ${desired}${manual ? '' : ' (the enforcer does)'}`),
+        (owner ? `: shorten it in ${owner}` : `: set ${desired}${enforcerDoes}`),
     );
   } else if (
     policy.window &&
@@ -95,20 +121,17 @@ export function checkRotationSettings(
     reconfigure.push(`the rotation window differs from the ${PolicyTag.WINDOW} tag`);
   }
 
-  const current = secret.rotationLambdaArn;
-  if (
-    !owner &&
-    (!current || (expectedFunction && functionName(current) !== functionName(expectedFunction)))
-  ) {
-    reconfigure.push(current ? 'the rotation function is not ours' : 'no rotation function is set');
+  if (foreign) {
+    reconfigure.push('the rotation function is not ours');
+    add(FindingKind.ROTATION_FUNCTION_NOT_OURS, Severity.WARNING, foreignReason());
+  } else if (!owner && !current) {
+    reconfigure.push('no rotation function is set');
     add(
       FindingKind.ROTATION_FUNCTION_NOT_OURS,
       Severity.WARNING,
-      (current
-        ? `rotation function ${functionName(current)} is not this product's ${functionName(expectedFunction ?? '')} for ${managedPrefix}`
-        : 'rotation is on but no rotation function is set, so every rotation fails') +
+      'rotation is on but no rotation function is set, so every rotation fails' +
         (expectedFunction
-          ? `: set --rotation-lambda-arn to ${functionName(expectedFunction)}${manual ? '' : ' (the enforcer does)'}`
+          ? `: set --rotation-lambda-arn to ${functionName(expectedFunction)}${enforcerDoes}`
           : ': no rotation function is configured for its prefix'),
     );
   }
@@ -122,5 +145,5 @@ export function checkRotationSettings(
         Math.floor((now.getTime() - next.getTime()) / DAY_MS),
       )} days past): look for RotationFailed events and the rotation function's "invocation failed" log lines, fix the cause, then rotate again`,
     );
-  return { findings, reconfigure, ...(interval.days !== undefined ? { intervalDays: interval.days } : {}) };
+  return result();
 }

@@ -149,18 +149,18 @@ const queueName = () => `secrets-rotation-${environment}-enforce`;
 const ourFunction = (fn: 'rotateDatabase' | 'rotateApiKey') =>
   `arn:aws:lambda:us-east-1:123456789012:function:secrets-rotation-${environment}-${fn}`;
 
-/** Turns rotation on with this product's function as moto can (it then stages a placeholder, which is cleared unless `stuck`). */
+/** Turns rotation on with this product's function (or the function `fn` names) as moto can (it then stages a placeholder, which is cleared unless `stuck`). */
 async function rotationOn(
   client: SecretsManagerClient,
   arn: string,
-  fn: 'rotateDatabase' | 'rotateApiKey',
+  fn: 'rotateDatabase' | 'rotateApiKey' | `arn:${string}`,
   stuck = false,
 ) {
   await client
     .send(
       new RotateSecretCommand({
         SecretId: arn,
-        RotationLambdaARN: ourFunction(fn),
+        RotationLambdaARN: fn.startsWith('arn:') ? fn : ourFunction(fn as 'rotateDatabase' | 'rotateApiKey'),
         RotationRules: { AutomaticallyAfterDays: 75 },
       }),
     )
@@ -407,6 +407,62 @@ describe('enforceRotationPolicy', () => {
     expect(sent.filter((c) => c.command === 'RotateSecretCommand')).toEqual([]);
   });
 
+  it("touches no overdue secret it cannot hold to the policy unattended: another team's rotation function, an unreadable rotation-window tag; a person is told", async () => {
+    // Prepare: both overdue; one rotated by AWS's template function, one tagged with a window that does not parse.
+    const client = sm();
+    const foreign = await createSeedSecret(client, `${environment}/database/legacy`, 'database', {
+      rotatedDaysAgo: 200,
+    });
+    const template =
+      'arn:aws:lambda:us-east-1:123456789012:function:SecretsManagerRDSPostgreSQLRotationSingleUser';
+    await rotationOn(client, foreign.arn, template);
+    const windowed = await createSeedSecret(client, `${environment}/database/windowed`, 'database', {
+      rotatedDaysAgo: 200,
+      tags: { 'rotation-window': 'first Saturday 02:00-05:00' },
+    });
+    seen.push(...foreign.secrets, ...windowed.secrets);
+    const topic = `secrets-rotation-${environment}-alerts`;
+    const { CreateTopicCommand } = await import('@aws-sdk/client-sns');
+    const { TopicArn = '' } = await snsClient().send(new CreateTopicCommand({ Name: topic }));
+    const inbox = await subscribeToAlerts(snsClient(), sqs, TopicArn, uniqueName('inbox'));
+
+    // Act
+    const result = await enforcer()();
+
+    // Assess: no RotateSecret, nothing queued; the other function and the rules stay as they were.
+    expect(result.planned).toEqual({ configure: 0, start: 0, repair: 0, revoke: 0, secretsNeedingPerson: 2 });
+    expect(sent.filter((c) => !/^(List|BatchGet|Describe|Get)/.test(c.command))).toEqual([]);
+    expect(await client.send(new DescribeSecretCommand({ SecretId: foreign.arn }))).toMatchObject({
+      RotationEnabled: true,
+      RotationLambdaARN: template,
+    });
+    expect(
+      (await client.send(new DescribeSecretCommand({ SecretId: windowed.arn }))).RotationEnabled ?? false,
+    ).toBe(false);
+    const [alert] = await receiveAll(sqs, inbox);
+    const notices = (
+      JSON.parse(alert?.Body ?? '{}') as { secrets: { secret: string; notices: { reason: string }[] }[] }
+    ).secrets;
+    expect(notices.map((n) => [n.secret, n.notices.map((x) => x.reason)])).toEqual([
+      [
+        `${environment}/database/legacy`,
+        [
+          expect.stringMatching(
+            /^rotation function SecretsManagerRDSPostgreSQLRotationSingleUser is not this product's/,
+          ),
+        ],
+      ],
+      [
+        `${environment}/database/windowed`,
+        [
+          expect.stringMatching(
+            /^tag rotation-window=.*until it is fixed the enforcer changes no rotation setting/,
+          ),
+        ],
+      ],
+    ]);
+  });
+
   it('reports in a dry run what it would do, and changes nothing: every secret, version, label, tag, schedule and queue is as before', async () => {
     // Prepare: the same kinds of secrets as a real run acts on.
     const client = sm();
@@ -572,6 +628,36 @@ describe('enforceRotationPolicy', () => {
       RotationEnabled: true,
     });
   });
+
+  it.each([
+    ['the enforcer', { dryRun: 'yes' }, /dryRun must be a boolean/],
+    ['the enforcer', { source: 'aws.events', dryRun: true }, /takes no dryRun or ignoreWindows/],
+    ['the worker', { dryRun: true }, /expected an SQS event/],
+    ['the worker', { Records: [{ eventSource: 'aws:sns', body: '{}' }] }, /expected an SQS event/],
+  ])(
+    '%s refuses %j with a clear error, and reads, sends and changes nothing',
+    async (who, event, message) => {
+      // Prepare: a secret the enforcer would act on (rotation off).
+      const client = sm();
+      const made = await createSeedSecret(client, `${environment}/database/a`, 'database', {
+        rotatedDaysAgo: 10,
+      });
+      seen.push(...made.secrets);
+      const before = await stagesOf(client, made.arn);
+
+      // Act
+      const run = who === 'the enforcer' ? enforcer()(event) : worker()(event as unknown as SQSEvent);
+
+      // Assess
+      await expect(run).rejects.toThrow(message);
+      expect(sent).toEqual([]);
+      expect(await queueUrlOf(sqs, queueName())).toBeUndefined();
+      expect(await stagesOf(client, made.arn)).toEqual(before);
+      expect(
+        (await client.send(new DescribeSecretCommand({ SecretId: made.arn }))).RotationEnabled ?? false,
+      ).toBe(false);
+    },
+  );
 
   it("revokes a superseded key whose record says its grace period is over, through rotateApiKey's revoke input", async () => {
     // Prepare: a Resend key rotated by the real handler; its record then dated a day back.

@@ -223,6 +223,33 @@ describe('executeWorkItem: start', () => {
     ]);
   });
 
+  it.each([
+    [
+      'another function rotates it now',
+      { RotationLambdaARN: 'arn:aws:lambda:us-east-1:123456789012:function:someone-elses' },
+    ],
+    [
+      'its rotation-window tag cannot be read now',
+      { Tags: [{ Key: 'rotation-window', Value: 'first Saturday 2-5' }] },
+    ],
+  ])('neither starts nor reconfigures when %s (the fresh read decides, not the plan)', async (_, changed) => {
+    // Prepare
+    sm.on(DescribeSecretCommand).resolves(described(changed));
+
+    // Act
+    const outcomes = await executeWorkItem(deps(), item());
+
+    // Assess
+    expect(sm.commandCalls(RotateSecretCommand)).toEqual([]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        action: 'start',
+        status: 'skipped',
+        reason: expect.stringContaining("its rotation settings are not this product's to change"),
+      }),
+    ]);
+  });
+
   it('fails closed, starting nothing, when the versions cannot be listed', async () => {
     // Prepare
     sm.on(DescribeSecretCommand).resolves(described());
@@ -247,13 +274,16 @@ describe('executeWorkItem: start', () => {
 });
 
 describe('executeWorkItem: repair and revoke', () => {
-  it("runs no step of a stuck rotation whose function is not this product's, and tells a person", async () => {
-    // Prepare: AWSPENDING with a value, rotated by someone else's function.
+  it.each([
+    ["someone else's", 'arn:aws:lambda:us-east-1:123456789012:function:someone-elses'],
+    ['one with our name in another account', OURS.replace('123456789012', '999999999999')],
+  ])('runs no step of a stuck rotation whose function is %s, and tells a person', async (_, functionArn) => {
+    // Prepare: AWSPENDING with a value, rotated by a function that is not provably this product's.
     const steps: RotationInvoker = { description: 'counted', invoke: async () => refuse() };
     sm.on(DescribeSecretCommand).resolves(
       described({
         RotationEnabled: true,
-        RotationLambdaARN: 'arn:aws:lambda:us-east-1:123456789012:function:someone-elses',
+        RotationLambdaARN: functionArn,
         VersionIdsToStages: { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] },
       }),
     );

@@ -45,6 +45,12 @@ describe('parseEnforcementRequest', () => {
     [{ dryRun: 'yes' }, 'dryRun must be a boolean (got string)'],
     [{ dryrun: true }, 'unknown field "dryrun" (known: dryRun, ignoreWindows)'],
     [[1], 'not array'],
+    // The scheduled event with a flag added by hand: a real run must not pass for a dry run.
+    [
+      { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {}, dryRun: true },
+      'a scheduled event (source aws.events) takes no dryRun or ignoreWindows: send {"dryRun": true} alone',
+    ],
+    [{ source: 'aws.events', ignoreWindows: true }, 'takes no dryRun or ignoreWindows'],
   ])('refuses %j with an InvalidEnforcementInputError saying what is wrong', (event, message) => {
     // Act / Assess
     expect(() => parseEnforcementRequest(event)).toThrow(InvalidEnforcementInputError);

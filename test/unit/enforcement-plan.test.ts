@@ -97,12 +97,12 @@ describe('planEnforcement', () => {
     );
   });
 
-  it('corrects a schedule that is too long and a rotation function that is not ours', () => {
+  it('corrects a schedule that is too long, and sets its function where rotation is on with none', () => {
     // Act
     const plan = planEnforcement(
       [
         secret('production/api-keys/aws', 10, { rotationRules: { automaticallyAfterDays: 120 } }),
-        secret('production/database/primary', 10, { rotationLambdaArn: fn('someone-elses') }),
+        secret('production/database/primary', 10, { rotationLambdaArn: undefined }),
       ],
       settings,
       options(),
@@ -112,6 +112,57 @@ describe('planEnforcement', () => {
     expect(plan.items.map((item) => [item.secret.name, item.configure])).toEqual([
       ['production/api-keys/aws', true],
       ['production/database/primary', true],
+    ]);
+  });
+
+  it("never replaces another function: a secret rotated by another team's function is neither reconfigured nor started, and a person is told", () => {
+    // Prepare: overdue, rotated every 120 days by someone else's function.
+    const entry = secret('production/database/primary', 200, {
+      rotationLambdaArn: fn('someone-elses'),
+      rotationRules: { automaticallyAfterDays: 120 },
+    });
+
+    // Act
+    const plan = planEnforcement([entry], settings, options());
+
+    // Assess
+    expect(plan.items).toEqual([]);
+    expect(plan.starts).toEqual([]);
+    expect(decisionOf(plan, entry.secret.name)?.skipped).toEqual([
+      "overdue, not started: rotated by someone-elses, not this product's function",
+    ]);
+    expect(plan.notices).toEqual([
+      {
+        secret: entry.secret.name,
+        kind: NoticeKind.MANUAL_ACTION,
+        reason: expect.stringMatching(
+          /^rotation function someone-elses is not this product's rotateDatabase .*the enforcer never replaces another function/,
+        ),
+      },
+    ]);
+  });
+
+  it('changes nothing on a secret whose rotation-window tag cannot be read, even overdue, and tells a person', () => {
+    // Prepare: overdue with rotation off; the tag means a window, but does not parse.
+    const entry = secret('production/database/primary', 200, {
+      ...off,
+      tags: { 'rotation-window': 'cron(0 2 ? * SAT#1 *) 3 hours' },
+    });
+
+    // Act
+    const plan = planEnforcement([entry], settings, options());
+
+    // Assess: no windowless schedule set, no start at a time nobody chose.
+    expect(plan.items).toEqual([]);
+    expect(plan.starts).toEqual([]);
+    expect(plan.notices).toEqual([
+      {
+        secret: entry.secret.name,
+        kind: NoticeKind.MANUAL_ACTION,
+        reason: expect.stringMatching(
+          /^tag rotation-window=.* is ignored: .*until it is fixed the enforcer changes no rotation setting/,
+        ),
+      },
     ]);
   });
 
@@ -263,6 +314,7 @@ describe('planEnforcement', () => {
       'a rotation in progress (15 min old)',
     );
     expect(plan.notices).toEqual([
+      expect.objectContaining({ secret: 'production/database/foreign', kind: NoticeKind.MANUAL_ACTION }),
       expect.objectContaining({
         secret: 'production/database/foreign',
         kind: NoticeKind.STUCK_BEYOND_REPAIR,

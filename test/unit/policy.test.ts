@@ -366,16 +366,10 @@ describe('evaluateSecret: findings', () => {
     });
   });
 
-  it.each([
-    [undefined, /no rotation function is set/],
-    [
-      'arn:aws:lambda:us-east-1:123456789012:function:SecretsManagerRDSPostgreSQLRotationSingleUser',
-      /SecretsManagerRDSPostgreSQLRotationSingleUser is not this product's/,
-    ],
-  ])('flags rotation function %s as not ours', (rotationLambdaArn, reason) => {
+  it("offers this product's function where rotation is on with none set", () => {
     // Act
     const evaluation = evaluateSecret(
-      entry(secret({ rotationLambdaArn }), found(daysAgo(10))),
+      entry(secret({ rotationLambdaArn: undefined }), found(daysAgo(10))),
       settings,
       NOW,
     );
@@ -383,18 +377,62 @@ describe('evaluateSecret: findings', () => {
     // Assess
     expect(
       evaluation.findings.find((f) => f.kind === FindingKind.ROTATION_FUNCTION_NOT_OURS)?.reason,
-    ).toMatch(reason);
+    ).toMatch(/no rotation function is set.*\(the enforcer does\)/);
     expect(evaluation.actions.configureRotation?.rotationLambda).toBe(OUR_DB_FUNCTION);
   });
 
-  it('accepts our function by name, with or without a qualifier', () => {
+  it.each([
+    ['on', true],
+    ['off', false],
+  ])(
+    'never offers to replace another function (rotation %s): a person decides, and the enforcer changes nothing',
+    (_, rotationEnabled) => {
+      // Prepare: AWS's template function (another team's, or a migration nobody finished), overdue.
+      const foreign =
+        'arn:aws:lambda:us-east-1:123456789012:function:SecretsManagerRDSPostgreSQLRotationSingleUser';
+
+      // Act
+      const evaluation = evaluateSecret(
+        entry(
+          secret({
+            rotationLambdaArn: foreign,
+            rotationEnabled,
+            rotationRules: { automaticallyAfterDays: 120 },
+          }),
+          found(daysAgo(200)),
+        ),
+        settings,
+        NOW,
+      );
+
+      // Assess
+      const reason = evaluation.findings.find(
+        (f) => f.kind === FindingKind.ROTATION_FUNCTION_NOT_OURS,
+      )?.reason;
+      expect(reason).toMatch(/SecretsManagerRDSPostgreSQLRotationSingleUser is not this product's/);
+      expect(reason).toMatch(/the enforcer never replaces another function/);
+      expect(JSON.stringify(evaluation.findings)).not.toContain('(the enforcer does)');
+      expect(evaluation.actions).toMatchObject({
+        rotationDue: true,
+        mayChangeRotationSettings: false,
+        canRotateUnattended: false,
+        unattendedBlockers: [
+          "rotated by SecretsManagerRDSPostgreSQLRotationSingleUser, not this product's function",
+        ],
+        needsPerson: [reason],
+      });
+      expect(evaluation.actions.configureRotation).toBeUndefined();
+    },
+  );
+
+  it('accepts our function, configured by name, beside the secret, with or without a qualifier', () => {
     // Act
     const evaluation = evaluateSecret(
       entry(
         secret({
           name: 'production/api-keys/resend',
           rotationLambdaArn:
-            'arn:aws:lambda:eu-west-1:123456789012:function:secrets-rotation-production-rotateApiKey:live',
+            'arn:aws:lambda:us-east-1:123456789012:function:secrets-rotation-production-rotateApiKey:live',
         }),
         found(daysAgo(10)),
       ),
@@ -406,6 +444,34 @@ describe('evaluateSecret: findings', () => {
     expect(kinds(evaluation)).toEqual([]);
     expect(evaluation.actions.configureRotation).toBeUndefined();
   });
+
+  it.each([
+    [
+      'another account',
+      'arn:aws:lambda:us-east-1:999999999999:function:secrets-rotation-production-rotateApiKey',
+    ],
+    [
+      'another region',
+      'arn:aws:lambda:eu-west-1:123456789012:function:secrets-rotation-production-rotateApiKey',
+    ],
+  ])(
+    "takes a function with our name in %s for another's: the name alone proves nothing",
+    (_, rotationLambdaArn) => {
+      // Act
+      const evaluation = evaluateSecret(
+        entry(secret({ name: 'production/api-keys/resend', rotationLambdaArn }), found(daysAgo(10))),
+        settings,
+        NOW,
+      );
+
+      // Assess
+      expect(kinds(evaluation)).toEqual([FindingKind.ROTATION_FUNCTION_NOT_OURS]);
+      expect(evaluation.actions).toMatchObject({
+        mayChangeRotationSettings: false,
+        canRotateUnattended: false,
+      });
+    },
+  );
 
   it('reports a failed last rotation when NextRotationDate is more than a day past', () => {
     // Act
@@ -475,7 +541,8 @@ describe('evaluateSecret: findings', () => {
     // Prepare
     const clerk = secret({
       name: 'production/api-keys/clerk',
-      rotationLambdaArn: 'arn:aws:lambda:us-east-1:1:function:secrets-rotation-production-rotateApiKey',
+      rotationLambdaArn:
+        'arn:aws:lambda:us-east-1:123456789012:function:secrets-rotation-production-rotateApiKey',
     });
 
     // Act
@@ -716,6 +783,55 @@ describe('evaluateSecret: tag overrides', () => {
     // Assess
     expect(evaluation.findings.find((f) => f.kind === FindingKind.INVALID_OVERRIDE)?.reason).toMatch(reason);
     expect(evaluation.policy).toMatchObject({ maxAgeDays: 90, warningDays: 14, mode: 'auto' });
+  });
+
+  it.each([
+    [{ 'rotation-window': 'cron(30 2 ? * SAT *)' }, 'rotation-window'],
+    [{ 'rotation-window': 'cron(0 2 1 1/4 ? *) 3h' }, 'rotation-window'],
+    [{ 'rotation-window': 'Saturdays 2-5' }, 'rotation-window'],
+    [{ 'rotation-mode': 'manaul' }, 'rotation-mode'],
+  ])('lets the enforcer change nothing while %j is invalid, and asks a person to fix it', (tags, tag) => {
+    // Prepare: overdue with rotation off: without the tag the enforcer would turn it on and start it.
+    const meta = secret({ tags, rotationEnabled: false, rotationRules: undefined });
+
+    // Act
+    const evaluation = evaluateSecret(entry(meta, found(daysAgo(200))), settings, NOW);
+
+    // Assess
+    expect(evaluation.actions).toMatchObject({
+      rotationDue: true,
+      mayChangeRotationSettings: false,
+      canRotateUnattended: false,
+      unattendedBlockers: [`tag ${tag} is not valid`],
+      needsPerson: [
+        expect.stringMatching(
+          new RegExp(
+            `^tag ${tag}=.* is ignored: .*; until it is fixed the enforcer changes no rotation setting of this secret and starts no rotation`,
+          ),
+        ),
+      ],
+    });
+    expect(evaluation.actions.configureRotation).toBeUndefined();
+  });
+
+  it('still applies the policy when a max-age or warning tag is invalid: a tag cannot exempt a secret', () => {
+    // Act
+    const evaluation = evaluateSecret(
+      entry(
+        secret({
+          tags: { 'rotation-max-age-days': '400' },
+          rotationEnabled: false,
+          rotationRules: undefined,
+        }),
+        found(daysAgo(200)),
+      ),
+      settings,
+      NOW,
+    );
+
+    // Assess
+    expect(evaluation.actions).toMatchObject({ mayChangeRotationSettings: true, canRotateUnattended: true });
+    expect(evaluation.actions.configureRotation?.rotationRules).toEqual({ automaticallyAfterDays: 75 });
   });
 
   it('sets the rotation window from the rotation-window tag and says when it is open', () => {
