@@ -1,7 +1,12 @@
 /** The inputs `complianceReport` accepts: an EventBridge scheduled event, or an empty manual invocation. */
+import { RotationError } from '../rotation/errors.js';
 
-/** Thrown when the function is invoked with something else; nothing has been read or written. */
-export class InvalidReportRequestError extends Error {
+/**
+ * Thrown when the function is invoked with something else; nothing has been read or written.
+ * One of this product's errors (its message names fields, never a value), so the handler
+ * boundary keeps its message.
+ */
+export class InvalidReportRequestError extends RotationError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'InvalidReportRequestError';
