@@ -9,13 +9,16 @@
  * other (they share `.esbuild/`) and keeps their number small.
  */
 import { execFile } from 'node:child_process';
-import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DescribeSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { rotationToken } from '../../shared/enforcement/index.js';
 import {
   canLogin,
   createRole,
   createRotatingSecret,
+  findLeaks,
   hostilePassword,
   secretsManager,
   seedDatabaseSecret,
@@ -37,9 +40,17 @@ interface Invocation {
   readonly ms: number;
 }
 
-/** Runs `serverless invoke local -f <fn> --data <event>` with extra `-e NAME=value` settings. */
-function invokeLocal(fn: string, event: object, env: Record<string, string> = {}): Promise<Invocation> {
-  const args = ['serverless', 'invoke', 'local', '-f', fn, '--data', JSON.stringify(event)];
+/**
+ * Runs `serverless invoke local -f <fn> --data <event>` with extra `-e NAME=value` settings
+ * and extra CLI options (e.g. `--param=…`).
+ */
+function invokeLocal(
+  fn: string,
+  event: object,
+  env: Record<string, string> = {},
+  options: readonly string[] = [],
+): Promise<Invocation> {
+  const args = ['serverless', 'invoke', 'local', '-f', fn, '--data', JSON.stringify(event), ...options];
   for (const [name, value] of Object.entries(env)) args.push('-e', `${name}=${value}`);
   const started = Date.now();
   return new Promise((resolve) => {
@@ -98,6 +109,16 @@ describe('serverless invoke local', () => {
       'rotationEvents',
       { ALERT_TOPIC_ARN: 'alerts' },
       'environment variable ALERT_TOPIC_ARN must be an SNS topic ARN',
+    ],
+    [
+      'enforceRotationPolicy',
+      { ENFORCE_SPREAD_SECONDS: 'soon' },
+      'environment variable ENFORCE_SPREAD_SECONDS must be an integer',
+    ],
+    [
+      'enforceRotationPolicyWorker',
+      { ENFORCE_SPREAD_SECONDS: 'soon' },
+      'environment variable ENFORCE_SPREAD_SECONDS must be an integer',
     ],
   ])('ends %s promptly with the ConfigurationError when a setting is invalid', async (fn, env, message) => {
     // Act
@@ -213,5 +234,113 @@ describe('serverless invoke local: the policy enforcer and its worker', () => {
     });
     for (const output of [dry.output, run.output, worker.output])
       for (const value of secrets) expect(output).not.toContain(value);
+  });
+});
+
+/**
+ * Where each function's run on the local default, to a result, is specified. A function added
+ * to serverless.yml fails the first test below until it gets one.
+ */
+const LOCAL_DEFAULT_RUNS: Readonly<Record<string, string>> = {
+  rotateDatabase: "this file: completes rotateDatabase's four steps against the moto server",
+  rotateApiKey: "serverless.test.ts: rotates the seed's production/api-keys/aws through the four steps",
+  rotateNow: "this file: rotates a database secret and waits, as the README's local command does",
+  rotationEvents: 'this file: logs a failed rotation from the sample event',
+  complianceReport: 'this file: writes the report of a manual invocation',
+  enforceRotationPolicy: 'this file: reports a dry run, queues the overdue start',
+  enforceRotationPolicyWorker: 'this file: the worker starts the queued rotation',
+};
+
+/** The functions serverless.yml declares (the keys under its top-level `functions:`). */
+async function declaredFunctions(): Promise<string[]> {
+  const yml = await readFile(join(import.meta.dirname, '..', '..', 'serverless.yml'), 'utf8');
+  const section = yml.split(/^functions:\n/m)[1]?.split(/^\S/m)[0] ?? '';
+  return [...section.matchAll(/^ {2}(\w+):\s*$/gm)].map((match) => match[1] ?? '');
+}
+
+describe('serverless invoke local: every function on the local default', () => {
+  it('has a run to a result specified for every function of serverless.yml', async () => {
+    const declared = await declaredFunctions();
+    expect(declared.length).toBeGreaterThan(0);
+    expect([...declared].sort()).toEqual(Object.keys(LOCAL_DEFAULT_RUNS).sort());
+  });
+
+  it("rotates a database secret and waits, as the README's local command does (ROTATION_STEP_RUNNER=in-process), printing no value", {
+    timeout: 120_000,
+  }, async () => {
+    // Prepare: a database secret in the seed's shape, rotated once and idle (no AWSPENDING).
+    const sm = secretsManager();
+    const username = uniqueName('invoke_now');
+    const password = hostilePassword();
+    await createRole(username, password);
+    const { arn, token: first } = await createRotatingSecret(
+      sm,
+      uniqueName('production/database/invoke-now'),
+      seedDatabaseSecret({ username, password }),
+    );
+    await sm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: arn,
+        VersionStage: 'AWSPENDING',
+        RemoveFromVersionId: first,
+      }),
+    );
+
+    // Act: the README's command, on the secret's full name.
+    const result = await invokeLocal(
+      'rotateNow',
+      { secret: arn, wait: true },
+      { ROTATION_STEP_RUNNER: 'in-process' },
+      ['--param=rotateNowSettleSeconds=0', '--param=rotateNowRepairMinAgeSeconds=0'],
+    );
+
+    // Assess: succeeded through the steps it ran, the new password logs in, no value printed.
+    expect(result.status, result.output.slice(-3000)).toBe(0);
+    expect(result.output).toContain('"status": "succeeded"');
+    expect(result.output).toContain('"ranBy": "rotate-now"');
+    const versionId = /"versionId": "([0-9a-f-]{36})"/.exec(result.output)?.[1] ?? '';
+    expect((await stagesOf(sm, arn))[versionId]).toEqual(['AWSCURRENT']);
+    const after = await valueAt(sm, arn, 'AWSCURRENT');
+    expect(await canLogin(username, after?.password ?? '')).toBe(true);
+    expect(findLeaks(result.output, [password, after?.password ?? ''])).toEqual([]);
+  });
+
+  it('logs a failed rotation from the sample event, and says the alert was only logged (no function ARN to find the topic by)', {
+    timeout: 120_000,
+  }, async () => {
+    // Act
+    const result = await invokeLocal(
+      'rotationEvents',
+      JSON.parse(
+        await readFile(
+          join(import.meta.dirname, '..', '..', 'functions/events/rotation-failed.json'),
+          'utf8',
+        ),
+      ),
+    );
+
+    // Assess
+    expect(result.status, result.output.slice(-2000)).toBe(0);
+    expect(result.output).toContain('"outcome": "failed"');
+    expect(result.output).toContain('"secret": "production/database/primary"');
+    expect(result.output).toContain('"alerted": false');
+  });
+
+  it('writes the report of a manual invocation to the local bucket', { timeout: 120_000 }, async () => {
+    // Prepare: an environment of its own, with one overdue secret.
+    const sm = secretsManager();
+    const environment = uniqueEnvironment();
+    const { secrets } = await createSeedSecret(sm, `${environment}/api-keys/resend`, 'resend', {
+      rotatedDaysAgo: 200,
+    });
+
+    // Act
+    const result = await invokeLocal('complianceReport', {}, { ENVIRONMENT: environment });
+
+    // Assess
+    expect(result.status, result.output.slice(-2000)).toBe(0);
+    expect(result.output).toMatch(/"overdue": 1/);
+    expect(result.output).toMatch(/"json": "s3:\/\/[^"]+\.json"/);
+    expect(findLeaks(result.output, secrets)).toEqual([]);
   });
 });
