@@ -17,8 +17,8 @@ const POLL_MS = 2000;
  * `ROTATE_NOW_SETTLE_SECONDS` (default 60: how long Secrets Manager gets to finish a rotation
  * before `wait` runs the steps itself; 0 runs them at once), `REPAIR_MIN_AGE_SECONDS`
  * (default 3600: the longest one rotation may legitimately run), `ROTATION_STEP_TIMEOUT_SECONDS`
- * (default 60, the rotation functions' timeout in serverless.yml: `wait` runs the four steps
- * only with that much time left for each).
+ * (default 60; serverless.yml gives the rotation functions' timeout, 90: `wait` runs the four
+ * steps only with that much time left for each).
  */
 export function loadRotateNowConfig(env: Env = process.env): RotateNowConfig {
   const environment = getStringFromEnv('ENVIRONMENT', { defaultValue: 'production', env });

@@ -987,6 +987,9 @@ describe('the production stack (serverless package --stage production with its p
       );
       expect(masterPassword.timeoutMs / 1000 + margin).toBeLessThan(timeout('rotateDatabase'));
       expect(longestStep).toBeLessThanOrEqual(LAMBDA_MAX_TIMEOUT_S / 5);
+      // rotateNow's wait keeps four of its ROTATION_STEP_TIMEOUT_SECONDS for the steps: that is
+      // the longest rotation function's timeout, whichever secret it rotates.
+      expect(rotateNow.stepTimeoutMs / 1000).toBe(longestStep);
       // repair (three steps), the settle time, then a rotation's four steps.
       expect(7 * longestStep + rotateNow.settleMs / 1000).toBeLessThan(timeout('rotateNow'));
       // A rotation younger than four steps may still be running: repair leaves it alone.
