@@ -14,6 +14,7 @@
  * The last lines are one JSON object per fleet size.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   CreateSecretCommand,
@@ -37,6 +38,13 @@ import { DAY_MS, defaultPolicySettings } from '../shared/policy/index.js';
 import { buildReport, renderCsv, renderHtml, renderJson } from '../shared/report/index.js';
 import { SecretStore } from '../shared/rotation/index.js';
 import { startMoto } from '../test/support/local-stack.js';
+
+/** The worker's timeout as serverless.yml deploys it. */
+const WORKER_TIMEOUT_SECONDS = Number(
+  /\n {2}enforceRotationPolicyWorker:\n(?: {4}.*\n)*? {4}timeout: (\d+)/.exec(
+    readFileSync(new URL('../serverless.yml', import.meta.url), 'utf8'),
+  )?.[1] ?? Number.NaN,
+);
 
 const SIZES = (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20);
@@ -350,7 +358,7 @@ async function simulateEnforcement(n: number): Promise<string[]> {
       `${plan.starts.length.toLocaleString('en')} starts planned -> ${queue.messages.length.toLocaleString('en')} SQS messages (${queue.calls().toLocaleString('en')} SendMessageBatch calls, ${seconds(runMs - readMs)}), spread over 900 s; one run of ${seconds(runMs)}`,
     `  workers:  ${WORKERS} at once, each with 1/${WORKERS} of the quotas, ${invocations.toLocaleString('en')} invocations of up to 10 messages: ` +
       `${sum('DescribeSecret').toLocaleString('en')} DescribeSecret, ${sum('ListSecretVersionIds').toLocaleString('en')} ListSecretVersionIds, ${sum('RotateSecret').toLocaleString('en')} RotateSecret (settings set in the same call) ` +
-      `in ${seconds(rotateMs)} (${(rotateMs / 60_000).toFixed(1)} min); longest invocation ${seconds(longest)} (the worker's timeout is 300 s)`,
+      `in ${seconds(rotateMs)} (${(rotateMs / 60_000).toFixed(1)} min); longest invocation ${seconds(longest)} (the worker's timeout is ${WORKER_TIMEOUT_SECONDS} s)`,
     `  total:    ${seconds(runMs + rotateMs)}; RotateSecret alone needs ${seconds((n / 50) * 1000)} at 50/s` +
       (n / 50 > 900 ? ", past one Lambda run's 900 s: hence the queue" : ', within one Lambda run'),
   ];
