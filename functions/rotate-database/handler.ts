@@ -1,24 +1,13 @@
-import type { RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type DatabaseRotationConfig, loadDatabaseRotationConfig } from '../../shared/config/index.js';
-import type { Logger } from '../../shared/logging/index.js';
-import { databaseStrategyResolver, type PostgresConnector } from '../../shared/postgres/index.js';
+import { loadDatabaseRotationConfig } from '../../shared/config/index.js';
+import { databaseStrategyResolver } from '../../shared/postgres/index.js';
 import { RotationEngine, SecretStore } from '../../shared/rotation/index.js';
 import { lazyHandler } from '../lib/lazy-handler.js';
-import { createPostgresRotationStrategy } from '../lib/postgres-strategy.js';
+import { createPostgresRotationStrategy, type PostgresStrategyParts } from '../lib/postgres-strategy.js';
 import { createRotationHandler } from '../lib/rotation-handler.js';
 
-/** What the database rotation handler is built from; tests pass their own. */
-export interface DatabaseRotationDependencies {
-  readonly config: DatabaseRotationConfig;
-  readonly secretsManager: SecretsManagerClient;
-  readonly logger: Logger;
-  /** The RDS client; one from the environment by default. */
-  readonly rds?: RDSClient;
-  readonly connector?: PostgresConnector;
-  /** Waits between testSecret's login attempts on a new RDS master password. */
-  readonly sleep?: (ms: number) => Promise<unknown>;
-}
+/** What the database rotation handler is built from (the PostgreSQL strategy's parts); tests pass their own. */
+export type DatabaseRotationDependencies = PostgresStrategyParts;
 
 /**
  * Builds the `rotateDatabase` handler: PostgreSQL passwords, as a single user, as alternating
