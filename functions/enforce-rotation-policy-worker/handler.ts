@@ -11,7 +11,7 @@ import {
   type RevocationInvoker,
   startWorkerBatch,
 } from '../../shared/enforcement/index.js';
-import { createFleetClient, SecretsManagerRateLimiter } from '../../shared/fleet/index.js';
+import { type Clock, createFleetClient, SecretsManagerRateLimiter } from '../../shared/fleet/index.js';
 import type { Logger } from '../../shared/logging/index.js';
 import { createMetrics, type Metrics } from '../../shared/metrics/index.js';
 import type { RotationInvoker } from '../../shared/repair/index.js';
@@ -89,18 +89,33 @@ export function buildEnforcementWorkerHandler(deps: WorkerHandlerDependencies) {
   return deps.metrics ? handler.use(logMetrics(deps.metrics)) : handler;
 }
 
-/** The deployed handler; configuration and clients are created once, at the first invocation. */
-export const handler = lazyHandler((logger) => {
-  const config = loadEnforcementConfig();
-  return buildEnforcementWorkerHandler({
+/**
+ * What the deployed worker is built from: its configuration read from `env`, and a fleet client
+ * holding 1/`ENFORCE_WORKER_CONCURRENCY` of every quota, with `RotateSecret` at that share of
+ * `ENFORCE_STARTS_PER_SECOND`. `clock` paces the limiter (real time unless a test passes one).
+ */
+export function deployedWorkerDependencies(
+  logger: Logger,
+  env: Record<string, string | undefined> = process.env,
+  clock?: Clock,
+): WorkerHandlerDependencies {
+  const config = loadEnforcementConfig(env);
+  return {
     config,
     // Up to `workerConcurrency` workers run at once: each keeps to its share of the quotas.
     secretsManager: createFleetClient({
-      limiter: new SecretsManagerRateLimiter({ share: 1 / config.workerConcurrency }),
+      limiter: new SecretsManagerRateLimiter({
+        share: 1 / config.workerConcurrency,
+        rotationPerSecond: config.startsPerSecond,
+        ...(clock ? { clock } : {}),
+      }),
     }),
     sns: new SNSClient({}),
     ...enforcementRunners(config.stepRunner, config.policy.environment),
     logger,
     metrics: createMetrics(config.policy.environment),
-  });
-});
+  };
+}
+
+/** The deployed handler; configuration and clients are created once, at the first invocation. */
+export const handler = lazyHandler((logger) => buildEnforcementWorkerHandler(deployedWorkerDependencies(logger)));

@@ -12,7 +12,7 @@ import {
   resolveQueueUrl,
   runEnforcement,
 } from '../../shared/enforcement/index.js';
-import { createFleetClient } from '../../shared/fleet/index.js';
+import { type Clock, createFleetClient, SecretsManagerRateLimiter } from '../../shared/fleet/index.js';
 import type { Logger } from '../../shared/logging/index.js';
 import { createMetrics, type Metrics } from '../../shared/metrics/index.js';
 import type { RotationInvoker } from '../../shared/repair/index.js';
@@ -84,16 +84,35 @@ export function buildEnforceRotationPolicyHandler(deps: EnforcerHandlerDependenc
   return deps.metrics ? handler.use(logMetrics(deps.metrics)) : handler;
 }
 
-/** The deployed handler; configuration and clients are created once, at the first invocation. */
-export const handler = lazyHandler((logger) => {
-  const config = loadEnforcementConfig();
-  return buildEnforceRotationPolicyHandler({
+/**
+ * What the deployed enforcer is built from: its configuration read from `env`, and a fleet
+ * client with the full quotas but `RotateSecret` at `ENFORCE_STARTS_PER_SECOND` (its rotation
+ * settings share that quota with the starts). `clock` paces the limiter (real time unless a
+ * test passes one).
+ */
+export function deployedEnforcerDependencies(
+  logger: Logger,
+  env: Record<string, string | undefined> = process.env,
+  clock?: Clock,
+): EnforcerHandlerDependencies {
+  const config = loadEnforcementConfig(env);
+  return {
     config,
-    secretsManager: createFleetClient(),
+    secretsManager: createFleetClient({
+      limiter: new SecretsManagerRateLimiter({
+        rotationPerSecond: config.startsPerSecond,
+        ...(clock ? { clock } : {}),
+      }),
+    }),
     sqs: new SQSClient({}),
     sns: new SNSClient({}),
     ...enforcementRunners(config.stepRunner, config.policy.environment),
     logger,
     metrics: createMetrics(config.policy.environment),
-  });
-});
+  };
+}
+
+/** The deployed handler; configuration and clients are created once, at the first invocation. */
+export const handler = lazyHandler((logger) =>
+  buildEnforceRotationPolicyHandler(deployedEnforcerDependencies(logger)),
+);

@@ -7,12 +7,47 @@ import {
 } from '../config/env.js';
 import { loadGracePeriodMs } from '../config/index.js';
 import { loadPolicySettings } from '../config/policy.js';
+import { SECRETS_MANAGER_QUOTAS } from '../fleet/quotas.js';
 import type { PolicySettings } from '../policy/index.js';
 import { DEFAULT_REPAIR_MIN_AGE_MS } from '../repair/plan.js';
 import { loadStepRunner, StepRunner } from '../rotate-now/config.js';
+import { VERSION_WRITES_PER_ROTATION } from '../rotation/constants.js';
 import { MAX_DELAY_SECONDS } from './queue.js';
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * The share of the account's 50/s PutSecretValue/UpdateSecretVersionStage quota the rotations
+ * the enforcer starts may take; the rest is left to every other writer of secrets in the
+ * account (applications, rotateNow, other tools).
+ */
+export const VERSION_WRITE_SHARE = 0.6;
+
+/**
+ * Rotations the enforcer and its worker start per second, account-wide, by default: the
+ * version-write quota's share ({@link VERSION_WRITE_SHARE}) divided by the writes each
+ * rotation makes ({@link VERSION_WRITES_PER_ROTATION}), rounded down: ⌊50 × 0.6 ÷ 3⌋ = 10,
+ * which keeps the rotation functions at 30 writes/s. Starting at the RotateSecret quota's
+ * 50/s would drive 150 writes/s against a 50/s quota.
+ */
+export const DEFAULT_STARTS_PER_SECOND = Math.floor(
+  (SECRETS_MANAGER_QUOTAS.versionWrites.perSecond * VERSION_WRITE_SHARE) / VERSION_WRITES_PER_ROTATION,
+);
+
+/**
+ * Reads `ENFORCE_STARTS_PER_SECOND` ({@link DEFAULT_STARTS_PER_SECOND}; 1 to the RotateSecret
+ * quota's 50): the account-wide pace of `RotateSecret` (and `CancelRotateSecret`, on the same
+ * quota) for the enforcer and its workers, which share it as they share the quotas.
+ * @throws {ConfigurationError} naming the variable when it is not an integer in range.
+ */
+export function loadStartsPerSecond(env: Env = process.env): number {
+  return getIntegerFromEnv('ENFORCE_STARTS_PER_SECOND', {
+    defaultValue: DEFAULT_STARTS_PER_SECOND,
+    min: 1,
+    max: SECRETS_MANAGER_QUOTAS.rotation.perSecond,
+    env,
+  });
+}
 
 /** The enforcer's and its worker's settings, read once at the first invocation. */
 export interface EnforcementConfig {
@@ -29,6 +64,8 @@ export interface EnforcementConfig {
   readonly queueName: string;
   /** How many worker invocations run at once (the queue's maximum concurrency): each takes that share of the quotas. */
   readonly workerConcurrency: number;
+  /** `RotateSecret` calls per second, account-wide (the workers split it): see {@link loadStartsPerSecond}. */
+  readonly startsPerSecond: number;
   /** Where alerts go. */
   readonly alerts: AlertConfig;
   /** How repairs run steps and revocations reach rotateApiKey: Lambda invokes, or the handlers in process. */
@@ -41,7 +78,7 @@ export interface EnforcementConfig {
  * Reads the policy ({@link loadPolicySettings}), `REPAIR_MIN_AGE_SECONDS` (3600),
  * `ROTATION_GRACE_PERIOD_SECONDS` (900), `ENFORCE_SPREAD_SECONDS` (900), `ENFORCE_INLINE_LIMIT`
  * (1000), `ENFORCE_QUEUE_NAME` (`secrets-rotation-{ENVIRONMENT}-enforce`),
- * `ENFORCE_WORKER_CONCURRENCY` (5), `ALERT_TOPIC_ARN` / `ALERT_TOPIC_NAME`
+ * `ENFORCE_WORKER_CONCURRENCY` (5), `ENFORCE_STARTS_PER_SECOND` ({@link loadStartsPerSecond}), `ALERT_TOPIC_ARN` / `ALERT_TOPIC_NAME`
  * (`secrets-rotation-{ENVIRONMENT}-alerts`) and `ROTATION_STEP_RUNNER` (`lambda`; `in-process`
  * by default when `AWS_ENDPOINT_URL` is set, since a local emulator cannot invoke a Lambda).
  */
@@ -82,6 +119,7 @@ export function loadEnforcementConfig(env: Env = process.env): EnforcementConfig
       max: 1000,
       env,
     }),
+    startsPerSecond: loadStartsPerSecond(env),
     alerts,
     stepRunner:
       getOptionalStringFromEnv('ROTATION_STEP_RUNNER', env) === undefined && localEndpoint

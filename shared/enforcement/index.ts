@@ -1,4 +1,10 @@
-export { type EnforcementConfig, loadEnforcementConfig } from './config.js';
+export {
+  DEFAULT_STARTS_PER_SECOND,
+  type EnforcementConfig,
+  loadEnforcementConfig,
+  loadStartsPerSecond,
+  VERSION_WRITE_SHARE,
+} from './config.js';
 export { alertPublisher } from './destinations.js';
 export {
   type EnforcementDependencies,

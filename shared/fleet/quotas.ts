@@ -85,6 +85,13 @@ export interface RateLimiterOptions {
    * (an SQS-driven worker with maximum concurrency 5) each take 1/5.
    */
   readonly share?: number;
+  /**
+   * The account-wide rate of the rotation quota's APIs (`RotateSecret`, `CancelRotateSecret`)
+   * this product allows itself, before the share: the quota (50/s) by default, at most the
+   * quota. The enforcer paces its starts by the writes each causes downstream
+   * (`ENFORCE_STARTS_PER_SECOND`).
+   */
+  readonly rotationPerSecond?: number;
   /** A bucket holds this many seconds' worth of requests as burst (default 0.1 s: 10 of 100/s). */
   readonly burstSeconds?: number;
   readonly clock?: Clock;
@@ -97,9 +104,13 @@ export class SecretsManagerRateLimiter {
   constructor(options: RateLimiterOptions = {}) {
     const share = options.share ?? 1;
     if (!(share > 0 && share <= 1)) throw new RangeError('share must be in (0, 1]');
+    const rotation = SECRETS_MANAGER_QUOTAS.rotation;
+    const rotationPerSecond = options.rotationPerSecond ?? rotation.perSecond;
+    if (!(rotationPerSecond > 0 && rotationPerSecond <= rotation.perSecond))
+      throw new RangeError(`rotationPerSecond must be in (0, ${rotation.perSecond}]`);
     const burstSeconds = options.burstSeconds ?? 0.1;
     for (const quota of Object.values(SECRETS_MANAGER_QUOTAS)) {
-      const perSecond = quota.perSecond * share;
+      const perSecond = (quota === rotation ? rotationPerSecond : quota.perSecond) * share;
       const bucket = new TokenBucket(
         perSecond,
         Math.max(1, Math.floor(perSecond * burstSeconds)),

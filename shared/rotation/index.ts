@@ -1,4 +1,4 @@
-export { ROTATED_AT_FIELD, Stage, type StepName, Steps } from './constants.js';
+export { ROTATED_AT_FIELD, Stage, type StepName, Steps, VERSION_WRITES_PER_ROTATION } from './constants.js';
 export { RotationEngine, type RotationEngineOptions, StepOutcome, type StepResult } from './engine.js';
 export {
   InvalidRotationEventError,

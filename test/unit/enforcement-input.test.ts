@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../shared/config/index.js';
 import {
   ALERT_SECRET_LIMIT,
+  DEFAULT_STARTS_PER_SECOND,
   EnforcementQueueError,
   enforcementAlert,
   InvalidEnforcementInputError,
@@ -13,9 +14,11 @@ import {
   parseEnforcementRequest,
   parseWorkItem,
   sendWorkItems,
+  VERSION_WRITE_SHARE,
   WORK_ITEM_VERSION,
   type WorkItem,
 } from '../../shared/enforcement/index.js';
+import { VERSION_WRITES_PER_ROTATION } from '../../shared/rotation/index.js';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:production/database/primary-AbCdEf';
 const ITEM: WorkItem = {
@@ -182,10 +185,23 @@ describe('loadEnforcementConfig', () => {
       gracePeriodMs: 900_000,
       queueName: 'secrets-rotation-production-enforce',
       workerConcurrency: 5,
+      startsPerSecond: 10,
       alerts: { topicName: 'secrets-rotation-production-alerts' },
       stepRunner: 'lambda',
       localEndpoint: false,
     });
+  });
+
+  it('starts 10 rotations a second by default: 60% of the 50/s version-write quota over the 3 writes each makes', () => {
+    // Act / Assess
+    expect(VERSION_WRITES_PER_ROTATION).toBe(3);
+    expect(DEFAULT_STARTS_PER_SECOND).toBe(Math.floor((50 * VERSION_WRITE_SHARE) / VERSION_WRITES_PER_ROTATION));
+    expect(DEFAULT_STARTS_PER_SECOND).toBe(10);
+  });
+
+  it.each(['1', '50', ' 25 '])('takes ENFORCE_STARTS_PER_SECOND=%j from 1 to 50', (value) => {
+    // Act / Assess
+    expect(loadEnforcementConfig({ ENFORCE_STARTS_PER_SECOND: value }).startsPerSecond).toBe(Number(value));
   });
 
   it('runs steps in process by default against a local emulator', () => {
@@ -199,6 +215,10 @@ describe('loadEnforcementConfig', () => {
     [{ ENFORCE_SPREAD_SECONDS: '901' }, 'ENFORCE_SPREAD_SECONDS must be an integer from 0 to 900'],
     [{ ENFORCE_QUEUE_NAME: 'bad name' }, 'ENFORCE_QUEUE_NAME must be an SQS queue name'],
     [{ ENFORCE_INLINE_LIMIT: '-1' }, 'ENFORCE_INLINE_LIMIT must be an integer'],
+    [{ ENFORCE_STARTS_PER_SECOND: '0' }, 'ENFORCE_STARTS_PER_SECOND must be an integer from 1 to 50'],
+    [{ ENFORCE_STARTS_PER_SECOND: '51' }, 'ENFORCE_STARTS_PER_SECOND must be an integer from 1 to 50'],
+    [{ ENFORCE_STARTS_PER_SECOND: '2.5' }, 'ENFORCE_STARTS_PER_SECOND must be an integer from 1 to 50'],
+    [{ ENFORCE_STARTS_PER_SECOND: 'fast' }, 'ENFORCE_STARTS_PER_SECOND must be an integer from 1 to 50'],
   ])('refuses %j with a ConfigurationError naming the variable', (env, message) => {
     // Act / Assess
     expect(() => loadEnforcementConfig(env)).toThrow(ConfigurationError);

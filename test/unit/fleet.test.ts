@@ -82,8 +82,44 @@ describe('SecretsManagerRateLimiter', () => {
     expect(clock.waits).toEqual([100, 100]);
   });
 
+  it('paces RotateSecret and CancelRotateSecret at the configured rotation rate, leaving the other quotas whole', async () => {
+    // Prepare: 10 rotations a second (ENFORCE_STARTS_PER_SECOND's default), burst 1
+    const clock = virtualClock();
+    const limiter = new SecretsManagerRateLimiter({ clock, rotationPerSecond: 10 });
+
+    // Act: 21 rotation calls, then two of the version-write quota (50/s, burst 5)
+    for (let i = 0; i < 20; i++) await limiter.acquire('RotateSecretCommand');
+    await limiter.acquire('CancelRotateSecretCommand');
+    const rotationsDone = clock.now();
+    await limiter.acquire('PutSecretValue');
+    await limiter.acquire('UpdateSecretVersionStage');
+
+    // Assess: one call every 100 ms, so 21 calls span 2 s; the write quota is not slowed
+    expect(clock.waits).toEqual(Array.from({ length: 20 }, () => 100));
+    expect(rotationsDone).toBe(2000);
+    expect(clock.now()).toBe(2000);
+  });
+
+  it('splits the configured rotation rate by the share, as workers that run at once do', async () => {
+    // Prepare: 10/s across 5 workers: 2/s each
+    const clock = virtualClock();
+    const limiter = new SecretsManagerRateLimiter({ clock, rotationPerSecond: 10, share: 1 / 5 });
+
+    // Act
+    for (let i = 0; i < 3; i++) await limiter.acquire('RotateSecret');
+
+    // Assess
+    expect(clock.waits).toEqual([500, 500]);
+  });
+
   it('refuses a share outside (0, 1]', () => {
     expect(() => new SecretsManagerRateLimiter({ share: 1.5 })).toThrow(RangeError);
+  });
+
+  it.each([0, -1, 51, Number.NaN])('refuses a rotation rate of %s, outside (0, 50]', (rotationPerSecond) => {
+    expect(() => new SecretsManagerRateLimiter({ rotationPerSecond })).toThrow(
+      'rotationPerSecond must be in (0, 50]',
+    );
   });
 });
 
