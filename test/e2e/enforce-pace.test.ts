@@ -13,8 +13,21 @@ import {
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { deployedEnforcerDependencies } from '../../functions/enforce-rotation-policy/handler.js';
 import { deployedWorkerDependencies } from '../../functions/enforce-rotation-policy-worker/handler.js';
-import type { Clock } from '../../shared/fleet/index.js';
-import { stack, uniqueName } from '../support/bed.js';
+import { buildRotateDatabaseHandler } from '../../functions/rotate-database/handler.js';
+import { loadDatabaseRotationConfig } from '../../shared/config/index.js';
+import { type Clock, SECRETS_MANAGER_QUOTAS } from '../../shared/fleet/index.js';
+import { VERSION_WRITES_PER_ROTATION } from '../../shared/rotation/index.js';
+import {
+  createRole,
+  createRotatingSecret,
+  hostilePassword,
+  runSteps,
+  secretsManager,
+  seedDatabaseSecret,
+  stack,
+  uniqueName,
+} from '../support/bed.js';
+import { countCommands } from '../support/sdk-calls.js';
 
 const logger = new Logger({ serviceName: 'enforce-pace-e2e', logLevel: 'SILENT' });
 
@@ -133,5 +146,37 @@ describe('the deployed enforceRotationPolicy', () => {
     expect(() => deployedEnforcerDependencies(logger)).toThrow(
       'environment variable ENFORCE_STARTS_PER_SECOND must be an integer from 1 to 50',
     );
+  });
+});
+
+describe('VERSION_WRITES_PER_ROTATION, the writes the default pace is derived from', () => {
+  it('is what one rotation by rotateDatabase sends against the PutSecretValue/UpdateSecretVersionStage quota', async () => {
+    // Prepare: a seed-shaped secret, its rotation started, and a counted client for the function
+    const client = secretsManager();
+    const username = uniqueName('app_user');
+    const password = hostilePassword();
+    await createRole(username, password);
+    const { arn, token } = await createRotatingSecret(
+      client,
+      uniqueName('production/database/primary'),
+      seedDatabaseSecret({ username, password }),
+    );
+    const counted = secretsManager();
+    const calls = countCommands(counted);
+    const handler = buildRotateDatabaseHandler({
+      config: loadDatabaseRotationConfig({}),
+      secretsManager: counted,
+      logger,
+    });
+
+    // Act: the four steps, as Secrets Manager invokes them
+    const results = await runSteps(handler, arn, token);
+
+    // Assess: the rotation completed, with three writes of the quota's APIs
+    expect(results.map((r) => (r as { outcome: string }).outcome)).toEqual(['done', 'done', 'done', 'done']);
+    const writes = SECRETS_MANAGER_QUOTAS.versionWrites.commands.map((name) => calls.count(`${name}Command`));
+    expect(writes.reduce((a, b) => a + b, 0)).toBe(VERSION_WRITES_PER_ROTATION);
+    expect(calls.count('PutSecretValueCommand')).toBe(1);
+    expect(calls.count('UpdateSecretVersionStageCommand')).toBe(2);
   });
 });

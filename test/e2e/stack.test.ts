@@ -24,7 +24,11 @@ import {
   loadConnectorOptions,
   loadMasterPasswordWait,
 } from '../../shared/config/index.js';
-import { HAND_OVER_RESERVE_MS } from '../../shared/enforcement/index.js';
+import {
+  DEFAULT_STARTS_PER_SECOND,
+  HAND_OVER_RESERVE_MS,
+  loadStartsPerSecond,
+} from '../../shared/enforcement/index.js';
 import { DEFAULT_POLICY, PolicyTag, parseWindowTag } from '../../shared/policy/index.js';
 import { loadRotateNowConfig } from '../../shared/rotate-now/index.js';
 import { asList, iamMatches, type Json, ResolvedTemplate, type Template } from '../support/cloudformation.js';
@@ -954,6 +958,9 @@ describe('the production stack (serverless package --stage production with its p
       expect((mappings[0]?.ScalingConfig as Json | undefined)?.MaximumConcurrency).toBe(
         Number(variablesOf('enforceRotationPolicyWorker').ENFORCE_WORKER_CONCURRENCY),
       );
+      // Both pace RotateSecret by the same setting, its default the one the code derives.
+      for (const key of ['enforceRotationPolicy', 'enforceRotationPolicyWorker'])
+        expect(loadStartsPerSecond(variablesOf(key)), key).toBe(DEFAULT_STARTS_PER_SECOND);
     });
 
     it('gives every step longer than the waits inside it, and rotateNow longer than the steps it runs', () => {
