@@ -8,8 +8,9 @@
  *
  * Then it simulates an enforcement of `BENCH_ENFORCE_SECRETS` (100,000) overdue secrets with
  * quota-limited fake clients on a virtual clock, running the real code: the enforcer's fleet
- * read, plan and queue, and `BENCH_WORKERS` workers starting the rotations at 50/s shared; it
- * prints the plan and its expected duration.
+ * read, plan and queue, and `BENCH_WORKERS` workers starting the rotations at the enforcer's
+ * pace (`ENFORCE_STARTS_PER_SECOND`, default 10/s, shared); it prints the plan, its expected
+ * duration and why.
  *
  * The last lines are one JSON object per fleet size.
  */
@@ -25,18 +26,25 @@ import {
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { planEnforcement, sendWorkItems, startWorkerBatch } from '../shared/enforcement/index.js';
+import {
+  loadStartsPerSecond,
+  planEnforcement,
+  sendWorkItems,
+  startWorkerBatch,
+  VERSION_WRITE_SHARE,
+} from '../shared/enforcement/index.js';
 import {
   boundedConcurrency,
   type Clock,
   createFleetClient,
   listSecretPages,
   readFleet,
+  SECRETS_MANAGER_QUOTAS,
   SecretsManagerRateLimiter,
 } from '../shared/fleet/index.js';
 import { DAY_MS, defaultPolicySettings } from '../shared/policy/index.js';
 import { buildReport, renderCsv, renderHtml, renderJson } from '../shared/report/index.js';
-import { SecretStore } from '../shared/rotation/index.js';
+import { SecretStore, VERSION_WRITES_PER_ROTATION } from '../shared/rotation/index.js';
 import { startMoto } from '../test/support/local-stack.js';
 
 /** The worker's timeout as serverless.yml deploys it. */
@@ -52,6 +60,8 @@ const NAIVE_LIMIT = Number(process.env.BENCH_NAIVE_LIMIT ?? 1000);
 const SETUP_CONCURRENCY = 8;
 const ENFORCE_SECRETS = Number(process.env.BENCH_ENFORCE_SECRETS ?? 100_000);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 5);
+/** The deployed default (or `ENFORCE_STARTS_PER_SECOND`, read as the functions read it). */
+const STARTS_PER_SECOND = loadStartsPerSecond(process.env);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -297,7 +307,11 @@ async function simulateEnforcement(n: number): Promise<string[]> {
   };
 
   // One run of the enforcer: read, plan, queue.
-  const reader = fakeSecretsManager(n, clock, new SecretsManagerRateLimiter({ clock }));
+  const reader = fakeSecretsManager(
+    n,
+    clock,
+    new SecretsManagerRateLimiter({ clock, rotationPerSecond: STARTS_PER_SECOND }),
+  );
   const fleet = await clock.run(readFleet(reader.client, settings, { now: at }));
   const readMs = clock.now();
   const plan = planEnforcement(fleet.entries, settings, {
@@ -320,7 +334,7 @@ async function simulateEnforcement(n: number): Promise<string[]> {
         const worker = fakeSecretsManager(
           n,
           clock,
-          new SecretsManagerRateLimiter({ clock, share: 1 / WORKERS }),
+          new SecretsManagerRateLimiter({ clock, share: 1 / WORKERS, rotationPerSecond: STARTS_PER_SECOND }),
         );
         let outcomes = 0;
         while (next < queue.messages.length) {
@@ -351,16 +365,22 @@ async function simulateEnforcement(n: number): Promise<string[]> {
     ),
   );
   const rotateMs = clock.now() - runMs;
+  const writeQuota = SECRETS_MANAGER_QUOTAS.versionWrites.perSecond;
+  const rotationQuota = SECRETS_MANAGER_QUOTAS.rotation.perSecond;
   const sum = (name: string) => workers.reduce((a, w) => a + (w.counts[name] ?? 0), 0);
   return [
     `simulated enforcement of ${n.toLocaleString('en')} overdue secrets, rotation off (the real planner, queue and worker code on a virtual clock; fake clients held to the quotas, ${LATENCY_MS} ms a call):`,
     `  enforcer: ${reader.counts.ListSecrets} ListSecrets + ${reader.counts.BatchGetSecretValue} BatchGetSecretValue in ${seconds(readMs)}; ` +
       `${plan.starts.length.toLocaleString('en')} starts planned -> ${queue.messages.length.toLocaleString('en')} SQS messages (${queue.calls().toLocaleString('en')} SendMessageBatch calls, ${seconds(runMs - readMs)}), spread over 900 s; one run of ${seconds(runMs)}`,
-    `  workers:  ${WORKERS} at once, each with 1/${WORKERS} of the quotas, ${invocations.toLocaleString('en')} invocations of up to 10 messages: ` +
+    `  workers:  ${WORKERS} at once, each with 1/${WORKERS} of the quotas (RotateSecret: ${STARTS_PER_SECOND / WORKERS}/s each), ${invocations.toLocaleString('en')} invocations of up to 10 messages: ` +
       `${sum('DescribeSecret').toLocaleString('en')} DescribeSecret, ${sum('ListSecretVersionIds').toLocaleString('en')} ListSecretVersionIds, ${sum('RotateSecret').toLocaleString('en')} RotateSecret (settings set in the same call) ` +
       `in ${seconds(rotateMs)} (${(rotateMs / 60_000).toFixed(1)} min); longest invocation ${seconds(longest)} (the worker's timeout is ${WORKER_TIMEOUT_SECONDS} s)`,
-    `  total:    ${seconds(runMs + rotateMs)}; RotateSecret alone needs ${seconds((n / 50) * 1000)} at 50/s` +
-      (n / 50 > 900 ? ", past one Lambda run's 900 s: hence the queue" : ', within one Lambda run'),
+    `  total:    ${seconds(runMs + rotateMs)} (${(rotateMs / 3_600_000).toFixed(1)} h of starts); expected: ${n.toLocaleString('en')} starts at ${STARTS_PER_SECOND}/s need ${seconds((n / STARTS_PER_SECOND) * 1000)}` +
+      (n / STARTS_PER_SECOND > 900 ? ", past one Lambda run's 900 s: hence the queue" : ', within one Lambda run'),
+    `  why:      each started rotation makes ${VERSION_WRITES_PER_ROTATION} writes (createSecret's PutSecretValue, finishSecret's 2 UpdateSecretVersionStage) against the account's ${writeQuota}/s ` +
+      `PutSecretValue/UpdateSecretVersionStage quota; ${STARTS_PER_SECOND}/s keeps them at ${STARTS_PER_SECOND * VERSION_WRITES_PER_ROTATION}/s ` +
+      `(${Math.round((100 * STARTS_PER_SECOND * VERSION_WRITES_PER_ROTATION) / writeQuota)}% of it; the default is ⌊${writeQuota} × ${VERSION_WRITE_SHARE} ÷ ${VERSION_WRITES_PER_ROTATION}⌋, ENFORCE_STARTS_PER_SECOND). ` +
+      `Starting at the RotateSecret quota's ${rotationQuota}/s (${seconds((n / rotationQuota) * 1000)}) would drive ${rotationQuota * VERSION_WRITES_PER_ROTATION} writes/s and throttle every writer of secrets in the account`,
   ];
 }
 
