@@ -376,7 +376,9 @@ async function simulateEnforcement(n: number): Promise<string[]> {
       `${sum('DescribeSecret').toLocaleString('en')} DescribeSecret, ${sum('ListSecretVersionIds').toLocaleString('en')} ListSecretVersionIds, ${sum('RotateSecret').toLocaleString('en')} RotateSecret (settings set in the same call) ` +
       `in ${seconds(rotateMs)} (${(rotateMs / 60_000).toFixed(1)} min); longest invocation ${seconds(longest)} (the worker's timeout is ${WORKER_TIMEOUT_SECONDS} s)`,
     `  total:    ${seconds(runMs + rotateMs)} (${(rotateMs / 3_600_000).toFixed(1)} h of starts); expected: ${n.toLocaleString('en')} starts at ${STARTS_PER_SECOND}/s need ${seconds((n / STARTS_PER_SECOND) * 1000)}` +
-      (n / STARTS_PER_SECOND > 900 ? ", past one Lambda run's 900 s: hence the queue" : ', within one Lambda run'),
+      (n / STARTS_PER_SECOND > 900
+        ? ", past one Lambda run's 900 s: hence the queue"
+        : ', within one Lambda run'),
     `  why:      each started rotation makes ${VERSION_WRITES_PER_ROTATION} writes (createSecret's PutSecretValue, finishSecret's 2 UpdateSecretVersionStage) against the account's ${writeQuota}/s ` +
       `PutSecretValue/UpdateSecretVersionStage quota; ${STARTS_PER_SECOND}/s keeps them at ${STARTS_PER_SECOND * VERSION_WRITES_PER_ROTATION}/s ` +
       `(${Math.round((100 * STARTS_PER_SECOND * VERSION_WRITES_PER_ROTATION) / writeQuota)}% of it; the default is ⌊${writeQuota} × ${VERSION_WRITE_SHARE} ÷ ${VERSION_WRITES_PER_ROTATION}⌋, ENFORCE_STARTS_PER_SECOND). ` +

@@ -118,4 +118,6 @@ export function deployedWorkerDependencies(
 }
 
 /** The deployed handler; configuration and clients are created once, at the first invocation. */
-export const handler = lazyHandler((logger) => buildEnforcementWorkerHandler(deployedWorkerDependencies(logger)));
+export const handler = lazyHandler((logger) =>
+  buildEnforcementWorkerHandler(deployedWorkerDependencies(logger)),
+);

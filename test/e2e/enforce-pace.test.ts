@@ -57,10 +57,12 @@ async function rotationCalls(client: SecretsManagerClient, calls: number): Promi
       i < calls - 1
         ? new RotateSecretCommand({ SecretId: secretId, RotateImmediately: true })
         : new CancelRotateSecretCommand({ SecretId: secretId });
-    errors.push(await client.send(command).then(
-      () => 'sent',
-      (error: Error) => error.name,
-    ));
+    errors.push(
+      await client.send(command).then(
+        () => 'sent',
+        (error: Error) => error.name,
+      ),
+    );
   }
   return errors;
 }

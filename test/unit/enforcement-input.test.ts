@@ -195,7 +195,9 @@ describe('loadEnforcementConfig', () => {
   it('starts 10 rotations a second by default: 60% of the 50/s version-write quota over the 3 writes each makes', () => {
     // Act / Assess
     expect(VERSION_WRITES_PER_ROTATION).toBe(3);
-    expect(DEFAULT_STARTS_PER_SECOND).toBe(Math.floor((50 * VERSION_WRITE_SHARE) / VERSION_WRITES_PER_ROTATION));
+    expect(DEFAULT_STARTS_PER_SECOND).toBe(
+      Math.floor((50 * VERSION_WRITE_SHARE) / VERSION_WRITES_PER_ROTATION),
+    );
     expect(DEFAULT_STARTS_PER_SECOND).toBe(10);
   });
 
