@@ -1014,6 +1014,26 @@ describe('the production stack (serverless package --stage production with its p
       expect(HAND_OVER_RESERVE_MS / 1000).toBeLessThan(timeout('enforceRotationPolicy') / 2);
     });
 
+    it('refuses, on every queue of the stack, any request sent without TLS', () => {
+      const queues = stack.resources('AWS::SQS::Queue').map(([id]) => id);
+      expect(queues.length).toBeGreaterThanOrEqual(3);
+      const policies = stack.resources('AWS::SQS::QueuePolicy').map(([id]) => stack.properties(id));
+      for (const id of queues) {
+        const denies = policies
+          .filter((policy) => asList(policy.Queues as string[]).includes(`<${id}>`))
+          .flatMap((policy) => asList(((policy.PolicyDocument ?? {}) as Json).Statement as Statement[]))
+          .filter(
+            (statement) =>
+              statement.Effect === 'Deny' &&
+              statement.Principal === '*' &&
+              statement.Action === 'sqs:*' &&
+              asList(statement.Resource as string | string[]).includes(`<${id}.Arn>`) &&
+              JSON.stringify(statement.Condition) === JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
+          );
+        expect(denies, id).toHaveLength(1);
+      }
+    });
+
     it('sends every failed asynchronous invocation, revocation and undelivered event to a dead-letter queue with an alarm', () => {
       const configs = stack.resources('AWS::Lambda::EventInvokeConfig').map(([id]) => stack.properties(id));
       for (const fn of functions)
