@@ -138,6 +138,7 @@ const MOTO_UNSUPPORTED = [
 interface Statement {
   readonly Sid?: string;
   readonly Effect: string;
+  readonly Principal?: unknown;
   readonly Action?: string | string[];
   readonly NotAction?: unknown;
   readonly Resource?: string | string[];
@@ -1028,7 +1029,8 @@ describe('the production stack (serverless package --stage production with its p
               statement.Principal === '*' &&
               statement.Action === 'sqs:*' &&
               asList(statement.Resource as string | string[]).includes(`<${id}.Arn>`) &&
-              JSON.stringify(statement.Condition) === JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
+              JSON.stringify(statement.Condition) ===
+                JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
           );
         expect(denies, id).toHaveLength(1);
       }
