@@ -290,19 +290,8 @@ async function main(): Promise<void> {
     const clerkRevoked = await revoke(clerkRotated.arn, clerkRotated.previous);
     for (const line of clerkRevoked.manual) say(`    reminder: ${line}`);
 
-    // Where the secrets stand now, as `npm run report` prints it. The demo's rotation settings
-    // (90 days) are longer than the policy's 76, which the report says.
-    const settings = loadPolicySettings({
-      ROTATION_FUNCTION_DATABASE: 'rotation',
-      ROTATION_FUNCTION_API_KEYS: 'rotation',
-    });
-    const fleet = await readFleet(createFleetClient(), settings);
-    say(
-      `\ncompliance report (npm run report):\n${renderTable(buildReport(fleet.entries, settings, new Date()))}`,
-    );
-
-    // What the daily policy enforcer would do about it, as a dry run of the real handler: it
-    // reads the same fleet and changes nothing.
+    // What the daily policy enforcer would do about the secrets, as a dry run of the real
+    // handler: it reads the fleet and changes nothing.
     const { buildEnforceRotationPolicyHandler } = await import(
       '../functions/enforce-rotation-policy/handler.js'
     );
@@ -328,6 +317,17 @@ async function main(): Promise<void> {
     for (const action of dryRun.actions) say(`  ${action.action} ${action.secret}: ${action.reason}`);
     for (const notice of dryRun.notices) say(`  tell a person about ${notice.secret} (${notice.kind})`);
     check('the dry run changed nothing it reports', dryRun.done === undefined);
+
+    // Last, where the secrets stand now, as `npm run report` prints it. The demo's rotation settings
+    // (90 days) are longer than the policy's 76, which the report says.
+    const settings = loadPolicySettings({
+      ROTATION_FUNCTION_DATABASE: 'rotation',
+      ROTATION_FUNCTION_API_KEYS: 'rotation',
+    });
+    const fleet = await readFleet(createFleetClient(), settings);
+    say(
+      `\ncompliance report (npm run report):\n${renderTable(buildReport(fleet.entries, settings, new Date()))}`,
+    );
 
     say(
       failures === 0
