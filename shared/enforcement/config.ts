@@ -49,6 +49,29 @@ export function loadStartsPerSecond(env: Env = process.env): number {
   });
 }
 
+/** Messages one worker invocation is given at once (its event source mapping's `batchSize`). */
+export const WORKER_BATCH_SIZE = 10;
+
+/**
+ * The longest one worker invocation may wait for its share of the `RotateSecret` pace across a
+ * batch (its 10 messages run at once, so the last waits 9 intervals): what the worker's 420 s
+ * timeout leaves beside a work item's four synchronous invokes of a rotation function at 90 s.
+ */
+export const WORKER_PACING_BUDGET_MS = 60_000;
+
+/**
+ * Refuses a worker concurrency that splits the start rate so thin that one batch would outlast
+ * the worker: each worker starts `startsPerSecond / workerConcurrency` a second.
+ */
+function checkWorkerPace(startsPerSecond: number, workerConcurrency: number): void {
+  const waitMs = ((WORKER_BATCH_SIZE - 1) * 1000 * workerConcurrency) / startsPerSecond;
+  if (waitMs <= WORKER_PACING_BUDGET_MS) return;
+  const most = Math.floor((WORKER_PACING_BUDGET_MS * startsPerSecond) / ((WORKER_BATCH_SIZE - 1) * 1000));
+  throw new ConfigurationError(
+    `environment variable ENFORCE_WORKER_CONCURRENCY (${workerConcurrency}) splits ENFORCE_STARTS_PER_SECOND (${startsPerSecond}) so thin that a batch of ${WORKER_BATCH_SIZE} would wait ${Math.round(waitMs / 1000)} s for RotateSecret, past the ${WORKER_PACING_BUDGET_MS / 1000} s the worker's timeout leaves for it: set it to at most ${most}, or raise ENFORCE_STARTS_PER_SECOND`,
+  );
+}
+
 /** The enforcer's and its worker's settings, read once at the first invocation. */
 export interface EnforcementConfig {
   readonly policy: PolicySettings;
@@ -78,7 +101,8 @@ export interface EnforcementConfig {
  * Reads the policy ({@link loadPolicySettings}), `REPAIR_MIN_AGE_SECONDS` (3600),
  * `ROTATION_GRACE_PERIOD_SECONDS` (900), `ENFORCE_SPREAD_SECONDS` (900), `ENFORCE_INLINE_LIMIT`
  * (1000), `ENFORCE_QUEUE_NAME` (`secrets-rotation-{ENVIRONMENT}-enforce`),
- * `ENFORCE_WORKER_CONCURRENCY` (5), `ENFORCE_STARTS_PER_SECOND` ({@link loadStartsPerSecond}), `ALERT_TOPIC_ARN` / `ALERT_TOPIC_NAME`
+ * `ENFORCE_WORKER_CONCURRENCY` (5; at most ⌊`ENFORCE_STARTS_PER_SECOND` × 60 ÷ 9⌋, see
+ * {@link WORKER_PACING_BUDGET_MS}), `ENFORCE_STARTS_PER_SECOND` ({@link loadStartsPerSecond}), `ALERT_TOPIC_ARN` / `ALERT_TOPIC_NAME`
  * (`secrets-rotation-{ENVIRONMENT}-alerts`) and `ROTATION_STEP_RUNNER` (`lambda`; `in-process`
  * by default when `AWS_ENDPOINT_URL` is set, since a local emulator cannot invoke a Lambda).
  */
@@ -95,6 +119,14 @@ export function loadEnforcementConfig(env: Env = process.env): EnforcementConfig
     ...env,
     ALERT_TOPIC_NAME: env.ALERT_TOPIC_NAME ?? `secrets-rotation-${policy.environment}-alerts`,
   });
+  const workerConcurrency = getIntegerFromEnv('ENFORCE_WORKER_CONCURRENCY', {
+    defaultValue: 5,
+    min: 1,
+    max: 1000,
+    env,
+  });
+  const startsPerSecond = loadStartsPerSecond(env);
+  checkWorkerPace(startsPerSecond, workerConcurrency);
   return {
     policy,
     repairMinAgeMs:
@@ -113,13 +145,8 @@ export function loadEnforcementConfig(env: Env = process.env): EnforcementConfig
     }),
     inlineLimit: getIntegerFromEnv('ENFORCE_INLINE_LIMIT', { defaultValue: 1000, min: 0, max: 10_000, env }),
     queueName,
-    workerConcurrency: getIntegerFromEnv('ENFORCE_WORKER_CONCURRENCY', {
-      defaultValue: 5,
-      min: 1,
-      max: 1000,
-      env,
-    }),
-    startsPerSecond: loadStartsPerSecond(env),
+    workerConcurrency,
+    startsPerSecond,
     alerts,
     stepRunner:
       getOptionalStringFromEnv('ROTATION_STEP_RUNNER', env) === undefined && localEndpoint

@@ -4,6 +4,8 @@ export {
   loadEnforcementConfig,
   loadStartsPerSecond,
   VERSION_WRITE_SHARE,
+  WORKER_BATCH_SIZE,
+  WORKER_PACING_BUDGET_MS,
 } from './config.js';
 export { alertPublisher } from './destinations.js';
 export {

@@ -28,6 +28,8 @@ import {
   DEFAULT_STARTS_PER_SECOND,
   HAND_OVER_RESERVE_MS,
   loadStartsPerSecond,
+  WORKER_BATCH_SIZE,
+  WORKER_PACING_BUDGET_MS,
 } from '../../shared/enforcement/index.js';
 import { DEFAULT_POLICY, PolicyTag, parseWindowTag } from '../../shared/policy/index.js';
 import { loadRotateNowConfig } from '../../shared/rotate-now/index.js';
@@ -959,6 +961,8 @@ describe('the production stack (serverless package --stage production with its p
       expect((mappings[0]?.ScalingConfig as Json | undefined)?.MaximumConcurrency).toBe(
         Number(variablesOf('enforceRotationPolicyWorker').ENFORCE_WORKER_CONCURRENCY),
       );
+      // The worker's configuration bounds a batch's pacing by the batch it is given.
+      expect(mappings[0]?.BatchSize).toBe(WORKER_BATCH_SIZE);
       // Both pace RotateSecret by the same setting, its default the one the code derives.
       for (const key of ['enforceRotationPolicy', 'enforceRotationPolicyWorker'])
         expect(loadStartsPerSecond(variablesOf(key)), key).toBe(DEFAULT_STARTS_PER_SECOND);
@@ -1008,6 +1012,11 @@ describe('the production stack (serverless package --stage production with its p
       // enforcer starts no item of its own with less than that left.
       const workItem = 4 * longestStep + margin;
       expect(workItem).toBeLessThan(timeout('enforceRotationPolicyWorker'));
+      // A batch of such items also waits for its share of the RotateSecret pace (at most
+      // WORKER_PACING_BUDGET_MS, which the configuration enforces): the invokes and that wait fit.
+      expect(4 * longestStep + WORKER_PACING_BUDGET_MS / 1000).toBeLessThanOrEqual(
+        timeout('enforceRotationPolicyWorker'),
+      );
       expect(stack.properties('EnforceQueue').VisibilityTimeout).toBe(
         6 * timeout('enforceRotationPolicyWorker'),
       );

@@ -16,6 +16,8 @@ import {
   sendWorkItems,
   VERSION_WRITE_SHARE,
   WORK_ITEM_VERSION,
+  WORKER_BATCH_SIZE,
+  WORKER_PACING_BUDGET_MS,
   type WorkItem,
 } from '../../shared/enforcement/index.js';
 import { VERSION_WRITES_PER_ROTATION } from '../../shared/rotation/index.js';
@@ -205,6 +207,45 @@ describe('loadEnforcementConfig', () => {
     // Act / Assess
     expect(loadEnforcementConfig({ ENFORCE_STARTS_PER_SECOND: value }).startsPerSecond).toBe(Number(value));
   });
+
+  it.each([
+    ['1', '5'],
+    ['1', '6'],
+    ['10', '66'],
+    ['50', '333'],
+  ])(
+    'takes ENFORCE_STARTS_PER_SECOND=%s with ENFORCE_WORKER_CONCURRENCY=%s: a batch of 10 waits at most 60 s for RotateSecret',
+    (rate, concurrency) => {
+      // Act
+      const config = loadEnforcementConfig({
+        ENFORCE_STARTS_PER_SECOND: rate,
+        ENFORCE_WORKER_CONCURRENCY: concurrency,
+      });
+
+      // Assess
+      expect(
+        ((WORKER_BATCH_SIZE - 1) * config.workerConcurrency) / config.startsPerSecond,
+      ).toBeLessThanOrEqual(WORKER_PACING_BUDGET_MS / 1000);
+    },
+  );
+
+  it.each([
+    ['1', '7'],
+    ['10', '67'],
+    ['10', '1000'],
+  ])(
+    'refuses ENFORCE_STARTS_PER_SECOND=%s with ENFORCE_WORKER_CONCURRENCY=%s: a batch of 10 would outlast the worker',
+    (rate, concurrency) => {
+      // Prepare
+      const env = { ENFORCE_STARTS_PER_SECOND: rate, ENFORCE_WORKER_CONCURRENCY: concurrency };
+
+      // Act / Assess
+      expect(() => loadEnforcementConfig(env)).toThrow(ConfigurationError);
+      expect(() => loadEnforcementConfig(env)).toThrow(
+        /ENFORCE_WORKER_CONCURRENCY .* ENFORCE_STARTS_PER_SECOND .*at most \d+/,
+      );
+    },
+  );
 
   it('runs steps in process by default against a local emulator', () => {
     // Act / Assess
