@@ -1,7 +1,12 @@
-/** Errors of the fleet reader. Messages name prefixes, secrets and AWS error codes, never a value. */
+/**
+ * Errors of the fleet reader. Messages name prefixes, secrets, AWS error codes and AWS
+ * service errors' own messages, never a value: they are this product's own errors
+ * ({@link RotationError}), so the handler boundary passes their messages on.
+ */
+import { RotationError } from '../rotation/errors.js';
 
 /** Base class of the fleet reader's errors. */
-export class FleetError extends Error {
+export class FleetError extends RotationError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'FleetError';

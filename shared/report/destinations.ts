@@ -2,6 +2,7 @@
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { sameAccountArn } from '../fleet/arn.js';
+import { awsErrorText } from '../logging/aws-error.js';
 import { ReportDeliveryError } from './errors.js';
 
 /**
@@ -33,7 +34,7 @@ export async function ensureLocalDestinations(
     return topic.TopicArn;
   } catch (error) {
     throw new ReportDeliveryError(
-      `could not create the local bucket ${bucket} or topic ${topicName}: ${(error as Error).name}: ${(error as Error).message}`,
+      `could not create the local bucket ${bucket} or topic ${topicName}: ${awsErrorText(error)}`,
       { cause: error },
     );
   }

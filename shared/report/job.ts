@@ -7,6 +7,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type FleetCalls, readFleet } from '../fleet/index.js';
+import { awsErrorText } from '../logging/aws-error.js';
 import type { Logger } from '../logging/index.js';
 import { type Metrics, recordFleetMetrics } from '../metrics/index.js';
 import type { FleetSummary, PolicySettings } from '../policy/index.js';
@@ -77,7 +78,7 @@ export async function runComplianceReport(deps: ReportJobDependencies): Promise<
         );
       } catch (error) {
         throw new ReportDeliveryError(
-          `could not write s3://${deps.bucket}/${key}.${extension}: ${(error as Error).name}: ${(error as Error).message}`,
+          `could not write s3://${deps.bucket}/${key}.${extension}: ${awsErrorText(error)}`,
           { cause: error },
         );
       }
@@ -99,7 +100,7 @@ export async function runComplianceReport(deps: ReportJobDependencies): Promise<
       );
     } catch (error) {
       throw new ReportDeliveryError(
-        `could not publish the report's alert to ${deps.alertTopicArn}: ${(error as Error).name}: ${(error as Error).message}`,
+        `could not publish the report's alert to ${deps.alertTopicArn}: ${awsErrorText(error)}`,
         { cause: error },
       );
     }

@@ -26,6 +26,7 @@ import {
   createRole,
   createRotatingSecret,
   findLeaks,
+  injectFault,
   lambdaContext,
   runSteps,
   secretsManager,
@@ -377,6 +378,80 @@ describe('complianceReport on moto', () => {
     await expect(s3().send(new ListObjectsV2Command({ Bucket: bucket }))).rejects.toThrow(
       /NoSuchBucket|does not exist/,
     );
+  });
+
+  it('fails with the reason a person can act on when the fleet cannot be listed, and writes nothing', async () => {
+    // Prepare: ListSecrets fails on every attempt.
+    const environment = uniqueEnvironment();
+    const bucket = uniqueName('reports');
+    const client = injectFault(
+      createFleetClient({ config: aws(), maxAttempts: 1 }),
+      'ListSecretsCommand',
+      'before',
+      () => true,
+    );
+    const handler = buildComplianceReportHandler({
+      config: loadReportConfig({
+        ENVIRONMENT: environment,
+        REPORT_BUCKET: bucket,
+        AWS_ENDPOINT_URL: stack().awsEndpoint,
+      }),
+      secretsManager: client,
+      s3: s3(),
+      sns: sns(),
+      logger: new Logger({ serviceName: 'report-e2e' }),
+    });
+
+    // Act
+    const invocation = handler({}, lambdaContext);
+
+    // Assess: the error names what failed and AWS's error, not a withheld message.
+    await expect(invocation).rejects.toMatchObject({
+      name: 'FleetReadError',
+      message: expect.stringMatching(
+        new RegExp(
+          `could not list the secrets under ${environment}/database/, ${environment}/api-keys/: InjectedFault: injected`,
+        ),
+      ),
+    });
+    expect(client.faultsFired).toBeGreaterThan(0);
+    // Locally the bucket is created before the fleet is read; no report is written to it.
+    const listed = await s3().send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(listed.KeyCount ?? 0).toBe(0);
+  });
+
+  it('fails with the reason a person can act on when the report cannot be written to S3', async () => {
+    // Prepare: one secret to report; PutObject fails.
+    const environment = uniqueEnvironment();
+    const made = await createSeedSecret(secretsManager(), seedName(environment, 'resend'), 'resend', {
+      rotatedDaysAgo: 3,
+    });
+    seen.push(...made.secrets);
+    const bucket = uniqueName('reports');
+    const storage = injectFault(s3(), 'PutObjectCommand', 'before', () => true);
+    const handler = buildComplianceReportHandler({
+      config: loadReportConfig({
+        ENVIRONMENT: environment,
+        REPORT_BUCKET: bucket,
+        AWS_ENDPOINT_URL: stack().awsEndpoint,
+      }),
+      secretsManager: createFleetClient({ config: aws() }),
+      s3: storage,
+      sns: sns(),
+      logger: new Logger({ serviceName: 'report-e2e' }),
+    });
+
+    // Act
+    const invocation = handler({}, lambdaContext);
+
+    // Assess
+    await expect(invocation).rejects.toMatchObject({
+      name: 'ReportDeliveryError',
+      message: expect.stringMatching(
+        new RegExp(`could not write s3://${bucket}/.*: InjectedFault: injected`),
+      ),
+    });
+    expect(storage.faultsFired).toBeGreaterThan(0);
   });
 
   it('runs the deployed handler as configured from the environment, as invoke local does', async () => {
