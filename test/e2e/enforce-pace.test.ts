@@ -15,7 +15,7 @@ import { deployedEnforcerDependencies } from '../../functions/enforce-rotation-p
 import { deployedWorkerDependencies } from '../../functions/enforce-rotation-policy-worker/handler.js';
 import { buildRotateDatabaseHandler } from '../../functions/rotate-database/handler.js';
 import { loadDatabaseRotationConfig } from '../../shared/config/index.js';
-import { type Clock, SECRETS_MANAGER_QUOTAS } from '../../shared/fleet/index.js';
+import { SECRETS_MANAGER_QUOTAS } from '../../shared/fleet/index.js';
 import { VERSION_WRITES_PER_ROTATION } from '../../shared/rotation/index.js';
 import {
   createRole,
@@ -27,23 +27,10 @@ import {
   stack,
   uniqueName,
 } from '../support/bed.js';
+import { virtualClock } from '../support/clock.js';
 import { countCommands } from '../support/sdk-calls.js';
 
 const logger = new Logger({ serviceName: 'enforce-pace-e2e', logLevel: 'SILENT' });
-
-/** A clock that only moves when the limiter sleeps on it. */
-function virtualClock(): Clock & { waits: number[] } {
-  let now = 0;
-  const waits: number[] = [];
-  return {
-    waits,
-    now: () => now,
-    sleep: async (ms) => {
-      waits.push(ms);
-      now += ms;
-    },
-  };
-}
 
 /**
  * Sends `calls` rotation-quota calls (RotateSecret, then one CancelRotateSecret) for a secret

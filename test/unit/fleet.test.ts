@@ -2,27 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   ArnDerivationError,
   boundedConcurrency,
-  type Clock,
   functionArn,
   SecretsManagerRateLimiter,
   sameAccountArn,
   TokenBucket,
   toRotationRulesType,
 } from '../../shared/fleet/index.js';
-
-/** A clock that only moves when a test sleeps on it. */
-function virtualClock(): Clock & { waits: number[] } {
-  let now = 0;
-  const waits: number[] = [];
-  return {
-    waits,
-    now: () => now,
-    sleep: async (ms) => {
-      waits.push(ms);
-      now += ms;
-    },
-  };
-}
+import { virtualClock } from '../support/clock.js';
 
 describe('TokenBucket', () => {
   it('lets a burst through at once, then one request per interval', async () => {
