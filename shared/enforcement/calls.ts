@@ -1,17 +1,18 @@
 /**
- * The Secrets Manager calls the enforcer's actions make on one secret: a fresh read, the
- * version check, and RotateSecret. A failure becomes a value-free {@link SecretStoreError}.
+ * The Secrets Manager calls the enforcer's actions make on one secret: a fresh read and
+ * RotateSecret (the version check is `SecretStore.findVersion`). A failure becomes a
+ * value-free {@link SecretStoreError}: an AWS error keeps its message, any other only its name.
  */
 import {
   DescribeSecretCommand,
   type DescribeSecretCommandOutput,
-  ListSecretVersionIdsCommand,
   ResourceNotFoundException,
   RotateSecretCommand,
   type RotateSecretCommandInput,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { describedSecretMetadata } from '../fleet/index.js';
+import { awsErrorText } from '../logging/aws-error.js';
 import type { SecretMetadata } from '../policy/index.js';
 import { SecretStoreError } from '../rotation/errors.js';
 
@@ -24,9 +25,7 @@ export async function rotateSecret(
   try {
     return await client.send(new RotateSecretCommand(input));
   } catch (error) {
-    const { name, message } =
-      error instanceof Error ? error : { name: 'UnknownError', message: String(error) };
-    throw new SecretStoreError(`Secrets Manager could not ${what}: ${name}: ${message}`, { cause: error });
+    throw new SecretStoreError(`Secrets Manager could not ${what}: ${awsErrorText(error)}`, { cause: error });
   }
 }
 
@@ -43,46 +42,10 @@ export async function describeNow(
     out = await client.send(new DescribeSecretCommand({ SecretId: arn }));
   } catch (error) {
     if (error instanceof ResourceNotFoundException) return undefined;
-    const { name, message } =
-      error instanceof Error ? error : { name: 'UnknownError', message: String(error) };
-    throw new SecretStoreError(`Secrets Manager could not describe secret ${arn}: ${name}: ${message}`, {
+    throw new SecretStoreError(`Secrets Manager could not describe secret ${arn}: ${awsErrorText(error)}`, {
       cause: error,
     });
   }
   if (out.DeletedDate) return undefined;
   return describedSecretMetadata(out);
-}
-
-/**
- * True when the secret has a version `versionId`, labelled or not (`ListSecretVersionIds`
- * with `IncludeDeprecated`: a failed rotation's placeholder loses its label but keeps its id).
- * @throws {SecretStoreError} when the versions cannot be listed (the start fails closed).
- */
-export async function versionExists(
-  client: SecretsManagerClient,
-  arn: string,
-  versionId: string,
-): Promise<boolean> {
-  let nextToken: string | undefined;
-  try {
-    do {
-      const page = await client.send(
-        new ListSecretVersionIdsCommand({
-          SecretId: arn,
-          IncludeDeprecated: true,
-          MaxResults: 100,
-          ...(nextToken ? { NextToken: nextToken } : {}),
-        }),
-      );
-      if (page.Versions?.some((version) => version.VersionId === versionId)) return true;
-      nextToken = page.NextToken || undefined;
-    } while (nextToken);
-  } catch (error) {
-    const { name, message } =
-      error instanceof Error ? error : { name: 'UnknownError', message: String(error) };
-    throw new SecretStoreError(`Secrets Manager could not list the versions of ${arn}: ${name}: ${message}`, {
-      cause: error,
-    });
-  }
-  return false;
 }

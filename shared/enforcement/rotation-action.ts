@@ -9,7 +9,7 @@ import {
 } from '../policy/index.js';
 import { Stage } from '../rotation/constants.js';
 import { type ExecutorDependencies, ourFunctionArn, skipped } from './action.js';
-import { describeNow, rotateSecret, versionExists } from './calls.js';
+import { describeNow, rotateSecret } from './calls.js';
 import { ActionKind, type ActionOutcome, NoticeKind, OutcomeStatus } from './outcome.js';
 import type { WorkItem } from './work-item.js';
 
@@ -132,7 +132,8 @@ async function whyNotStart(
 ): Promise<string | undefined> {
   const { actions } = evaluation;
   const token = item.start?.token ?? '';
-  if (await versionExists(deps.secretsManager, secret.arn, token))
+  // Unlabelled versions count: a failed start's placeholder loses its label, keeps its id.
+  if (await deps.store.findVersion(secret.arn, token, { includeDeprecated: true }))
     return `version ${token} exists, so this rotation was already started today`;
   if (secret.lastRotatedDate && secret.lastRotatedDate.getTime() >= Date.parse(item.run.at))
     return `rotated at ${secret.lastRotatedDate.toISOString()}, after the plan`;

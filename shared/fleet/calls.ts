@@ -3,8 +3,8 @@ import {
   GetSecretValueCommand,
   ListSecretsCommand,
   type ListSecretsCommandOutput,
-  ListSecretVersionIdsCommand,
   type SecretsManagerClient,
+  type SecretVersionsListEntry,
 } from '@aws-sdk/client-secrets-manager';
 import { awsErrorName, isAwsServiceError } from '../logging/aws-error.js';
 import {
@@ -14,6 +14,7 @@ import {
   type SecretMetadata,
 } from '../policy/index.js';
 import { Stage } from '../rotation/constants.js';
+import { findVersionEntry } from '../rotation/secret-store.js';
 import { BatchTooLargeError, FleetReadError } from './errors.js';
 import { toSecretMetadata } from './metadata.js';
 
@@ -157,24 +158,14 @@ export async function versionCreatedDate(
   arn: string,
   versionId: string,
 ): Promise<PendingVersionDate> {
-  let nextToken: string | undefined;
+  let version: SecretVersionsListEntry | undefined;
   try {
-    do {
-      const page = await client.send(
-        new ListSecretVersionIdsCommand({
-          SecretId: arn,
-          MaxResults: 100,
-          ...(nextToken ? { NextToken: nextToken } : {}),
-        }),
-      );
-      const version = page.Versions?.find((v) => v.VersionId === versionId);
-      if (version?.CreatedDate) return { state: 'found', date: version.CreatedDate };
-      if (version) return { state: 'unreadable', message: `version ${versionId} has no CreatedDate` };
-      nextToken = page.NextToken;
-    } while (nextToken);
+    version = await findVersionEntry(client, arn, versionId, false);
   } catch (error) {
     const { code, message } = describe(error);
     return { state: 'unreadable', message: `${code}: ${message}` };
   }
+  if (version?.CreatedDate) return { state: 'found', date: version.CreatedDate };
+  if (version) return { state: 'unreadable', message: `version ${versionId} has no CreatedDate` };
   return { state: 'unreadable', message: `version ${versionId} is not listed` };
 }

@@ -7,6 +7,7 @@ import {
   ResourceExistsException,
   ResourceNotFoundException,
   type SecretsManagerClient,
+  type SecretVersionsListEntry,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { awsErrorText } from '../logging/aws-error.js';
@@ -154,18 +155,22 @@ export class SecretStore {
    * Manager lists no such version or no date for it.
    */
   async versionCreatedDate(secretId: string, versionId: string): Promise<Date | undefined> {
-    let nextToken: string | undefined;
-    do {
-      const page = await this.#call(`list the versions of ${secretId}`, () =>
-        this.#client.send(
-          new ListSecretVersionIdsCommand({ SecretId: secretId, MaxResults: 100, NextToken: nextToken }),
-        ),
-      );
-      const found = page.Versions?.find((version) => version.VersionId === versionId);
-      if (found) return found.CreatedDate;
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return undefined;
+    return (await this.findVersion(secretId, versionId))?.CreatedDate;
+  }
+
+  /**
+   * Version `versionId` as ListSecretVersionIds lists it, or undefined when it lists none.
+   * `includeDeprecated` also finds versions with no staging label (a failed rotation's
+   * placeholder loses its label but keeps its id).
+   */
+  findVersion(
+    secretId: string,
+    versionId: string,
+    options: { includeDeprecated?: boolean } = {},
+  ): Promise<SecretVersionsListEntry | undefined> {
+    return this.#call(`list the versions of ${secretId}`, () =>
+      findVersionEntry(this.#client, secretId, versionId, options.includeDeprecated ?? false),
+    );
   }
 
   /**
@@ -271,4 +276,31 @@ export class SecretStore {
       });
     }
   }
+}
+
+/**
+ * Pages ListSecretVersionIds (100 a page) until version `versionId` is found; undefined when
+ * no page lists it. Errors are the SDK's, unwrapped.
+ */
+export async function findVersionEntry(
+  client: SecretsManagerClient,
+  secretId: string,
+  versionId: string,
+  includeDeprecated: boolean,
+): Promise<SecretVersionsListEntry | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(
+      new ListSecretVersionIdsCommand({
+        SecretId: secretId,
+        MaxResults: 100,
+        ...(includeDeprecated ? { IncludeDeprecated: true } : {}),
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      }),
+    );
+    const found = page.Versions?.find((version) => version.VersionId === versionId);
+    if (found) return found;
+    nextToken = page.NextToken || undefined;
+  } while (nextToken);
+  return undefined;
 }
