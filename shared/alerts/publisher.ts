@@ -1,4 +1,5 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { awsErrorText } from '../logging/aws-error.js';
 import { RotationError } from '../rotation/errors.js';
 import type { Alert } from './alert.js';
 
@@ -40,11 +41,12 @@ export class SnsAlertPublisher implements AlertPublisher {
       );
       return out.MessageId;
     } catch (error) {
-      const { name, message } =
-        error instanceof Error ? error : { name: 'UnknownError', message: String(error) };
-      throw new AlertDeliveryError(`could not publish the alert to ${this.#topicArn}: ${name}: ${message}`, {
-        cause: error,
-      });
+      throw new AlertDeliveryError(
+        `could not publish the alert to ${this.#topicArn}: ${awsErrorText(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 }

@@ -1,6 +1,7 @@
 import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { AlertConfig } from '../alerts/config.js';
 import { type AlertPublisher, alertTopicArn, SnsAlertPublisher } from '../alerts/publisher.js';
+import { awsErrorText } from '../logging/aws-error.js';
 import { EnforcementError } from './errors.js';
 
 /**
@@ -24,7 +25,7 @@ export async function alertPublisher(
       topicArn = (await sns.send(new CreateTopicCommand({ Name: config.topicName }))).TopicArn;
     } catch (error) {
       throw new EnforcementError(
-        `could not create the local alert topic ${config.topicName}: ${(error as Error).name}: ${(error as Error).message}`,
+        `could not create the local alert topic ${config.topicName}: ${awsErrorText(error)}`,
         { cause: error },
       );
     }

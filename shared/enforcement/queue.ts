@@ -10,6 +10,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { boundedConcurrency } from '../fleet/concurrency.js';
+import { awsErrorText } from '../logging/aws-error.js';
 import { EnforcementQueueError } from './errors.js';
 import type { WorkItem } from './work-item.js';
 
@@ -76,7 +77,7 @@ export async function sendWorkItems(
             why = (out.Failed ?? []).map((f) => `${f.Code}: ${f.Message ?? ''}`).join('; ') || why;
             entries = entries.filter((entry) => failed.has(entry.Id));
           } catch (error) {
-            why = `${(error as Error).name}: ${(error as Error).message}`;
+            why = awsErrorText(error);
           }
         }
         for (const entry of entries) lost.push(`${batch[Number(entry.Id)]?.item.secret.name} (${why})`);

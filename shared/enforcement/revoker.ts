@@ -5,6 +5,7 @@
  * period and that the keys are this secret's before it revokes anything.
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { awsErrorText } from '../logging/aws-error.js';
 import { type InvokeAnswer, invokeSynchronously, truncate } from '../repair/invoker.js';
 import * as z from '../zod.js';
 import { RevocationFailedError, RevocationInvocationError } from './errors.js';
@@ -61,10 +62,8 @@ export class LambdaRevocationInvoker implements RevocationInvoker {
     try {
       answer = await invokeSynchronously(this.#client, functionArn, input);
     } catch (error) {
-      const { name, message } =
-        error instanceof Error ? error : { name: 'UnknownError', message: String(error) };
       throw new RevocationInvocationError(
-        `could not invoke ${functionArn} with the revoke input for version ${input.VersionId}: ${name}: ${message}`,
+        `could not invoke ${functionArn} with the revoke input for version ${input.VersionId}: ${awsErrorText(error)}`,
         { cause: error },
       );
     }

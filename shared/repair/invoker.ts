@@ -1,4 +1,5 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { awsErrorText } from '../logging/aws-error.js';
 import type { StepName } from '../rotation/constants.js';
 import * as z from '../zod.js';
 import { StepFailedError, StepInvocationError } from './errors.js';
@@ -71,10 +72,8 @@ export class LambdaRotationInvoker implements RotationInvoker {
     try {
       answer = await invokeSynchronously(this.#client, functionArn, event);
     } catch (error) {
-      const { name, message } =
-        error instanceof Error ? error : { name: 'UnknownError', message: String(error) };
       throw new StepInvocationError(
-        `could not invoke ${functionArn} for ${event.Step} of secret ${target.secretName}: ${name}: ${message}`,
+        `could not invoke ${functionArn} for ${event.Step} of secret ${target.secretName}: ${awsErrorText(error)}`,
         { cause: error },
       );
     }

@@ -127,8 +127,10 @@ describe('sendWorkItems', () => {
   });
 
   it('throws an EnforcementQueueError naming the items not queued after three attempts', async () => {
-    // Prepare
-    sqs.on(SendMessageBatchCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    // Prepare: SQS refuses, as the SDK reports an AWS error (a service fault).
+    sqs
+      .on(SendMessageBatchCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $fault: 'client' }));
 
     // Act
     const error = await sendWorkItems(new SQSClient({ region: 'us-east-1' }), 'https://queue', [
