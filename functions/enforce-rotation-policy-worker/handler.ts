@@ -1,22 +1,20 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import {
-  alertPublisher,
   type EnforcementConfig,
   InvalidEnforcementInputError,
-  loadEnforcementConfig,
   type RevocationInvoker,
   startWorkerBatch,
 } from '../../shared/enforcement/index.js';
-import { type Clock, createFleetClient, SecretsManagerRateLimiter } from '../../shared/fleet/index.js';
+import type { Clock } from '../../shared/fleet/index.js';
 import type { Logger } from '../../shared/logging/index.js';
-import { createMetrics, type Metrics } from '../../shared/metrics/index.js';
+import type { Metrics } from '../../shared/metrics/index.js';
 import type { RotationInvoker } from '../../shared/repair/index.js';
 import { SecretStore } from '../../shared/rotation/index.js';
-import { enforcementRunners } from '../lib/in-process-steps.js';
+import { deployedEnforcementParts, invocationAlertPublisher } from '../lib/enforcement-parts.js';
 import { lazyHandler } from '../lib/lazy-handler.js';
 import { createLambdaHandler } from '../lib/rotation-handler.js';
 
@@ -65,11 +63,7 @@ export function buildEnforcementWorkerHandler(deps: WorkerHandlerDependencies) {
       repairMinAgeMs: config.repairMinAgeMs,
       logger,
       now: deps.now ?? (() => new Date()),
-      publisher: () =>
-        alertPublisher(deps.sns, config.alerts, {
-          ...(context.invokedFunctionArn ? { functionArn: context.invokedFunctionArn } : {}),
-          createLocally: config.localEndpoint,
-        }),
+      publisher: invocationAlertPublisher(deps.sns, config, context),
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
     });
     const response = await processPartialResponse(
@@ -90,31 +84,19 @@ export function buildEnforcementWorkerHandler(deps: WorkerHandlerDependencies) {
 }
 
 /**
- * What the deployed worker is built from: its configuration read from `env`, and a fleet client
- * holding 1/`ENFORCE_WORKER_CONCURRENCY` of every quota, with `RotateSecret` at that share of
- * `ENFORCE_STARTS_PER_SECOND`. `clock` paces the limiter (real time unless a test passes one).
+ * What the deployed worker is built from ({@link deployedEnforcementParts}): up to
+ * `ENFORCE_WORKER_CONCURRENCY` workers run at once, so each holds that share of every quota,
+ * `RotateSecret` included.
  */
 export function deployedWorkerDependencies(
   logger: Logger,
   env: Record<string, string | undefined> = process.env,
   clock?: Clock,
 ): WorkerHandlerDependencies {
-  const config = loadEnforcementConfig(env);
-  return {
-    config,
-    // Up to `workerConcurrency` workers run at once: each keeps to its share of the quotas.
-    secretsManager: createFleetClient({
-      limiter: new SecretsManagerRateLimiter({
-        share: 1 / config.workerConcurrency,
-        rotationPerSecond: config.startsPerSecond,
-        ...(clock ? { clock } : {}),
-      }),
-    }),
-    sns: new SNSClient({}),
-    ...enforcementRunners(config.stepRunner, config.policy.environment),
-    logger,
-    metrics: createMetrics(config.policy.environment),
-  };
+  return deployedEnforcementParts(logger, env, {
+    share: (config) => 1 / config.workerConcurrency,
+    ...(clock ? { clock } : {}),
+  });
 }
 
 /** The deployed handler; configuration and clients are created once, at the first invocation. */

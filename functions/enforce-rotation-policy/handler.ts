@@ -1,23 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
-  alertPublisher,
   type EnforcementConfig,
-  loadEnforcementConfig,
   parseEnforcementRequest,
   type RevocationInvoker,
   resolveQueueUrl,
   runEnforcement,
 } from '../../shared/enforcement/index.js';
-import { type Clock, createFleetClient, SecretsManagerRateLimiter } from '../../shared/fleet/index.js';
+import type { Clock } from '../../shared/fleet/index.js';
 import type { Logger } from '../../shared/logging/index.js';
-import { createMetrics, type Metrics } from '../../shared/metrics/index.js';
+import type { Metrics } from '../../shared/metrics/index.js';
 import type { RotationInvoker } from '../../shared/repair/index.js';
 import { SecretStore } from '../../shared/rotation/index.js';
-import { enforcementRunners } from '../lib/in-process-steps.js';
+import { deployedEnforcementParts, invocationAlertPublisher } from '../lib/enforcement-parts.js';
 import { lazyHandler } from '../lib/lazy-handler.js';
 import { createLambdaHandler } from '../lib/rotation-handler.js';
 
@@ -70,11 +68,7 @@ export function buildEnforceRotationPolicyHandler(deps: EnforcerHandlerDependenc
             throw error;
           });
         },
-        publisher: () =>
-          alertPublisher(sns, config.alerts, {
-            ...(context.invokedFunctionArn ? { functionArn: context.invokedFunctionArn } : {}),
-            createLocally: config.localEndpoint,
-          }),
+        publisher: invocationAlertPublisher(sns, config, context),
         remainingMs: () => context.getRemainingTimeInMillis(),
         ...(deps.metrics ? { metrics: deps.metrics } : {}),
       },
@@ -85,30 +79,17 @@ export function buildEnforceRotationPolicyHandler(deps: EnforcerHandlerDependenc
 }
 
 /**
- * What the deployed enforcer is built from: its configuration read from `env`, and a fleet
- * client with the full quotas but `RotateSecret` at `ENFORCE_STARTS_PER_SECOND` (its rotation
- * settings share that quota with the starts). `clock` paces the limiter (real time unless a
- * test passes one).
+ * What the deployed enforcer is built from ({@link deployedEnforcementParts}): the full quotas,
+ * `RotateSecret` at `ENFORCE_STARTS_PER_SECOND`, and its queue's client.
  */
 export function deployedEnforcerDependencies(
   logger: Logger,
   env: Record<string, string | undefined> = process.env,
   clock?: Clock,
 ): EnforcerHandlerDependencies {
-  const config = loadEnforcementConfig(env);
   return {
-    config,
-    secretsManager: createFleetClient({
-      limiter: new SecretsManagerRateLimiter({
-        rotationPerSecond: config.startsPerSecond,
-        ...(clock ? { clock } : {}),
-      }),
-    }),
+    ...deployedEnforcementParts(logger, env, { share: () => 1, ...(clock ? { clock } : {}) }),
     sqs: new SQSClient({}),
-    sns: new SNSClient({}),
-    ...enforcementRunners(config.stepRunner, config.policy.environment),
-    logger,
-    metrics: createMetrics(config.policy.environment),
   };
 }
 
