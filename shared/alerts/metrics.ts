@@ -1,7 +1,7 @@
 /**
  * Metric names of the rotation operations (CloudWatch embedded metrics through Powertools
- * Metrics, namespace {@link METRICS_NAMESPACE}). Kept minimal until the policy job's metrics
- * helper exists; then these names move there.
+ * Metrics, namespace {@link METRICS_NAMESPACE}), which the policy job's metrics
+ * (shared/metrics) count under the same names.
  */
 
 /** The CloudWatch namespace of this product's metrics. */

@@ -4,13 +4,11 @@
  * flushes them (`logMetrics` middleware); nothing here sends a request.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE, RotationMetric } from '../alerts/metrics.js';
 import { SERVICE_NAME } from '../logging/index.js';
 import type { FleetSummary, Status } from '../policy/index.js';
 
-/** The metrics namespace unless `POWERTOOLS_METRICS_NAMESPACE` says otherwise. */
-export const METRICS_NAMESPACE = 'SecretsRotation';
-
-/** Metric names. The rotation counts are the enforcer's. */
+/** Metric names. The rotation counts are the enforcer's, named as rotationEvents' ({@link RotationMetric}). */
 export const MetricName = {
   SECRETS_COMPLIANT: 'SecretsCompliant',
   SECRETS_DUE_SOON: 'SecretsDueSoon',
@@ -20,9 +18,8 @@ export const MetricName = {
   SECRETS_NEEDING_ATTENTION: 'SecretsNeedingAttention',
   OLDEST_SECRET_AGE_DAYS: 'OldestSecretAgeDays',
   SECRETS_FAILING_CONTROL: 'SecretsFailingControl',
-  ROTATIONS_STARTED: 'RotationsStarted',
-  ROTATIONS_FAILED: 'RotationsFailed',
-  ROTATIONS_REPAIRED: 'RotationsRepaired',
+  ROTATIONS_STARTED: RotationMetric.STARTED,
+  ROTATIONS_REPAIRED: RotationMetric.REPAIRED,
   /** Secrets whose rotation the enforcer turned on, or whose function or schedule it corrected. */
   ROTATIONS_ENABLED: 'RotationsEnabled',
   /** Superseded versions whose keys the enforcer had revoked. */
@@ -43,7 +40,10 @@ const BY_STATUS: Record<Status, string> = {
   unknown: MetricName.SECRETS_AGE_UNKNOWN,
 };
 
-/** Creates the metrics buffer for a function, with the environment as a default dimension. */
+/**
+ * Creates the metrics buffer for a function, with the environment as a default dimension, in
+ * {@link METRICS_NAMESPACE} unless `POWERTOOLS_METRICS_NAMESPACE` says otherwise.
+ */
 export function createMetrics(environment: string): Metrics {
   return new Metrics({
     namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
