@@ -1,13 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildRotateDatabaseHandler } from '../../functions/rotate-database/handler.js';
 import { loadDatabaseRotationConfig } from '../../shared/config/index.js';
-import {
-  createPostgresConnector,
-  DatabaseUnavailableError,
-  type PostgresConnector,
-} from '../../shared/postgres/index.js';
 import type { StepName } from '../../shared/rotation/index.js';
 import {
   canLogin,
@@ -16,7 +10,6 @@ import {
   createRotatingSecret,
   findLeaks,
   hostilePassword,
-  injectFault,
   runSteps,
   STEPS,
   secretsManager,
@@ -26,6 +19,12 @@ import {
   uniqueName,
   valueAt,
 } from '../support/bed.js';
+import {
+  type DatabaseFault,
+  databaseDown,
+  secretsManagerFault,
+  statementFault,
+} from '../support/database-faults.js';
 import { createMasterRole, rdsClient, roleName, sql } from '../support/databases.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
@@ -57,18 +56,11 @@ afterEach(() => {
   expect(findLeaks(output.text(), seen), 'secret values in captured output').toEqual([]);
 });
 
-interface Fault {
-  secretsManager?: SecretsManagerClient;
-  connector?: PostgresConnector;
-  arm?: () => void;
-  fired: () => number;
-}
-
 interface Context {
   masterArn: string;
 }
 
-function handler(fault: Partial<Fault> = {}) {
+function handler(fault: Partial<DatabaseFault> = {}) {
   return buildRotateDatabaseHandler({
     config,
     secretsManager: fault.secretsManager ?? sm,
@@ -78,53 +70,10 @@ function handler(fault: Partial<Fault> = {}) {
   });
 }
 
-function secretsManagerFault(
-  command: string,
-  when: 'before' | 'after',
-  nth = 1,
-  match?: (input: Record<string, unknown>) => boolean,
-): Fault {
-  const client = injectFault(secretsManager(), command, when, nth, match);
-  return { secretsManager: client, fired: () => client.faultsFired };
-}
-
-function databaseDown(): Fault {
-  let before = 0;
-  return {
-    arm: () => {
-      before = proxy.resets;
-      proxy.setAvailable(false);
-    },
-    fired: () => proxy.resets - before,
-  };
-}
-
-/** A connector whose statement matching `failOn` fails: before it runs, or after it took effect. */
-function statementFault(failOn: RegExp, when: 'before' | 'after'): Fault {
-  const real = createPostgresConnector(config.database);
-  let fired = 0;
-  const connector: PostgresConnector = {
-    verification: (target) => real.verification?.(target) ?? 'full',
-    async connect(target, password) {
-      const session = await real.connect(target, password);
-      return {
-        async query(statement) {
-          if (!failOn.test(statement)) return session.query(statement);
-          fired++;
-          if (when === 'after') await session.query(statement);
-          throw new DatabaseUnavailableError(`injected: connection lost ${when} ${statement.split(' ')[0]}`);
-        },
-        close: () => session.close(),
-      };
-    },
-  };
-  return { connector, fired: () => fired };
-}
-
 interface Case {
   name: string;
   before: StepName[];
-  failing?: { step: StepName; fault: (context: Context) => Fault; completes?: boolean };
+  failing?: { step: StepName; fault: (context: Context) => DatabaseFault; completes?: boolean };
   /** What else holds right after the failure. */
   afterFailure?: (original: string) => Promise<void>;
 }
@@ -168,25 +117,25 @@ const cases: Case[] = [
   {
     name: 'setSecret: the database is unreachable',
     before: ['createSecret'],
-    failing: { step: 'setSecret', fault: databaseDown },
+    failing: { step: 'setSecret', fault: () => databaseDown(proxy) },
   },
   {
     name: 'setSecret: the transaction fails after the clone is created, before the password (rolled back)',
     before: ['createSecret'],
     failing: {
       step: 'setSecret',
-      fault: () => statementFault(/^ALTER ROLE .* WITH PASSWORD/, 'before'),
+      fault: () => statementFault(config.database, /^ALTER ROLE .* WITH PASSWORD/, 'before'),
     },
   },
   {
     name: 'setSecret: COMMIT applied but the connection dropped before its reply',
     before: ['createSecret'],
-    failing: { step: 'setSecret', fault: () => statementFault(/^COMMIT$/, 'after') },
+    failing: { step: 'setSecret', fault: () => statementFault(config.database, /^COMMIT$/, 'after') },
   },
   {
     name: 'testSecret: the database is unreachable',
     before: ['createSecret', 'setSecret'],
-    failing: { step: 'testSecret', fault: databaseDown },
+    failing: { step: 'testSecret', fault: () => databaseDown(proxy) },
   },
   {
     name: 'finishSecret: moving AWSCURRENT fails',

@@ -1,13 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildRotateDatabaseHandler } from '../../functions/rotate-database/handler.js';
 import { loadDatabaseRotationConfig } from '../../shared/config/index.js';
-import {
-  createPostgresConnector,
-  DatabaseUnavailableError,
-  type PostgresConnector,
-} from '../../shared/postgres/index.js';
 import type { StepName } from '../../shared/rotation/index.js';
 import {
   canLogin,
@@ -27,6 +22,12 @@ import {
   uniqueName,
   valueAt,
 } from '../support/bed.js';
+import {
+  type DatabaseFault,
+  databaseDown,
+  secretsManagerFault,
+  statementFault,
+} from '../support/database-faults.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 /**
@@ -58,35 +59,7 @@ afterEach(() => {
   expect(findLeaks(output.text(), seen), 'secret values in captured output').toEqual([]);
 });
 
-interface Fault {
-  /** Secrets Manager client for the failing attempt. */
-  secretsManager?: SecretsManagerClient;
-  connector?: PostgresConnector;
-  /** Run before the failing step. */
-  arm?: () => void;
-  /** How many times the fault fired: the test asserts it did, so an injection that does nothing fails. */
-  fired: () => number;
-}
-
-/** A Secrets Manager client whose `nth` call of `command` fails `when`. */
-function secretsManagerFault(command: string, when: 'before' | 'after', nth = 1): Fault {
-  const client = injectFault(secretsManager(), command, when, nth);
-  return { secretsManager: client, fired: () => client.faultsFired };
-}
-
-/** The database becomes unreachable (every connection reset) just before the failing step. */
-function databaseDown(): Fault {
-  let before = 0;
-  return {
-    arm: () => {
-      before = proxy.resets;
-      proxy.setAvailable(false);
-    },
-    fired: () => proxy.resets - before,
-  };
-}
-
-function handler(fault: Partial<Fault> = {}) {
+function handler(fault: Partial<DatabaseFault> = {}) {
   return buildRotateDatabaseHandler({
     config,
     secretsManager: fault.secretsManager ?? sm,
@@ -95,35 +68,12 @@ function handler(fault: Partial<Fault> = {}) {
   });
 }
 
-/** A connector whose ALTER ROLE reaches the database but whose reply is lost. */
-function alterThenLoseConnection(): Fault {
-  const real = createPostgresConnector(config.database);
-  let fired = 0;
-  const connector: PostgresConnector = {
-    async connect(target, password) {
-      const session = await real.connect(target, password);
-      return {
-        async query(sql) {
-          const rows = await session.query(sql);
-          if (sql.startsWith('ALTER ROLE')) {
-            fired++;
-            throw new DatabaseUnavailableError('injected: connection lost after ALTER ROLE');
-          }
-          return rows;
-        },
-        close: () => session.close(),
-      };
-    },
-  };
-  return { connector, fired: () => fired };
-}
-
 interface Case {
   name: string;
   /** Steps that complete before the failing one. */
   before: StepName[];
   /** The step that fails, and how; absent for a crash between steps. */
-  failing?: { step: StepName; fault: () => Fault; completes?: boolean };
+  failing?: { step: StepName; fault: () => DatabaseFault; completes?: boolean };
   /** The stored password that logs in at the failure point. */
   works: 'AWSCURRENT' | 'AWSPENDING';
 }
@@ -168,19 +118,23 @@ const cases: Case[] = [
   {
     name: 'setSecret: the database is unreachable',
     before: ['createSecret'],
-    failing: { step: 'setSecret', fault: databaseDown },
+    failing: { step: 'setSecret', fault: () => databaseDown(proxy) },
     works: 'AWSCURRENT',
   },
   {
     name: 'setSecret: ALTER ROLE applied but the connection dropped before its reply',
     before: ['createSecret'],
-    failing: { step: 'setSecret', fault: alterThenLoseConnection },
+    failing: {
+      step: 'setSecret',
+      // ALTER ROLE reaches the database, but its reply is lost.
+      fault: () => statementFault(config.database, /^ALTER ROLE/, 'after'),
+    },
     works: 'AWSPENDING',
   },
   {
     name: 'testSecret: the database is unreachable',
     before: ['createSecret', 'setSecret'],
-    failing: { step: 'testSecret', fault: databaseDown },
+    failing: { step: 'testSecret', fault: () => databaseDown(proxy) },
     works: 'AWSPENDING',
   },
   {
