@@ -26,6 +26,7 @@ import {
 } from '../support/bed.js';
 import {
   createMasterRole,
+  createMasterSecret,
   openSession,
   queryAs,
   rdsClient,
@@ -53,17 +54,11 @@ function handler(options: { connector?: PostgresConnector; rds?: RDSClient } = {
   });
 }
 
-/** A master login (CREATEROLE, as RDS's master) and its secret, under production/database/. */
+/** A master login and its secret (`createMasterSecret`), its password among those scanned for. */
 async function masterSecret(port?: number) {
-  const master = await createMasterRole();
+  const master = await createMasterSecret(sm, port);
   seen.push(master.password);
-  const { arn } = await createRotatingSecret(
-    sm,
-    uniqueName('production/database/master'),
-    seedDatabaseSecret({ ...master, port }),
-    { rotate: false },
-  );
-  return { ...master, arn };
+  return master;
 }
 
 /**

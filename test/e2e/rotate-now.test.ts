@@ -59,6 +59,7 @@ import {
   valueAt,
 } from '../support/bed.js';
 import {
+  createAlternatingSecret,
   createMasterRole,
   openSession,
   rdsClient,
@@ -190,31 +191,11 @@ async function databaseSecret(options: { rotate?: boolean } = {}) {
   return { username, password, name, arn, short: name.replace(/^production\//, '') };
 }
 
-/**
- * A master login (CREATEROLE, as RDS's) with its secret, an application role, and the role's
- * alternating-users secret (`masterarn`) under production/database/, rotation configured.
- */
+/** An alternating-users secret (`createAlternatingSecret`), its passwords among those scanned for. */
 async function alternatingSecret() {
-  const master = await createMasterRole();
-  seen.push(master.password);
-  const { arn: masterArn } = await createRotatingSecret(
-    sm,
-    uniqueName('production/database/master'),
-    seedDatabaseSecret(master),
-    { rotate: false },
-  );
-  const username = roleName('now_app');
-  const password = hostilePassword();
-  seen.push(password);
-  await createRole(username, password);
-  const name = uniqueName('production/database/alternating');
-  const { arn, token } = await createRotatingSecret(
-    sm,
-    name,
-    seedDatabaseSecret({ username, password, extra: { masterarn: masterArn } }),
-  );
-  await unlabel(arn, token);
-  return { username, clone: `${username}_clone`, password, name, arn, masterArn };
+  const made = await createAlternatingSecret(sm, 'now_app');
+  seen.push(made.master.password, made.password);
+  return made;
 }
 
 /** The version carrying `stage`. */

@@ -16,7 +16,7 @@ import {
   uniqueName,
   valueAt,
 } from '../support/bed.js';
-import { createMasterRole, roleName } from '../support/databases.js';
+import { createAlternatingSecret } from '../support/databases.js';
 
 /** `npm run rotate` as a person runs it: a child process against the test's moto and PostgreSQL. */
 
@@ -109,29 +109,7 @@ describe('npm run rotate', () => {
 
   it("with --rollback makes an alternating-users secret's previous login current again through the deployed wiring, printing no value", async () => {
     // Prepare: a master login and its secret; an application role's alternating-users secret, rotated once.
-    const master = await createMasterRole();
-    const { arn: masterArn } = await createRotatingSecret(
-      sm,
-      uniqueName('production/database/master'),
-      seedDatabaseSecret(master),
-      { rotate: false },
-    );
-    const username = roleName('script_app');
-    const password = hostilePassword();
-    await createRole(username, password);
-    const name = uniqueName('production/database/alternating');
-    const { arn, token } = await createRotatingSecret(
-      sm,
-      name,
-      seedDatabaseSecret({ username, password, extra: { masterarn: masterArn } }),
-    );
-    await sm.send(
-      new UpdateSecretVersionStageCommand({
-        SecretId: arn,
-        VersionStage: 'AWSPENDING',
-        RemoveFromVersionId: token,
-      }),
-    );
+    const { master, username, password, name, arn } = await createAlternatingSecret(sm, 'script_app');
     const short = name.replace(/^production\//, '');
     await rotate(short);
     const clone = await valueAt(sm, arn, 'AWSCURRENT');

@@ -7,6 +7,7 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { type SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import {
   createPostgresConnector,
@@ -15,7 +16,15 @@ import {
   type PostgresConnectorOptions,
   RDS_CA_BUNDLE_FILE,
 } from '../../shared/postgres/index.js';
-import { createRole, hostilePassword, stack, superuser, uniqueName } from './bed.js';
+import {
+  createRole,
+  createRotatingSecret,
+  hostilePassword,
+  seedDatabaseSecret,
+  stack,
+  superuser,
+  uniqueName,
+} from './bed.js';
 
 /** A role name that is safe to splice into the test's own SQL (letters, digits, underscores). */
 export const roleName = (prefix: string) => uniqueName(prefix).replaceAll('-', '_');
@@ -27,6 +36,47 @@ export async function createMasterRole(): Promise<{ username: string; password: 
   await createRole(username, password);
   await sql(`ALTER ROLE ${username} CREATEROLE CREATEDB`);
   return { username, password };
+}
+
+/**
+ * A master login (as {@link createMasterRole}) and its seed-shaped secret under
+ * production/database/, rotation not configured.
+ */
+export async function createMasterSecret(client: SecretsManagerClient, port?: number) {
+  const master = await createMasterRole();
+  const { arn } = await createRotatingSecret(
+    client,
+    uniqueName('production/database/master'),
+    seedDatabaseSecret({ ...master, ...(port === undefined ? {} : { port }) }),
+    { rotate: false },
+  );
+  return { ...master, arn };
+}
+
+/**
+ * A master login and its secret, an application role `<prefix>_…`, and the role's
+ * alternating-users secret (`masterarn`) under production/database/: rotation configured,
+ * RotateSecret's placeholder cleared, so that no rotation is in progress.
+ */
+export async function createAlternatingSecret(client: SecretsManagerClient, prefix: string) {
+  const master = await createMasterSecret(client);
+  const username = roleName(prefix);
+  const password = hostilePassword();
+  await createRole(username, password);
+  const name = uniqueName('production/database/alternating');
+  const { arn, token } = await createRotatingSecret(
+    client,
+    name,
+    seedDatabaseSecret({ username, password, extra: { masterarn: master.arn } }),
+  );
+  await client.send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: arn,
+      VersionStage: 'AWSPENDING',
+      RemoveFromVersionId: token,
+    }),
+  );
+  return { master, username, clone: `${username}_clone`, password, name, arn, masterArn: master.arn };
 }
 
 /** Runs statements as the superuser; returns the last one's rows. */
